@@ -1,0 +1,84 @@
+//! The checked model to Rust tokens: one module per generated concern.
+
+mod call;
+mod context;
+mod params;
+mod prompt;
+mod response;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::ir;
+
+/// All generated items for one file, in the YAML's order.
+pub(crate) fn file(file: &ir::File) -> TokenStream {
+    let context = context::context_struct(file);
+    let api_values = response::api_values_struct(file);
+    let calls = file.calls.iter().map(|call| {
+        let params = params::params_struct(call);
+        let response = response::response_struct(file, call);
+        let function = call::call_fn(file, call);
+        quote! { #params #response #function }
+    });
+    let prompts = file.prompts.iter().map(|p| prompt::render_fn(file, p));
+    quote! {
+        #context
+        #api_values
+        #(#calls)*
+        #(#prompts)*
+    }
+}
+
+pub(crate) fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// `lookup_customer` + `Params` → `LookupCustomerParams`.
+pub(crate) fn type_ident(snake: &str, suffix: &str) -> Ident {
+    let mut camel = String::with_capacity(snake.len() + suffix.len());
+    for word in snake.split('_').filter(|w| !w.is_empty()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            camel.push(first.to_ascii_uppercase());
+            camel.extend(chars);
+        }
+    }
+    camel.push_str(suffix);
+    ident(&camel)
+}
+
+/// The Rust type of a value of this JSON type.
+pub(crate) fn rust_type(ty: ir::ValueType) -> TokenStream {
+    match ty {
+        ir::ValueType::String => quote!(::std::string::String),
+        ir::ValueType::Integer => quote!(i64),
+        ir::ValueType::Number => quote!(f64),
+        ir::ValueType::Boolean => quote!(bool),
+    }
+}
+
+/// Doc attributes, one per line, so multi-line YAML descriptions stay readable.
+pub(crate) fn docs(text: &str) -> TokenStream {
+    let lines = text.trim_end().lines().map(|line| {
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
+        quote!(#[doc = #line])
+    });
+    quote!(#(#lines)*)
+}
+
+/// A Markdown code span that cannot be broken by backticks in `text`.
+pub(crate) fn code(text: &str) -> String {
+    let longest = text
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}

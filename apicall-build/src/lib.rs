@@ -1,0 +1,112 @@
+//! The apicall compiler: a `calls.yaml` of agent API calls to typed, documented Rust.
+//!
+//! One compiler serves every front door: the `include_api_calls!` macro (via [`expand`]),
+//! `build.rs` (via [`Builder`]), the command line and tests (via [`compile`]). It is a plain
+//! library: no `proc_macro` types, no panics on any input.
+//!
+//! The pipeline is visible in the module names: `parse` (YAML → located syntax tree) →
+//! `validate` (the rules, every violation a [`Diagnostic`] at its line and column) → `ir` (the
+//! checked model) → `emit` (Rust tokens, formatted with `prettyplease`).
+//!
+//! ```
+//! let yaml = r#"
+//! api_calls:
+//!   - name: ping
+//!     description: Check the service is up
+//!     url: https://status.example.com/ping
+//!     method: GET
+//! "#;
+//! let generated = apicall_build::compile("calls.yaml", yaml).unwrap();
+//! assert!(generated.to_rust_source().contains("pub async fn ping("));
+//! ```
+
+mod builder;
+mod diagnostic;
+mod emit;
+mod expand;
+mod ir;
+mod parse;
+mod validate;
+
+use proc_macro2::TokenStream;
+
+pub use builder::{BuildError, Builder};
+pub use diagnostic::{Diagnostic, Diagnostics, Pos};
+pub use expand::expand;
+
+/// The Rust code generated for one calls.yaml.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    tokens: TokenStream,
+}
+
+impl Generated {
+    /// The generated items as tokens, as the macro emits them.
+    #[must_use]
+    pub fn tokens(&self) -> &TokenStream {
+        &self.tokens
+    }
+
+    /// The generated items as formatted Rust source, as `build.rs` writes them.
+    #[must_use]
+    pub fn to_rust_source(&self) -> String {
+        format_tokens(&self.tokens)
+    }
+}
+
+/// Formats tokens with prettyplease. Generated tokens always parse; if they somehow did not,
+/// the unformatted text is still valid input for rustc, which will point at the problem.
+pub(crate) fn format_tokens(tokens: &TokenStream) -> String {
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => tokens.to_string(),
+    }
+}
+
+/// Compiles one calls.yaml. `file` is the name used in diagnostics (write it as the user
+/// wrote it, so messages are the same on every machine); `source` is the file's text.
+///
+/// # Errors
+///
+/// Every mistake found in the file, each with its line and column.
+pub fn compile(file: &str, source: &str) -> Result<Generated, Diagnostics> {
+    let mut report = diagnostic::Reporter::new(file, source);
+    let root = match parse::yaml::parse(source) {
+        Ok(root) => root,
+        Err(error) => {
+            let pos = error.pos.unwrap_or(Pos::new(1, 1));
+            report.error(pos, format!("invalid YAML: {}", error.message));
+            return Err(report.finish());
+        }
+    };
+    let document = parse::document::read(&root, &mut report);
+    let lines = parse::yaml::LineIndex::new(source);
+    let Some(model) = validate::validate(&document, &lines, &mut report) else {
+        return Err(report.finish());
+    };
+    Ok(Generated {
+        tokens: emit::file(&model),
+    })
+}
+
+/// Compiles calls.yaml bytes, reporting non-UTF-8 input as a located diagnostic.
+///
+/// # Errors
+///
+/// As [`compile`], plus a diagnostic when the bytes are not UTF-8.
+pub fn compile_bytes(file: &str, bytes: &[u8]) -> Result<Generated, Diagnostics> {
+    match std::str::from_utf8(bytes) {
+        Ok(source) => compile(file, source),
+        Err(error) => {
+            let valid = &bytes[..error.valid_up_to()];
+            let valid = std::str::from_utf8(valid).unwrap_or_default();
+            let lines = parse::yaml::LineIndex::new(valid);
+            let pos = lines.pos_at(valid.len());
+            let mut report = diagnostic::Reporter::new(file, valid);
+            report
+                .error(pos, "the file is not valid UTF-8")
+                .help("save calls.yaml as UTF-8");
+            Err(report.finish())
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! The located YAML tree to the calls.yaml syntax tree: which keys exist and what type each
+//! value has. Meaning (names resolve, URLs are well formed...) is `validate`'s job.
+
+use crate::diagnostic::{Pos, Reporter, did_you_mean};
+
+use super::yaml::{Node, Value};
+
+/// A string scalar and where it is.
+#[derive(Clone, Debug)]
+pub(crate) struct Text {
+    pub value: String,
+    pub pos: Pos,
+    /// Byte range of the scalar's source text (with quotes or block indicators).
+    pub bytes: Option<(usize, usize)>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Document {
+    pub variables: Vec<VariableDecl>,
+    pub calls: Vec<CallDecl>,
+    pub prompts: Vec<PromptDecl>,
+}
+
+#[derive(Debug)]
+pub(crate) struct VariableDecl {
+    pub name: Text,
+    pub description: Option<Text>,
+    pub secret: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct CallDecl {
+    /// Where the call's mapping starts: missing fields are reported here.
+    pub pos: Pos,
+    pub name: Option<Text>,
+    pub description: Option<Text>,
+    pub url: Option<Text>,
+    pub method: Option<Text>,
+    pub timeout_ms: Option<(i128, Pos)>,
+    pub headers: Vec<(Text, Text)>,
+    pub query: Vec<(Text, Text)>,
+    pub parameters: Vec<ParamDecl>,
+    pub response_variables: Vec<ResponseVarDecl>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ParamDecl {
+    pub pos: Pos,
+    pub name: Option<Text>,
+    pub ty: Option<Text>,
+    pub description: Option<Text>,
+    pub required: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct ResponseVarDecl {
+    pub pos: Pos,
+    pub path: Option<Text>,
+    pub variable: Option<Text>,
+    pub ty: Option<Text>,
+}
+
+#[derive(Debug)]
+pub(crate) struct PromptDecl {
+    pub name: Text,
+    pub template: Text,
+}
+
+const TOP_KEYS: &[&str] = &["variables", "api_calls", "prompts"];
+const VARIABLE_KEYS: &[&str] = &["description", "secret"];
+const CALL_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "url",
+    "method",
+    "timeout_ms",
+    "headers",
+    "query",
+    "parameters",
+    "response_variables",
+];
+const PARAM_KEYS: &[&str] = &["name", "type", "description", "required"];
+const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type"];
+
+/// Reads the document's structure, reporting every unknown key and mistyped value.
+pub(crate) fn read(root: &Node, report: &mut Reporter<'_>) -> Document {
+    let mut document = Document::default();
+    match &root.value {
+        Value::Null => {
+            report
+                .error(Pos::new(1, 1), "the file defines no API calls")
+                .help("add an `api_calls:` list; see the README for a minimal calls.yaml");
+        }
+        Value::Map(entries) => {
+            for (key, value) in entries {
+                let Some(key_name) = key_text(key, TOP_KEYS, report) else {
+                    continue;
+                };
+                match key_name {
+                    "variables" => read_variables(value, report, &mut document.variables),
+                    "api_calls" => {
+                        for item in list(value, "api_calls", report) {
+                            document.calls.push(read_call(item, report));
+                        }
+                    }
+                    "prompts" => read_prompts(value, report, &mut document.prompts),
+                    _ => unreachable_key(key, report),
+                }
+            }
+            if !entries.iter().any(|(key, _)| key.as_str() == Some("api_calls")) {
+                report
+                    .error(root.pos, "missing `api_calls:`: the file defines no API calls")
+                    .help("add an `api_calls:` list of calls");
+            }
+        }
+        other => {
+            report
+                .error(
+                    root.pos,
+                    format!(
+                        "a calls.yaml file must be a mapping with `api_calls:`, found {}",
+                        other.kind()
+                    ),
+                )
+                .help("start the file with `api_calls:`");
+        }
+    }
+    document
+}
+
+fn read_variables(node: &Node, report: &mut Reporter<'_>, out: &mut Vec<VariableDecl>) {
+    let Some(entries) = mapping(node, "variables", report) else {
+        return;
+    };
+    for (key, value) in entries {
+        let Some(name) = text(key, "a variable name", report) else {
+            continue;
+        };
+        let mut variable = VariableDecl {
+            name,
+            description: None,
+            secret: false,
+        };
+        if !matches!(value.value, Value::Null) {
+            let Some(fields) = mapping(value, "a variable", report) else {
+                continue;
+            };
+            for (field, field_value) in fields {
+                match key_text(field, VARIABLE_KEYS, report) {
+                    Some("description") => {
+                        variable.description = text(field_value, "`description`", report);
+                    }
+                    Some("secret") => {
+                        variable.secret = boolean(field_value, "`secret`", report).unwrap_or(false);
+                    }
+                    Some(_) => unreachable_key(field, report),
+                    None => {}
+                }
+            }
+        }
+        out.push(variable);
+    }
+}
+
+fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
+    let mut call = CallDecl {
+        pos: node.pos,
+        name: None,
+        description: None,
+        url: None,
+        method: None,
+        timeout_ms: None,
+        headers: Vec::new(),
+        query: Vec::new(),
+        parameters: Vec::new(),
+        response_variables: Vec::new(),
+    };
+    let Some(fields) = mapping(node, "an API call", report) else {
+        return call;
+    };
+    for (key, value) in fields {
+        match key_text(key, CALL_KEYS, report) {
+            Some("name") => call.name = text(value, "`name`", report),
+            Some("description") => call.description = text(value, "`description`", report),
+            Some("url") => call.url = text(value, "`url`", report),
+            Some("method") => call.method = text(value, "`method`", report),
+            Some("timeout_ms") => match value.value {
+                Value::Int(ms) => call.timeout_ms = Some((ms, value.pos)),
+                _ => {
+                    report
+                        .error(
+                            value.pos,
+                            format!(
+                                "`timeout_ms` must be a whole number of milliseconds, found {}",
+                                describe(value)
+                            ),
+                        )
+                        .help("for example `timeout_ms: 5000` (the default)");
+                }
+            },
+            Some("headers") => call.headers = string_map(value, "`headers`", report),
+            Some("query") => call.query = string_map(value, "`query`", report),
+            Some("parameters") => {
+                for item in list(value, "parameters", report) {
+                    call.parameters.push(read_param(item, report));
+                }
+            }
+            Some("response_variables") => {
+                for item in list(value, "response_variables", report) {
+                    call.response_variables.push(read_response_var(item, report));
+                }
+            }
+            Some(_) => unreachable_key(key, report),
+            None => {}
+        }
+    }
+    call
+}
+
+fn read_param(node: &Node, report: &mut Reporter<'_>) -> ParamDecl {
+    let mut param = ParamDecl {
+        pos: node.pos,
+        name: None,
+        ty: None,
+        description: None,
+        required: false,
+    };
+    for (key, value) in mapping(node, "a parameter", report).unwrap_or_default() {
+        match key_text(key, PARAM_KEYS, report) {
+            Some("name") => param.name = text(value, "`name`", report),
+            Some("type") => param.ty = text(value, "`type`", report),
+            Some("description") => param.description = text(value, "`description`", report),
+            Some("required") => {
+                param.required = boolean(value, "`required`", report).unwrap_or(false);
+            }
+            Some(_) => unreachable_key(key, report),
+            None => {}
+        }
+    }
+    param
+}
+
+fn read_response_var(node: &Node, report: &mut Reporter<'_>) -> ResponseVarDecl {
+    let mut variable = ResponseVarDecl {
+        pos: node.pos,
+        path: None,
+        variable: None,
+        ty: None,
+    };
+    for (key, value) in mapping(node, "a response variable", report).unwrap_or_default() {
+        match key_text(key, RESPONSE_VAR_KEYS, report) {
+            Some("path") => variable.path = text(value, "`path`", report),
+            Some("variable") => variable.variable = text(value, "`variable`", report),
+            Some("type") => variable.ty = text(value, "`type`", report),
+            Some(_) => unreachable_key(key, report),
+            None => {}
+        }
+    }
+    variable
+}
+
+fn read_prompts(node: &Node, report: &mut Reporter<'_>, out: &mut Vec<PromptDecl>) {
+    for (key, value) in mapping(node, "prompts", report).unwrap_or_default() {
+        let name = text(key, "a prompt name", report);
+        let template = text(value, "a prompt", report);
+        if let (Some(name), Some(template)) = (name, template) {
+            out.push(PromptDecl { name, template });
+        }
+    }
+}
+
+fn mapping<'n>(
+    node: &'n Node,
+    what: &str,
+    report: &mut Reporter<'_>,
+) -> Option<&'n [(Node, Node)]> {
+    match &node.value {
+        Value::Map(entries) => Some(entries),
+        Value::Null => Some(&[]),
+        _ => {
+            report.error(
+                node.pos,
+                format!("{what} must be a mapping of `key: value`, found {}", describe(node)),
+            );
+            None
+        }
+    }
+}
+
+fn list<'n>(node: &'n Node, what: &str, report: &mut Reporter<'_>) -> &'n [Node] {
+    match &node.value {
+        Value::Seq(items) => items,
+        Value::Null => &[],
+        _ => {
+            report
+                .error(
+                    node.pos,
+                    format!("`{what}` must be a list, found {}", describe(node)),
+                )
+                .help("start each entry on its own line with `- `");
+            &[]
+        }
+    }
+}
+
+/// A mapping of names to template strings (headers, query). Plain numbers and booleans are
+/// accepted as their text, since `page: 1` reads naturally.
+fn string_map(node: &Node, what: &str, report: &mut Reporter<'_>) -> Vec<(Text, Text)> {
+    let mut out = Vec::new();
+    for (key, value) in mapping(node, what, report).unwrap_or_default() {
+        let key = text(key, "a name", report);
+        let value = match &value.value {
+            Value::Int(n) => Some(scalar_text(value, n.to_string())),
+            Value::Float(n) => Some(scalar_text(value, n.to_string())),
+            Value::Bool(b) => Some(scalar_text(value, b.to_string())),
+            _ => text(value, "a value", report),
+        };
+        if let (Some(key), Some(value)) = (key, value) {
+            out.push((key, value));
+        }
+    }
+    out
+}
+
+fn scalar_text(node: &Node, value: String) -> Text {
+    Text {
+        value,
+        pos: node.pos,
+        bytes: node.bytes,
+    }
+}
+
+fn text(node: &Node, what: &str, report: &mut Reporter<'_>) -> Option<Text> {
+    match &node.value {
+        Value::Str(value) => Some(scalar_text(node, value.clone())),
+        _ => {
+            report.error(
+                node.pos,
+                format!("{what} must be a string, found {}", describe(node)),
+            );
+            None
+        }
+    }
+}
+
+fn boolean(node: &Node, what: &str, report: &mut Reporter<'_>) -> Option<bool> {
+    match node.value {
+        Value::Bool(b) => Some(b),
+        _ => {
+            report
+                .error(
+                    node.pos,
+                    format!("{what} must be `true` or `false`, found {}", describe(node)),
+                )
+                .help("write `true` or `false` without quotes");
+            None
+        }
+    }
+}
+
+/// A mapping key that must be one of `known`; reports unknown keys with the nearest known one.
+fn key_text<'k>(key: &Node, known: &[&'k str], report: &mut Reporter<'_>) -> Option<&'k str> {
+    let Some(given) = key.as_str() else {
+        report.error(key.pos, format!("a key must be a name, found {}", describe(key)));
+        return None;
+    };
+    if let Some(found) = known.iter().find(|k| **k == given) {
+        return Some(found);
+    }
+    let help = did_you_mean(given, known.iter().copied()).unwrap_or_else(|| {
+        let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+        format!("the keys allowed here are {}", list.join(", "))
+    });
+    report
+        .error_spanning(key.pos, given.chars().count(), format!("unknown key `{given}`"))
+        .help(help);
+    None
+}
+
+/// `key_text` returned a key it knows but the caller forgot to handle: a bug in this crate,
+/// reported as an error rather than a panic so the user still gets an answer.
+fn unreachable_key(key: &Node, report: &mut Reporter<'_>) {
+    report.error(
+        key.pos,
+        "internal error in apicall: this key was accepted but not read; please report it",
+    );
+}
+
+/// A short description of a node for "found ..." messages.
+fn describe(node: &Node) -> String {
+    match &node.value {
+        Value::Str(s) if s.chars().count() <= 40 => format!("the string `{s}`"),
+        Value::Int(n) => format!("the number `{n}`"),
+        Value::Float(n) => format!("the number `{n}`"),
+        Value::Bool(b) => format!("`{b}`"),
+        other => other.kind().to_owned(),
+    }
+}

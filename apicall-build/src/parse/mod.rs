@@ -1,0 +1,7 @@
+//! Reading calls.yaml: YAML with positions, the document's structure, and the two small
+//! languages inside its strings (templates and response paths).
+
+pub(crate) mod document;
+pub(crate) mod path;
+pub(crate) mod template;
+pub(crate) mod yaml;

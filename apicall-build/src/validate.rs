@@ -1,0 +1,697 @@
+//! The rules of calls.yaml: every name resolves, every value is in range, every URL is safe.
+//! Reports all violations and, when there are none, yields the checked model (`ir`).
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Pos, Reporter, did_you_mean};
+use crate::ir;
+use crate::parse::document::{CallDecl, Document, ParamDecl, Text};
+use crate::parse::path;
+use crate::parse::template::{self, Namespace, VarRef};
+use crate::parse::yaml::LineIndex;
+
+const DEFAULT_TIMEOUT_MS: u64 = 5000;
+const MAX_TIMEOUT_MS: u64 = 60_000;
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+const TYPES: &[&str] = &["string", "integer", "number", "boolean"];
+
+/// Checks the document and builds the model. `None` when anything was reported.
+pub(crate) fn validate(
+    document: &Document,
+    lines: &LineIndex<'_>,
+    report: &mut Reporter<'_>,
+) -> Option<ir::File> {
+    let mut checker = Checker {
+        lines,
+        report,
+        variables: Vec::new(),
+        api_values: Vec::new(),
+    };
+    checker.variables(document);
+    checker.collect_api_values(document);
+    let mut calls = Vec::new();
+    let mut call_names: HashMap<String, Pos> = HashMap::new();
+    for decl in &document.calls {
+        if let Some(call) = checker.call(decl, &mut call_names) {
+            calls.push(call);
+        }
+    }
+    let prompts = checker.prompts(document);
+    let Checker {
+        variables,
+        api_values,
+        ..
+    } = checker;
+    if report.has_errors() {
+        return None;
+    }
+    Some(ir::File {
+        variables,
+        calls,
+        api_values: api_values
+            .into_iter()
+            .map(|(name, ty, _)| ir::ApiValue { name, ty })
+            .collect(),
+        prompts,
+    })
+}
+
+struct Checker<'a, 'r, 's> {
+    lines: &'a LineIndex<'s>,
+    report: &'a mut Reporter<'r>,
+    variables: Vec<ir::Variable>,
+    /// name, type, where first declared
+    api_values: Vec<(String, ir::ValueType, Pos)>,
+}
+
+impl Checker<'_, '_, '_> {
+    fn variables(&mut self, document: &Document) {
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        for decl in &document.variables {
+            if !self.name(&decl.name, "variable") {
+                continue;
+            }
+            if let Some(first) = seen.insert(&decl.name.value, decl.name.pos) {
+                self.duplicate(&decl.name, "variable", first);
+                continue;
+            }
+            self.variables.push(ir::Variable {
+                name: decl.name.value.clone(),
+                description: decl.description.as_ref().map(|d| d.value.clone()),
+                secret: decl.secret,
+            });
+        }
+    }
+
+    /// Response variables of every call, so prompts and later calls can refer to any of them.
+    fn collect_api_values(&mut self, document: &Document) {
+        for call in &document.calls {
+            for decl in &call.response_variables {
+                let Some(variable) = &decl.variable else {
+                    continue;
+                };
+                if !self.name(variable, "response variable") {
+                    continue;
+                }
+                let ty = decl
+                    .ty
+                    .as_ref()
+                    .map_or(Some(ir::ValueType::String), |ty| self.value_type(ty));
+                let Some(ty) = ty else { continue };
+                match self.api_values.iter().find(|(name, ..)| *name == variable.value) {
+                    Some((_, first_ty, first_pos)) if *first_ty != ty => {
+                        let (first_ty, first_pos) = (*first_ty, *first_pos);
+                        self.report
+                            .error(
+                                variable.pos,
+                                format!(
+                                    "response variable `{}` is extracted as {} here but as {} \
+                                     at line {}",
+                                    variable.value,
+                                    ty.as_str(),
+                                    first_ty.as_str(),
+                                    first_pos.line
+                                ),
+                            )
+                            .help("give both the same `type`, or give one a different `variable` name");
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.api_values
+                            .push((variable.value.clone(), ty, variable.pos));
+                    }
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, decl: &CallDecl, names: &mut HashMap<String, Pos>) -> Option<ir::Call> {
+        let name = self.required(decl.name.as_ref(), decl.pos, "name");
+        let description = self.required(decl.description.as_ref(), decl.pos, "description");
+        let url = self.required(decl.url.as_ref(), decl.pos, "url");
+        let method = self.required(decl.method.as_ref(), decl.pos, "method");
+
+        let name = name.filter(|name| self.name(name, "call"));
+        if let Some(name) = name {
+            if let Some(first) = names.get(&name.value) {
+                let first = *first;
+                self.duplicate(name, "call", first);
+            } else {
+                names.insert(name.value.clone(), name.pos);
+            }
+        }
+        let method = method.and_then(|method| self.method(method));
+        let timeout_ms = self.timeout(decl.timeout_ms);
+        let params = self.params(&decl.parameters);
+        let url = url.and_then(|url| self.url(url, &params));
+        let headers = self.headers(decl, &params);
+        let query = decl
+            .query
+            .iter()
+            .filter_map(|(name, value)| {
+                Some(ir::QueryParam {
+                    name: name.value.clone(),
+                    value: self.template(value, &params, &[Namespace::Context, Namespace::Collected])?,
+                })
+            })
+            .collect::<Vec<_>>();
+        let responses = self.responses(decl);
+        Some(ir::Call {
+            name: name?.value.clone(),
+            description: description?.value.clone(),
+            method: method?,
+            timeout_ms: timeout_ms?,
+            url_text: decl.url.as_ref()?.value.clone(),
+            url: url?,
+            headers,
+            query,
+            params: params.into_iter().map(|(param, _)| param).collect(),
+            responses,
+        })
+    }
+
+    fn required<'t>(&mut self, field: Option<&'t Text>, call: Pos, key: &str) -> Option<&'t Text> {
+        if field.is_none() {
+            self.report
+                .error(call, format!("this API call is missing the required field `{key}`"))
+                .help(match key {
+                    "name" => "add `name: lookup_customer` (a snake_case identifier)",
+                    "description" => "add `description:` telling the LLM when to use this call",
+                    "url" => "add `url: https://...`, the endpoint to call",
+                    _ => "add `method: GET` (or POST, PUT, PATCH, DELETE)",
+                });
+        }
+        field
+    }
+
+    fn method(&mut self, method: &Text) -> Option<ir::Method> {
+        match method.value.to_ascii_uppercase().as_str() {
+            "GET" => Some(ir::Method::Get),
+            "POST" => Some(ir::Method::Post),
+            "PUT" => Some(ir::Method::Put),
+            "PATCH" => Some(ir::Method::Patch),
+            "DELETE" => Some(ir::Method::Delete),
+            upper => {
+                let help = did_you_mean(upper, METHODS.iter().copied())
+                    .unwrap_or_else(|| "use GET, POST, PUT, PATCH or DELETE".to_owned());
+                self.report
+                    .error_spanning(
+                        method.pos,
+                        method.value.chars().count(),
+                        format!("unknown HTTP method `{}`", method.value),
+                    )
+                    .help(help);
+                None
+            }
+        }
+    }
+
+    fn timeout(&mut self, timeout: Option<(i128, Pos)>) -> Option<u64> {
+        let Some((ms, pos)) = timeout else {
+            return Some(DEFAULT_TIMEOUT_MS);
+        };
+        match u64::try_from(ms) {
+            Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Some(ms),
+            _ => {
+                self.report
+                    .error(
+                        pos,
+                        format!("`timeout_ms` must be between 1 and {MAX_TIMEOUT_MS}, found {ms}"),
+                    )
+                    .help("someone is waiting on the line: the default is 5000 ms");
+                None
+            }
+        }
+    }
+
+    fn params(&mut self, decls: &[ParamDecl]) -> Vec<(ir::Param, Pos)> {
+        let mut params: Vec<(ir::Param, Pos)> = Vec::new();
+        for decl in decls {
+            let Some(name) = self.required_param_name(decl) else {
+                continue;
+            };
+            if let Some((_, first)) = params.iter().find(|(p, _)| p.name == name.value) {
+                let first = *first;
+                self.duplicate(name, "parameter", first);
+                continue;
+            }
+            let ty = match &decl.ty {
+                None => Some(ir::ValueType::String),
+                Some(ty) => self.value_type(ty),
+            };
+            let Some(ty) = ty else { continue };
+            params.push((
+                ir::Param {
+                    name: name.value.clone(),
+                    description: decl.description.as_ref().map(|d| d.value.clone()),
+                    ty,
+                    required: decl.required,
+                },
+                name.pos,
+            ));
+        }
+        params
+    }
+
+    fn required_param_name<'d>(&mut self, decl: &'d ParamDecl) -> Option<&'d Text> {
+        let Some(name) = &decl.name else {
+            self.report
+                .error(decl.pos, "this parameter is missing the required field `name`")
+                .help("add `name: order_id` (a snake_case identifier)");
+            return None;
+        };
+        self.name(name, "parameter").then_some(name)
+    }
+
+    fn value_type(&mut self, ty: &Text) -> Option<ir::ValueType> {
+        match ty.value.as_str() {
+            "string" => Some(ir::ValueType::String),
+            "integer" => Some(ir::ValueType::Integer),
+            "number" => Some(ir::ValueType::Number),
+            "boolean" => Some(ir::ValueType::Boolean),
+            other => {
+                let help = did_you_mean(other, TYPES.iter().copied())
+                    .unwrap_or_else(|| "use string, integer, number or boolean".to_owned());
+                self.report
+                    .error_spanning(
+                        ty.pos,
+                        other.chars().count(),
+                        format!("unknown type `{other}`"),
+                    )
+                    .help(help);
+                None
+            }
+        }
+    }
+
+    fn url(&mut self, url: &Text, params: &[(ir::Param, Pos)]) -> Option<Vec<ir::UrlPart>> {
+        let pieces = self.template(url, params, &[Namespace::Context, Namespace::Collected])?;
+        let lower = url.value.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            self.report
+                .error(url.pos, "the URL must be absolute and start with `http://` or `https://`")
+                .help("for example `url: https://api.example.com/orders/{{collected.order_id}}`");
+            return None;
+        }
+        // Where each variable lands decides how it is encoded, so walk the URL's parts.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Part {
+            Authority,
+            Path,
+            Query,
+            Fragment,
+        }
+        let scheme_len = lower.find("://").map_or(0, |at| at + 3);
+        let mut part = Part::Authority;
+        let mut parts = Vec::new();
+        let mut refs = self.var_refs(url);
+        let mut consumed = 0;
+        for piece in pieces {
+            match piece {
+                ir::Piece::Text(text) => {
+                    for (i, c) in text.char_indices() {
+                        if consumed + i < scheme_len {
+                            continue;
+                        }
+                        part = match (part, c) {
+                            (Part::Authority, '/') => Part::Path,
+                            (Part::Authority | Part::Path, '?') => Part::Query,
+                            (_, '#') => Part::Fragment,
+                            (part, _) => part,
+                        };
+                    }
+                    consumed += text.len();
+                    parts.push(ir::UrlPart::Literal(text));
+                }
+                ir::Piece::Var(var) => {
+                    let var_ref = refs.next();
+                    consumed += var_ref.as_ref().map_or(0, |r| r.len);
+                    let pos = var_ref.as_ref().map_or(url.pos, |r| self.pos_in(url, r));
+                    match (part, var) {
+                        (Part::Authority, ir::Var::Context(_)) => {
+                            parts.push(ir::UrlPart::Raw(var));
+                        }
+                        (Part::Authority, _) => {
+                            self.report
+                                .error(
+                                    pos,
+                                    "a value collected from the conversation cannot be used in \
+                                     the URL's scheme, host or port",
+                                )
+                                .help(
+                                    "the caller could redirect the request anywhere; put it in \
+                                     the path, the query, a header or the body",
+                                );
+                        }
+                        (Part::Path, var) => parts.push(ir::UrlPart::PathValue(var)),
+                        (Part::Query, var) => parts.push(ir::UrlPart::QueryValue(var)),
+                        (Part::Fragment, _) => {
+                            self.report.error(
+                                pos,
+                                "a variable in the URL's `#fragment` is never sent to the server",
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if lower.len() <= scheme_len || lower[scheme_len..].starts_with(['/', '?', '#']) {
+            self.report
+                .error(url.pos, "the URL has no host")
+                .help("for example `https://api.example.com/...`");
+            return None;
+        }
+        Some(parts)
+    }
+
+    fn headers(&mut self, decl: &CallDecl, params: &[(ir::Param, Pos)]) -> Vec<ir::Header> {
+        let mut headers = Vec::new();
+        for (name, value) in &decl.headers {
+            let valid_name = !name.value.is_empty()
+                && name.value.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+                });
+            if !valid_name {
+                self.report
+                    .error_spanning(
+                        name.pos,
+                        name.value.chars().count(),
+                        format!("`{}` is not a valid HTTP header name", name.value),
+                    )
+                    .help("header names are letters, digits and `-`, like `X-Api-Key`");
+            }
+            let value = self.template(value, params, &[Namespace::Context, Namespace::Collected]);
+            if let (true, Some(value)) = (valid_name, value) {
+                headers.push(ir::Header {
+                    name: name.value.clone(),
+                    value,
+                });
+            }
+        }
+        headers
+    }
+
+    fn responses(&mut self, decl: &CallDecl) -> Vec<ir::ResponseVar> {
+        let mut responses = Vec::new();
+        for variable in &decl.response_variables {
+            let Some(path_text) = &variable.path else {
+                self.report
+                    .error(variable.pos, "this response variable is missing the required field `path`")
+                    .help("add `path: customer.name`, where the value sits in the JSON response");
+                continue;
+            };
+            let Some(name) = &variable.variable else {
+                self.report
+                    .error(
+                        variable.pos,
+                        "this response variable is missing the required field `variable`",
+                    )
+                    .help("add `variable: customer_name`, the name prompts use as `{{api.customer_name}}`");
+                continue;
+            };
+            let segments = match path::parse(&path_text.value) {
+                Ok(segments) => segments,
+                Err(error) => {
+                    let pos = self.pos_in_text(path_text, error.offset);
+                    self.report.error(pos, format!("invalid path: {}", error.message));
+                    continue;
+                }
+            };
+            let Some((_, ty, _)) = self.api_values.iter().find(|(n, ..)| *n == name.value) else {
+                // Already reported while collecting (bad name or type).
+                continue;
+            };
+            if responses.iter().any(|r: &ir::ResponseVar| r.name == name.value) {
+                self.report
+                    .error_spanning(
+                        name.pos,
+                        name.value.chars().count(),
+                        format!("this call extracts `{}` twice", name.value),
+                    )
+                    .help("each response variable of a call needs its own name");
+                continue;
+            }
+            responses.push(ir::ResponseVar {
+                name: name.value.clone(),
+                path: segments,
+                ty: *ty,
+            });
+        }
+        responses
+    }
+
+    fn prompts(&mut self, document: &Document) -> Vec<ir::Prompt> {
+        let mut prompts = Vec::new();
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        for decl in &document.prompts {
+            let valid = self.name(&decl.name, "prompt");
+            if let Some(first) = seen.insert(&decl.name.value, decl.name.pos) {
+                self.duplicate(&decl.name, "prompt", first);
+            }
+            let template = self.template(&decl.template, &[], &[Namespace::Context, Namespace::Api]);
+            if let (true, Some(template)) = (valid, template) {
+                prompts.push(ir::Prompt {
+                    name: decl.name.value.clone(),
+                    template,
+                });
+            }
+        }
+        prompts
+    }
+
+    /// Lexes a template and resolves each variable, reporting every unknown or misplaced one.
+    fn template(
+        &mut self,
+        text: &Text,
+        params: &[(ir::Param, Pos)],
+        allowed: &[Namespace],
+    ) -> Option<ir::Template> {
+        let pieces = match template::lex(&text.value) {
+            Ok(pieces) => pieces,
+            Err(error) => {
+                let pos = self.pos_in_text(text, error.offset);
+                let width = text.value.get(error.offset..error.offset + error.len).map_or(2, |s| s.chars().count());
+                let diagnostic = self.report.error_spanning(pos, width, error.message);
+                diagnostic.maybe_help(error.help);
+                return None;
+            }
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for piece in pieces {
+            match piece {
+                template::Piece::Text(t) => out.push(ir::Piece::Text(t)),
+                template::Piece::Var(var_ref) => match self.resolve(text, &var_ref, params, allowed) {
+                    Some(var) => out.push(ir::Piece::Var(var)),
+                    None => ok = false,
+                },
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn resolve(
+        &mut self,
+        text: &Text,
+        var_ref: &VarRef,
+        params: &[(ir::Param, Pos)],
+        allowed: &[Namespace],
+    ) -> Option<ir::Var> {
+        let pos = self.pos_in(text, var_ref);
+        let width = text
+            .value
+            .get(var_ref.offset..var_ref.offset + var_ref.len)
+            .map_or(2, |s| s.chars().count());
+        let spelled = var_ref.namespace.spell(&var_ref.name);
+        let in_prompt = !allowed.contains(&Namespace::Collected);
+        if !allowed.contains(&var_ref.namespace) {
+            let (message, help) = match var_ref.namespace {
+                Namespace::Collected => (
+                    format!("`{spelled}` cannot be used in a prompt: LLM parameters belong to one call"),
+                    "extract the value you need with `response_variables` and use `{{api.name}}`".to_owned(),
+                ),
+                _ => (
+                    format!("`{spelled}` cannot be used in an API call's request yet"),
+                    "use a context variable, or an LLM parameter as `{{collected.name}}`".to_owned(),
+                ),
+            };
+            self.report.error_spanning(pos, width, message).help(help);
+            return None;
+        }
+        match var_ref.namespace {
+            Namespace::Context => {
+                let found = self.variables.iter().position(|v| v.name == var_ref.name);
+                match found {
+                    Some(index) if in_prompt && self.variables[index].secret => {
+                        self.report
+                            .error_spanning(
+                                pos,
+                                width,
+                                format!("secret variable `{}` cannot be used in a prompt", var_ref.name),
+                            )
+                            .help("prompts are sent to the LLM; secrets must never be");
+                        None
+                    }
+                    Some(index) => Some(ir::Var::Context(index)),
+                    None => {
+                        let help = did_you_mean(&var_ref.name, self.variables.iter().map(|v| v.name.as_str()))
+                            .unwrap_or_else(|| {
+                                format!("declare it under `variables:`, e.g. `variables: {{ {}: {{ description: ... }} }}`", var_ref.name)
+                            });
+                        self.report
+                            .error_spanning(pos, width, format!("unknown variable `{}`", var_ref.name))
+                            .help(help);
+                        None
+                    }
+                }
+            }
+            Namespace::Collected => match params.iter().position(|(p, _)| p.name == var_ref.name) {
+                Some(index) => Some(ir::Var::Collected(index)),
+                None => {
+                    let help = did_you_mean(&var_ref.name, params.iter().map(|(p, _)| p.name.as_str()))
+                        .unwrap_or_else(|| format!("add `{}` to this call's `parameters:`", var_ref.name));
+                    self.report
+                        .error_spanning(
+                            pos,
+                            width,
+                            format!("`{spelled}` is not a parameter of this call"),
+                        )
+                        .help(help);
+                    None
+                }
+            },
+            Namespace::Api => match self.api_values.iter().position(|(n, ..)| *n == var_ref.name) {
+                Some(index) => Some(ir::Var::Api(index)),
+                None => {
+                    let help = did_you_mean(&var_ref.name, self.api_values.iter().map(|(n, ..)| n.as_str()))
+                        .unwrap_or_else(|| {
+                            format!("add `variable: {}` to some call's `response_variables:`", var_ref.name)
+                        });
+                    self.report
+                        .error_spanning(pos, width, format!("no API call extracts `{spelled}`"))
+                        .help(help);
+                    None
+                }
+            },
+        }
+    }
+
+    /// Checks a name is a usable snake_case Rust identifier; reports and returns false if not.
+    fn name(&mut self, name: &Text, what: &str) -> bool {
+        let value = &name.value;
+        let width = value.chars().count();
+        let snake = value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && value != "_";
+        if !snake {
+            let suggestion = to_snake_case(value);
+            let diagnostic = self.report.error_spanning(
+                name.pos,
+                width,
+                format!("{what} name `{value}` must be snake_case: lowercase letters, digits and `_`"),
+            );
+            if !suggestion.is_empty() && suggestion != *value {
+                diagnostic.help(format!("write `{suggestion}`"));
+            }
+            return false;
+        }
+        if RUST_KEYWORDS.contains(&value.as_str()) {
+            self.report
+                .error_spanning(
+                    name.pos,
+                    width,
+                    format!("{what} name `{value}` is a Rust keyword and cannot name generated code"),
+                )
+                .help(format!("pick another name, such as `{value}_value`"));
+            return false;
+        }
+        true
+    }
+
+    fn duplicate(&mut self, name: &Text, what: &str, first: Pos) {
+        self.report
+            .error_spanning(
+                name.pos,
+                name.value.chars().count(),
+                format!("{what} `{}` is defined twice", name.value),
+            )
+            .help(format!("the first definition is at line {}", first.line));
+    }
+
+    fn var_refs(&self, text: &Text) -> std::vec::IntoIter<VarRef> {
+        template::lex(&text.value)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|piece| match piece {
+                template::Piece::Var(var_ref) => Some(var_ref),
+                template::Piece::Text(_) => None,
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    fn pos_in(&self, text: &Text, var_ref: &VarRef) -> Pos {
+        self.pos_in_text(text, var_ref.offset)
+    }
+
+    /// The source position of byte `offset` of a scalar's value.
+    ///
+    /// Quotes, escapes and block indentation make value offsets differ from source offsets.
+    /// A variable starts at a `{{`, and the k-th `{{` of the value is the k-th of the source,
+    /// so anchor there; anything else is placed by counting characters on the first line.
+    fn pos_in_text(&self, text: &Text, offset: usize) -> Pos {
+        let value = &text.value;
+        let before = value.get(..offset).unwrap_or("");
+        let raw = text
+            .bytes
+            .and_then(|(start, len)| Some((start, self.lines.source().get(start..start + len)?)));
+        if let Some((start, raw)) = raw {
+            if value.get(offset..).is_some_and(|rest| rest.starts_with("{{")) {
+                let k = before.matches("{{").count();
+                if let Some((in_raw, _)) = raw.match_indices("{{").nth(k) {
+                    return self.lines.pos_at(start + in_raw);
+                }
+            }
+        }
+        if before.contains('\n') {
+            return text.pos;
+        }
+        let quote = u32::from(raw.is_some_and(|(_, raw)| raw.starts_with(['"', '\''])));
+        let chars = u32::try_from(before.chars().count()).unwrap_or(0);
+        Pos::new(text.pos.line, text.pos.col + quote + chars)
+    }
+}
+
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+];
+
+fn to_snake_case(name: &str) -> String {
+    let mut out = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if previous_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            previous_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            previous_lower = true;
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+            previous_lower = false;
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
