@@ -174,7 +174,7 @@ pub(crate) fn parse(source: &str) -> Result<Node, SyntaxError> {
             bytes: None,
         });
     }
-    serde_saphyr::from_str::<Node>(source).map_err(|error| {
+    serde_saphyr::from_str_with_options::<Node>(source, options()).map_err(|error| {
         let pos = error.location().and_then(|location| {
             let line = u32::try_from(location.line()).ok()?;
             let col = u32::try_from(location.column()).ok()?;
@@ -187,14 +187,37 @@ pub(crate) fn parse(source: &str) -> Result<Node, SyntaxError> {
     })
 }
 
-/// serde-saphyr renders its own snippet under the message; we draw ours, so keep the first line.
+/// Deserializing a node recurses once per level, so nesting is bounded well below what any
+/// stack (a test thread's 2 MiB included) can take; a calls.yaml needs a dozen levels.
+const MAX_NESTING: usize = 48;
+
+fn options() -> serde_saphyr::Options {
+    // Both are #[non_exhaustive]: start from the defaults and set what matters.
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_NESTING;
+    budget.flow_nesting_limit = MAX_NESTING;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
+}
+
+/// serde-saphyr renders its own location and snippet around the message; we draw ours, so
+/// keep only the words, minus advice meant for Rust callers of serde-saphyr.
 fn first_line(rendered: &str) -> String {
-    let line = rendered.lines().next().unwrap_or("invalid YAML").trim();
-    // Its location suffix duplicates ours.
-    match line.rfind(" at line ") {
-        Some(at) => line[..at].to_owned(),
-        None => line.to_owned(),
+    let mut line = rendered.lines().next().unwrap_or_default().trim();
+    line = line.strip_prefix("error: ").unwrap_or(line);
+    if line.starts_with("line ") {
+        if let Some((_, rest)) = line.split_once(": ") {
+            line = rest;
+        }
     }
+    if let Some(at) = line.find(" at line ") {
+        line = &line[..at];
+    }
+    if let Some(at) = line.find(", set DuplicateKeyPolicy") {
+        line = &line[..at];
+    }
+    if line.is_empty() { "invalid YAML".to_owned() } else { line.to_owned() }
 }
 
 /// Converts byte offsets into line and column, for positions inside a scalar.
