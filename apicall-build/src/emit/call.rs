@@ -51,7 +51,12 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             quote!(request.header(#name, #value, #sensitive);)
         })
     });
-    // Statics come first: items after statements read badly (and clippy says so).
+    // The request's fixed parts are statics beside the function, not inside it: a call with
+    // many response paths would otherwise make the function long enough for clippy to object.
+    let spec_name = ident(&format!("{}_SPEC", call.name.to_uppercase()));
+    let paths_name = ident(&format!("{}_PATHS", call.name.to_uppercase()));
+    let spec_doc = format!(" How [`{}`] is sent.", call.name);
+    let paths_doc = format!(" Where [`{}`] finds its values in the response.", call.name);
     let (paths, extraction) = if call.responses.is_empty() {
         (
             TokenStream::new(),
@@ -65,28 +70,33 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
         let slot_count = Literal::usize_unsuffixed(call.responses.len());
         let literal = response::response_literal(call);
         (
-            quote!(static PATHS: ::apicall_runtime::__private::PathNode = #tree;),
+            quote! {
+                #[doc = #paths_doc]
+                static #paths_name: ::apicall_runtime::__private::PathNode = #tree;
+            },
             quote! {
                 let body = request.send().await?;
-                let mut extracted = ::apicall_runtime::__private::extract(&SPEC, &body, &PATHS, #slot_count)?;
+                let mut extracted = ::apicall_runtime::__private::extract(&#spec_name, &body, &#paths_name, #slot_count)?;
                 ::core::result::Result::Ok(#literal)
             },
         )
     };
     quote! {
+        #[doc = #spec_doc]
+        static #spec_name: ::apicall_runtime::__private::CallSpec = ::apicall_runtime::__private::CallSpec {
+            name: #call_name,
+            method: ::apicall_runtime::__private::Method::#method,
+            timeout_ms: #timeout_ms,
+        };
+        #paths
+
         #doc
         pub async fn #name(
             client: &::apicall_runtime::Client,
             #context: &Context,
             #params_arg
         ) -> ::core::result::Result<#response_type, ::apicall_runtime::Error> {
-            static SPEC: ::apicall_runtime::__private::CallSpec = ::apicall_runtime::__private::CallSpec {
-                name: #call_name,
-                method: ::apicall_runtime::__private::Method::#method,
-                timeout_ms: #timeout_ms,
-            };
-            #paths
-            let mut request = ::apicall_runtime::__private::Request::new(client, &SPEC);
+            let mut request = ::apicall_runtime::__private::Request::new(client, &#spec_name);
             #(#url)*
             #(#query)*
             #(#headers)*

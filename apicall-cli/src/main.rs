@@ -1,0 +1,92 @@
+//! `apicall`: the compiler as a command line tool.
+//!
+//! ```text
+//! apicall check FILE...   validate; every diagnostic with FILE:LINE:COL, source line and caret
+//! apicall expand FILE     print the Rust that include_api_calls! generates for FILE
+//! ```
+//!
+//! Exit status: 0 when valid, 1 when any file has errors, 2 when a file cannot be read or the
+//! command line is wrong.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  apicall check FILE...   validate calls.yaml files and print every mistake
+  apicall expand FILE     print the Rust code generated for FILE";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("check") if args.len() > 1 => check(&args[1..]),
+        Some("expand") if args.len() == 2 => expand(&args[1]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check(files: &[String]) -> ExitCode {
+    let mut errors = 0;
+    let mut unreadable = 0;
+    let mut stderr = std::io::stderr().lock();
+    for file in files {
+        match std::fs::read(file) {
+            Err(error) => {
+                unreadable += 1;
+                let _ = writeln!(stderr, "error: cannot read `{file}`: {error}\n");
+            }
+            Ok(bytes) => {
+                if let Err(diagnostics) = apicall_build::compile_bytes(file, &bytes) {
+                    errors += diagnostics.len();
+                    let _ = writeln!(stderr, "{diagnostics}\n");
+                }
+            }
+        }
+    }
+    let checked = files.len() - unreadable;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let summary = match (errors, unreadable) {
+        (0, 0) => format!("ok: {} valid", plural(checked, "file")),
+        (errors, 0) => format!("{} in {}", plural(errors, "error"), plural(checked, "file")),
+        (errors, unreadable) => format!(
+            "{} in {}; {} could not be read",
+            plural(errors, "error"),
+            plural(checked, "file"),
+            plural(unreadable, "file")
+        ),
+    };
+    let _ = writeln!(stderr, "{summary}");
+    if unreadable > 0 {
+        ExitCode::from(2)
+    } else if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn expand(file: &str) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("error: cannot read `{file}`: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match apicall_build::compile_bytes(file, &bytes) {
+        Ok(generated) => {
+            print!("{}", generated.to_rust_source());
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => {
+            eprintln!("{diagnostics}");
+            ExitCode::from(1)
+        }
+    }
+}
