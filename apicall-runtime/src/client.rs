@@ -1,0 +1,145 @@
+//! The HTTP client every generated call goes through.
+
+use std::sync::OnceLock;
+
+use reqwest::Url;
+
+use crate::Error;
+
+/// Response bodies larger than this are refused unless the client says otherwise: an agent
+/// extracts a few values, and a runaway body should not stall the conversation.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A cheaply clonable handle for making calls.
+///
+/// [`Client::new`] shares one process-wide `reqwest::Client`, so connections are reused
+/// across calls and conversations.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: Option<Url>,
+    max_body_bytes: usize,
+}
+
+impl Client {
+    /// The shared default client: rustls, connection pooling, no base URL override, a 1 MiB
+    /// body cap. Timeouts are per call, from the YAML.
+    #[must_use]
+    pub fn new() -> Self {
+        static SHARED: OnceLock<reqwest::Client> = OnceLock::new();
+        Self::with_http_client(SHARED.get_or_init(reqwest::Client::new).clone())
+    }
+
+    /// Uses your own `reqwest::Client` (proxies, TLS roots, default headers...).
+    #[must_use]
+    pub fn with_http_client(http: reqwest::Client) -> Self {
+        Self {
+            http,
+            base_url: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Sends every call to `base` instead: its scheme, host and port replace the YAML URL's,
+    /// and a path in `base` is put before the YAML URL's path. Meant for tests and staging,
+    /// e.g. `http://127.0.0.1:8080`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBaseUrl`] unless `base` is an absolute `http` or `https` URL with a host
+    /// and without query or fragment.
+    pub fn with_base_url(mut self, base: &str) -> Result<Self, Error> {
+        let invalid = |reason: &str| Error::InvalidBaseUrl {
+            reason: reason.to_owned(),
+        };
+        let url = Url::parse(base).map_err(|error| invalid(&error.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid("the scheme must be http or https"));
+        }
+        if url.host().is_none() {
+            return Err(invalid("it has no host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("it must not have a query or fragment"));
+        }
+        self.base_url = Some(url);
+        Ok(self)
+    }
+
+    /// Refuses response bodies larger than `limit` bytes ([`Error::BodyTooLarge`]).
+    #[must_use]
+    pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// The underlying `reqwest::Client`.
+    #[must_use]
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The response body cap in bytes.
+    #[must_use]
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Moves `url` onto the base URL, if one is set.
+    pub(crate) fn rebase(&self, url: &mut Url) {
+        let Some(base) = &self.base_url else {
+            return;
+        };
+        let prefix = base.path().trim_end_matches('/');
+        let path = format!("{prefix}{}", url.path());
+        // Both URLs are http(s) with a host, for which these setters cannot fail.
+        let _ = url.set_scheme(base.scheme());
+        let _ = url.set_host(base.host_str());
+        let _ = url.set_port(base.port());
+        url.set_path(&path);
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rebased(base: &str, url: &str) -> String {
+        let client = Client::with_http_client(reqwest::Client::new())
+            .with_base_url(base)
+            .unwrap();
+        let mut url = Url::parse(url).unwrap();
+        client.rebase(&mut url);
+        url.to_string()
+    }
+
+    #[test]
+    fn base_url_replaces_origin_and_keeps_path_and_query() {
+        assert_eq!(
+            rebased("http://127.0.0.1:8080", "https://api.example.com/orders/A%2FB?x=1"),
+            "http://127.0.0.1:8080/orders/A%2FB?x=1"
+        );
+    }
+
+    #[test]
+    fn base_url_path_is_a_prefix() {
+        assert_eq!(
+            rebased("http://localhost:9/mock/", "https://api.example.com/orders/1"),
+            "http://localhost:9/mock/orders/1"
+        );
+    }
+
+    #[test]
+    fn unusable_base_urls_are_refused() {
+        for bad in ["127.0.0.1:80", "ftp://x", "http://x/?q=1", "not a url"] {
+            let result = Client::with_http_client(reqwest::Client::new()).with_base_url(bad);
+            assert!(matches!(result, Err(Error::InvalidBaseUrl { .. })), "{bad}");
+        }
+    }
+}

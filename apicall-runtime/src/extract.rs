@@ -1,0 +1,414 @@
+//! Typed partial deserialization: walk the response JSON once, descend only into members on a
+//! requested path, skip everything else unparsed, and keep just the values asked for.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::Error;
+use crate::request::CallSpec;
+
+/// A trie of one call's response paths, emitted by the generator as a `static`.
+#[derive(Debug)]
+pub struct PathNode {
+    /// Output slots whose path ends here: the value at this node is captured into each.
+    pub slots: &'static [usize],
+    /// Object members to descend into.
+    pub keys: &'static [(&'static str, PathNode)],
+    /// Array elements to descend into.
+    pub indexes: &'static [(usize, PathNode)],
+}
+
+/// A captured value. Objects and arrays are only noted, never built.
+#[derive(Clone, Debug, PartialEq)]
+enum Leaf {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(String),
+    Object,
+    Array,
+}
+
+impl Leaf {
+    fn kind(&self) -> &'static str {
+        match self {
+            Leaf::Null => "null",
+            Leaf::Bool(_) => "a boolean",
+            Leaf::Int(_) | Leaf::Uint(_) => "an integer",
+            Leaf::Float(_) => "a decimal number",
+            Leaf::Str(_) => "a string",
+            Leaf::Object => "an object",
+            Leaf::Array => "an array",
+        }
+    }
+}
+
+/// The values found for each slot, read out with their declared types.
+#[derive(Debug)]
+pub struct Extracted {
+    spec: &'static CallSpec,
+    slots: Vec<Option<Leaf>>,
+}
+
+/// Walks `body` along `tree`, filling `slot_count` slots.
+///
+/// # Errors
+///
+/// [`Error::NotJson`] when the body is not one well-formed JSON value.
+pub fn extract(
+    spec: &'static CallSpec,
+    body: &[u8],
+    tree: &'static PathNode,
+    slot_count: usize,
+) -> Result<Extracted, Error> {
+    let mut slots = vec![None; slot_count];
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let walked = Walk {
+        node: tree,
+        slots: &mut slots,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|()| deserializer.end());
+    walked.map_err(|source| Error::NotJson {
+        call: spec.name,
+        source,
+    })?;
+    Ok(Extracted { spec, slots })
+}
+
+impl Extracted {
+    fn take(&mut self, slot: usize) -> Option<Leaf> {
+        self.slots.get_mut(slot).and_then(Option::take)
+    }
+
+    fn wrong_type(&self, variable: &'static str, expected: &'static str, found: &Leaf) -> Error {
+        Error::WrongType {
+            call: self.spec.name,
+            variable,
+            expected,
+            found: found.kind(),
+        }
+    }
+
+    /// A string; numbers and booleans become their JSON text. Absent or null is `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] for an object or array.
+    pub fn string(&mut self, slot: usize, variable: &'static str) -> Result<Option<String>, Error> {
+        match self.take(slot) {
+            None | Some(Leaf::Null) => Ok(None),
+            Some(Leaf::Str(s)) => Ok(Some(s)),
+            Some(Leaf::Bool(b)) => Ok(Some(b.to_string())),
+            Some(Leaf::Int(n)) => Ok(Some(n.to_string())),
+            Some(Leaf::Uint(n)) => Ok(Some(n.to_string())),
+            Some(Leaf::Float(n)) => Ok(Some(n.to_string())),
+            Some(other) => Err(self.wrong_type(variable, "a string", &other)),
+        }
+    }
+
+    /// An integer that fits `i64`. Absent or null is `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] for anything else, including `4.5` and integers beyond `i64`.
+    pub fn integer(&mut self, slot: usize, variable: &'static str) -> Result<Option<i64>, Error> {
+        match self.take(slot) {
+            None | Some(Leaf::Null) => Ok(None),
+            Some(Leaf::Int(n)) => Ok(Some(n)),
+            Some(leaf @ Leaf::Uint(n)) => i64::try_from(n)
+                .map(Some)
+                .map_err(|_| self.wrong_type(variable, "an integer within i64", &leaf)),
+            Some(other) => Err(self.wrong_type(variable, "an integer", &other)),
+        }
+    }
+
+    /// Any JSON number. Absent or null is `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] for anything but a number.
+    #[allow(clippy::cast_precision_loss, reason = "JSON numbers are f64 by nature")]
+    pub fn number(&mut self, slot: usize, variable: &'static str) -> Result<Option<f64>, Error> {
+        match self.take(slot) {
+            None | Some(Leaf::Null) => Ok(None),
+            Some(Leaf::Int(n)) => Ok(Some(n as f64)),
+            Some(Leaf::Uint(n)) => Ok(Some(n as f64)),
+            Some(Leaf::Float(n)) => Ok(Some(n)),
+            Some(other) => Err(self.wrong_type(variable, "a number", &other)),
+        }
+    }
+
+    /// A boolean. Absent or null is `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] for anything but `true` or `false`.
+    pub fn boolean(&mut self, slot: usize, variable: &'static str) -> Result<Option<bool>, Error> {
+        match self.take(slot) {
+            None | Some(Leaf::Null) => Ok(None),
+            Some(Leaf::Bool(b)) => Ok(Some(b)),
+            Some(other) => Err(self.wrong_type(variable, "a boolean", &other)),
+        }
+    }
+}
+
+/// Deserializes one JSON value at `node`, capturing it into `node.slots` and descending into
+/// the members and elements the node lists.
+struct Walk<'s> {
+    node: &'static PathNode,
+    slots: &'s mut [Option<Leaf>],
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        if self.node.keys.is_empty() && self.node.indexes.is_empty() && self.node.slots.is_empty() {
+            deserializer.deserialize_ignored_any(IgnoredAny)?;
+            return Ok(());
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl Walk<'_> {
+    fn capture(&mut self, leaf: &Leaf) {
+        for &slot in self.node.slots {
+            if let Some(target) = self.slots.get_mut(slot) {
+                *target = Some(leaf.clone());
+            }
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
+        self.capture(&Leaf::Null);
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(mut self, v: bool) -> Result<(), E> {
+        self.capture(&Leaf::Bool(v));
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(mut self, v: i64) -> Result<(), E> {
+        self.capture(&Leaf::Int(v));
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(mut self, v: u64) -> Result<(), E> {
+        self.capture(&i64::try_from(v).map_or(Leaf::Uint(v), Leaf::Int));
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(mut self, v: f64) -> Result<(), E> {
+        self.capture(&Leaf::Float(v));
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
+        if !self.node.slots.is_empty() {
+            self.capture(&Leaf::Str(v.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        self.capture(&Leaf::Object);
+        while let Some(child) = map.next_key_seed(KeySeed(self.node.keys))? {
+            match child {
+                Some(node) => map.next_value_seed(Walk {
+                    node,
+                    slots: self.slots,
+                })?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        self.capture(&Leaf::Array);
+        let mut index = 0;
+        loop {
+            let child = self
+                .node
+                .indexes
+                .iter()
+                .find(|(wanted, _)| *wanted == index)
+                .map(|(_, node)| node);
+            let more = match child {
+                Some(node) => seq
+                    .next_element_seed(Walk {
+                        node,
+                        slots: self.slots,
+                    })?
+                    .is_some(),
+                None => seq.next_element::<IgnoredAny>()?.is_some(),
+            };
+            if !more {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+}
+
+/// Reads an object key and answers which child node it leads to, without allocating it.
+struct KeySeed(&'static [(&'static str, PathNode)]);
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Option<&'static PathNode>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Option<&'static PathNode>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self
+            .0
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, node)| node))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Method;
+
+    static SPEC: CallSpec = CallSpec {
+        name: "lookup_customer",
+        method: Method::Get,
+        timeout_ms: 1000,
+    };
+
+    const fn leaf(slot: &'static [usize]) -> PathNode {
+        PathNode {
+            slots: slot,
+            keys: &[],
+            indexes: &[],
+        }
+    }
+
+    // customer.name -> 0, customer.age -> 1, items[1].eta -> 2, "a.b" -> 3, customer -> 4
+    static TREE: PathNode = PathNode {
+        slots: &[],
+        keys: &[
+            (
+                "customer",
+                PathNode {
+                    slots: &[4],
+                    keys: &[("name", leaf(&[0])), ("age", leaf(&[1]))],
+                    indexes: &[],
+                },
+            ),
+            (
+                "items",
+                PathNode {
+                    slots: &[],
+                    keys: &[],
+                    indexes: &[(1, PathNode {
+                        slots: &[],
+                        keys: &[("eta", leaf(&[2]))],
+                        indexes: &[],
+                    })],
+                },
+            ),
+            ("a.b", leaf(&[3])),
+        ],
+        indexes: &[],
+    };
+
+    fn run(json: &str) -> Result<Extracted, Error> {
+        extract(&SPEC, json.as_bytes(), &TREE, 5)
+    }
+
+    #[test]
+    fn reads_nested_keys_indexes_and_dotted_keys() {
+        let mut found = run(r#"{"x": [1, {"y": 2}], "customer": {"name": "Ada", "age": 36, "tags": ["a"]},
+            "items": [{"eta": "late"}, {"eta": "soon"}], "a.b": true}"#)
+        .unwrap();
+        assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("Ada"));
+        assert_eq!(found.integer(1, "age").unwrap(), Some(36));
+        assert_eq!(found.string(2, "eta").unwrap().as_deref(), Some("soon"));
+        assert_eq!(found.boolean(3, "ab").unwrap(), Some(true));
+    }
+
+    #[test]
+    fn missing_paths_are_none() {
+        let mut found = run(r#"{"customer": "not an object", "items": [{"eta": 1}]}"#).unwrap();
+        assert_eq!(found.string(0, "name").unwrap(), None);
+        assert_eq!(found.string(2, "eta").unwrap(), None);
+        assert_eq!(found.boolean(3, "ab").unwrap(), None);
+        let mut found = run("[]").unwrap();
+        assert_eq!(found.string(0, "name").unwrap(), None);
+    }
+
+    #[test]
+    fn numbers_and_booleans_render_as_text_for_strings() {
+        let mut found = run(r#"{"customer": {"name": 42, "age": 1}, "items": [0, {"eta": 4.5}], "a.b": false}"#).unwrap();
+        assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("42"));
+        assert_eq!(found.string(2, "eta").unwrap().as_deref(), Some("4.5"));
+        assert_eq!(found.string(3, "ab").unwrap().as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn wrong_types_are_errors_naming_the_variable() {
+        let mut found = run(r#"{"customer": {"name": {"first": "Ada"}, "age": "old"}}"#).unwrap();
+        let error = found.string(0, "customer_name").unwrap_err();
+        assert!(
+            matches!(error, Error::WrongType { variable: "customer_name", found: "an object", .. }),
+            "{error:?}"
+        );
+        assert!(matches!(found.integer(1, "age"), Err(Error::WrongType { .. })));
+        let mut found = run(r#"{"customer": {"age": 4.5}}"#).unwrap();
+        assert!(matches!(found.integer(1, "age"), Err(Error::WrongType { .. })));
+        let mut found = run(r#"{"customer": {"age": 18446744073709551615}}"#).unwrap();
+        assert!(matches!(found.integer(1, "age"), Err(Error::WrongType { .. })));
+        let mut found = run(r#"{"customer": {"age": 18446744073709551615}}"#).unwrap();
+        assert!(found.number(1, "age").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_value_that_is_also_a_parent_is_captured_as_its_kind() {
+        let mut found = run(r#"{"customer": {"name": "Ada"}}"#).unwrap();
+        assert!(matches!(found.string(4, "customer"), Err(Error::WrongType { found: "an object", .. })));
+        assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("Ada"));
+    }
+
+    #[test]
+    fn escaped_keys_match_their_unescaped_form() {
+        let mut found = run(r#"{"cust\u006fmer": {"na\u006de": "Ada \"A\""}}"#).unwrap();
+        assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("Ada \"A\""));
+    }
+
+    #[test]
+    fn malformed_json_is_not_json() {
+        for body in ["", "{", "<html>", r#"{"customer": {"name": "Ada"}} trailing"#, "{\"a\": tru}"] {
+            assert!(matches!(run(body), Err(Error::NotJson { .. })), "{body:?}");
+        }
+    }
+}

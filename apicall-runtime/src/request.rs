@@ -1,0 +1,377 @@
+//! Rendering and sending one call's request, within its timeout and body cap.
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use reqwest::Url;
+use tracing::Instrument;
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+
+use crate::{Client, Error, TimeoutPhase};
+
+/// Everything but RFC 3986's unreserved characters: `/ ? # % @ :` and the rest cannot leave
+/// the one path segment the YAML put the value in.
+const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// An HTTP method a call may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl Method {
+    fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+/// The fixed facts of one call, emitted by the generator as a `static`.
+#[derive(Debug)]
+pub struct CallSpec {
+    /// The call's name, for errors and tracing.
+    pub name: &'static str,
+    /// Its method.
+    pub method: Method,
+    /// Its timeout over the whole exchange.
+    pub timeout_ms: u64,
+}
+
+/// A request under construction. The URL is built as text from pushes, in order; query
+/// entries, headers and the body are added beside it. Nothing is sent before [`Request::send`],
+/// which refuses anything unsafe first.
+pub struct Request<'a> {
+    client: &'a Client,
+    spec: &'static CallSpec,
+    url: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The first header problem, reported by `send` before anything goes out.
+    header_error: Option<Error>,
+    body: Option<Vec<u8>>,
+}
+
+impl<'a> Request<'a> {
+    /// Starts a request for `spec` through `client`.
+    #[must_use]
+    pub fn new(client: &'a Client, spec: &'static CallSpec) -> Self {
+        Self {
+            client,
+            spec,
+            url: String::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            header_error: None,
+            body: None,
+        }
+    }
+
+    /// Appends literal URL text from the YAML, or a context variable the YAML author placed in
+    /// the URL's origin: verbatim.
+    pub fn push_url_raw(&mut self, text: &str) {
+        self.url.push_str(text);
+    }
+
+    /// Appends a value inside a URL path segment, percent-encoded so it stays in that segment.
+    pub fn push_path_value(&mut self, value: &str) {
+        self.url.extend(utf8_percent_encode(value, PATH_VALUE));
+    }
+
+    /// Appends a value inside the URL's own query string, form-encoded.
+    pub fn push_query_value(&mut self, value: &str) {
+        self.url
+            .extend(form_urlencoded::byte_serialize(value.as_bytes()));
+    }
+
+    /// Adds a `query:` entry from the YAML, form-encoded after any query already in the URL.
+    pub fn query(&mut self, name: &str, value: &str) {
+        self.query.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// Adds a header. `sensitive` marks a value holding a secret, so HTTP/2 never indexes it
+    /// and reqwest never shows it. An invalid name or value is reported by `send`.
+    pub fn header(&mut self, name: &'static str, value: &str, sensitive: bool) {
+        if self.header_error.is_some() {
+            return;
+        }
+        let call = self.spec.name;
+        let Ok(header_name) = HeaderName::from_bytes(name.as_bytes()) else {
+            self.header_error = Some(Error::InvalidHeaderName { call, header: name });
+            return;
+        };
+        // `HeaderValue::from_str` refuses CR, LF, NUL and other control bytes: a value that
+        // could smuggle another header never reaches the wire.
+        match HeaderValue::from_str(value) {
+            Ok(mut header_value) => {
+                header_value.set_sensitive(sensitive);
+                self.headers.push((header_name, header_value));
+            }
+            Err(_) => {
+                self.header_error = Some(Error::InvalidHeaderValue { call, header: name });
+            }
+        }
+    }
+
+    /// Sets a JSON body.
+    pub fn json_body(&mut self, body: Vec<u8>) {
+        self.body = Some(body);
+    }
+
+    /// The URL to send to: parsed, checked, query entries appended, rebased if the client says.
+    fn resolve_url(&self) -> Result<Url, Error> {
+        let call = self.spec.name;
+        if has_dot_segment(&self.url) {
+            return Err(Error::UnsafePathValue { call });
+        }
+        let mut url = Url::parse(&self.url).map_err(|error| Error::InvalidUrl {
+            call,
+            reason: error.to_string(),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::InvalidUrl {
+                call,
+                reason: "the scheme is not http or https".to_owned(),
+            });
+        }
+        if !self.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (name, value) in &self.query {
+                pairs.append_pair(name, value);
+            }
+        }
+        self.client.rebase(&mut url);
+        Ok(url)
+    }
+
+    /// Sends the request and returns the body of a 2xx response.
+    ///
+    /// The call's timeout bounds everything from connecting to the body's last byte.
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`] variant that belongs to a call; unsafe input is refused before sending.
+    pub async fn send(mut self) -> Result<Bytes, Error> {
+        let spec = self.spec;
+        if let Some(error) = self.header_error.take() {
+            return Err(error);
+        }
+        let url = self.resolve_url()?;
+        let mut request = self
+            .client
+            .http()
+            .request(spec.method.to_reqwest(), url);
+        for (name, value) in self.headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = self.body {
+            request = request
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body);
+        }
+        let span = tracing::info_span!(
+            "apicall.call",
+            call = spec.name,
+            method = ?spec.method,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let limit = self.client.max_body_bytes();
+        let mut phase = TimeoutPhase::Headers;
+        let exchange = async {
+            let response = request.send().await.map_err(|error| transport(spec, error))?;
+            let status = response.status();
+            span.record("status", status.as_u16());
+            if !status.is_success() {
+                return Err(Error::Status {
+                    call: spec.name,
+                    status: status.as_u16(),
+                });
+            }
+            phase = TimeoutPhase::Body;
+            read_body(spec, response, limit).await
+        };
+        let timeout = Duration::from_millis(spec.timeout_ms);
+        let result = tokio::time::timeout(timeout, exchange)
+            .instrument(span.clone())
+            .await;
+        let outcome = match result {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                call: spec.name,
+                timeout_ms: spec.timeout_ms,
+                phase,
+            }),
+        };
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("latency_ms", latency_ms);
+        span.in_scope(|| match &outcome {
+            Ok(body) => tracing::debug!(latency_ms, bytes = body.len(), "call succeeded"),
+            Err(error) => tracing::debug!(latency_ms, %error, "call failed"),
+        });
+        outcome
+    }
+}
+
+/// Reads the body up to `limit` bytes, stopping as soon as it is exceeded.
+async fn read_body(
+    spec: &CallSpec,
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, Error> {
+    let too_large = || Error::BodyTooLarge {
+        call: spec.name,
+        limit,
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| transport(spec, error))? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Sorts a reqwest error into our variants, dropping the URL (its query may hold a secret).
+fn transport(spec: &CallSpec, error: reqwest::Error) -> Error {
+    let call = spec.name;
+    let source = error.without_url();
+    if source.is_timeout() {
+        Error::Timeout {
+            call,
+            timeout_ms: spec.timeout_ms,
+            phase: if source.is_body() || source.is_decode() {
+                TimeoutPhase::Body
+            } else {
+                TimeoutPhase::Headers
+            },
+        }
+    } else if source.is_connect() {
+        Error::Connect { call, source }
+    } else if source.is_redirect() {
+        Error::Redirect { call, source }
+    } else {
+        Error::Request { call, source }
+    }
+}
+
+/// Whether the path of a URL under construction has a segment that decodes to `.` or `..`,
+/// which URL parsers resolve away (so `/orders/..` would become `/`).
+fn has_dot_segment(url: &str) -> bool {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let rest = &url[after_scheme..];
+    let Some(path_start) = rest.find('/') else {
+        return false;
+    };
+    let path = &rest[path_start..];
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.split('/').any(|segment| {
+        let decoded = percent_decode_str(segment).decode_utf8_lossy();
+        decoded == "." || decoded == ".."
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SPEC: CallSpec = CallSpec {
+        name: "order_status",
+        method: Method::Get,
+        timeout_ms: 1000,
+    };
+
+    fn url_with_path_value(value: &str) -> Result<Url, Error> {
+        let client = Client::with_http_client(reqwest::Client::new());
+        let mut request = Request::new(&client, &SPEC);
+        request.push_url_raw("https://api.example.com/orders/");
+        request.push_path_value(value);
+        request.resolve_url()
+    }
+
+    #[test]
+    fn path_values_stay_in_one_segment() {
+        let cases = [
+            ("A/B?x#y", "/orders/A%2FB%3Fx%23y"),
+            ("a b", "/orders/a%20b"),
+            ("%2e%2e", "/orders/%252e%252e"),
+            ("@evil.example", "/orders/%40evil.example"),
+            ("..a", "/orders/..a"),
+            ("é/∕", "/orders/%C3%A9%2F%E2%88%95"),
+            ("a\\b", "/orders/a%5Cb"),
+        ];
+        for (value, path) in cases {
+            let url = url_with_path_value(value).unwrap();
+            assert_eq!(url.host_str(), Some("api.example.com"), "{value}");
+            assert_eq!(url.path(), path, "{value}");
+            assert_eq!(url.query(), None, "{value}");
+            assert_eq!(url.fragment(), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn dot_segments_from_values_are_refused() {
+        for value in [".", ".."] {
+            assert!(
+                matches!(url_with_path_value(value), Err(Error::UnsafePathValue { .. })),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_entries_are_form_encoded() {
+        let client = Client::with_http_client(reqwest::Client::new());
+        let mut request = Request::new(&client, &SPEC);
+        request.push_url_raw("https://crm.example.com/c?fixed=1&q=");
+        request.push_query_value("a&b=c d");
+        request.query("phone", "+1 555&x=y");
+        let url = request.resolve_url().unwrap();
+        assert_eq!(url.query(), Some("fixed=1&q=a%26b%3Dc+d&phone=%2B1+555%26x%3Dy"));
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused_before_sending() {
+        let client = Client::with_http_client(reqwest::Client::new());
+        for bad in ["a\r\nX-Injected: 1", "a\nb", "a\0b"] {
+            let mut request = Request::new(&client, &SPEC);
+            request.push_url_raw("http://127.0.0.1:1/");
+            request.header("X-Value", bad, false);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let error = runtime.block_on(request.send()).unwrap_err();
+            assert!(
+                matches!(error, Error::InvalidHeaderValue { header: "X-Value", .. }),
+                "{error:?}"
+            );
+        }
+    }
+}
