@@ -50,7 +50,9 @@ pub fn expand(
         }
         Err(diagnostics) => {
             let errors = diagnostics.iter().map(|diagnostic| {
-                let message = diagnostic.to_string();
+                // rustc writes its own `error: ` before the message.
+                let rendered = diagnostic.to_string();
+                let message = rendered.strip_prefix("error: ").unwrap_or(&rendered);
                 quote_spanned!(span=> ::core::compile_error!(#message);)
             });
             quote! {

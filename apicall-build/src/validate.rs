@@ -98,7 +98,11 @@ impl Checker<'_, '_, '_> {
                     .as_ref()
                     .map_or(Some(ir::ValueType::String), |ty| self.value_type(ty));
                 let Some(ty) = ty else { continue };
-                match self.api_values.iter().find(|(name, ..)| *name == variable.value) {
+                match self
+                    .api_values
+                    .iter()
+                    .find(|(name, ..)| *name == variable.value)
+                {
                     Some((_, first_ty, first_pos)) if *first_ty != ty => {
                         let (first_ty, first_pos) = (*first_ty, *first_pos);
                         self.report
@@ -151,7 +155,11 @@ impl Checker<'_, '_, '_> {
             .filter_map(|(name, value)| {
                 Some(ir::QueryParam {
                     name: name.value.clone(),
-                    value: self.template(value, &params, &[Namespace::Context, Namespace::Collected])?,
+                    value: self.template(
+                        value,
+                        &params,
+                        &[Namespace::Context, Namespace::Collected],
+                    )?,
                 })
             })
             .collect::<Vec<_>>();
@@ -173,7 +181,10 @@ impl Checker<'_, '_, '_> {
     fn required<'t>(&mut self, field: Option<&'t Text>, call: Pos, key: &str) -> Option<&'t Text> {
         if field.is_none() {
             self.report
-                .error(call, format!("this API call is missing the required field `{key}`"))
+                .error(
+                    call,
+                    format!("this API call is missing the required field `{key}`"),
+                )
                 .help(match key {
                     "name" => "add `name: lookup_customer` (a snake_case identifier)",
                     "description" => "add `description:` telling the LLM when to use this call",
@@ -256,7 +267,10 @@ impl Checker<'_, '_, '_> {
     fn required_param_name<'d>(&mut self, decl: &'d ParamDecl) -> Option<&'d Text> {
         let Some(name) = &decl.name else {
             self.report
-                .error(decl.pos, "this parameter is missing the required field `name`")
+                .error(
+                    decl.pos,
+                    "this parameter is missing the required field `name`",
+                )
                 .help("add `name: order_id` (a snake_case identifier)");
             return None;
         };
@@ -289,7 +303,10 @@ impl Checker<'_, '_, '_> {
         let lower = url.value.to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             self.report
-                .error(url.pos, "the URL must be absolute and start with `http://` or `https://`")
+                .error(
+                    url.pos,
+                    "the URL must be absolute and start with `http://` or `https://`",
+                )
                 .help("for example `url: https://api.example.com/orders/{{collected.order_id}}`");
             return None;
         }
@@ -327,14 +344,20 @@ impl Checker<'_, '_, '_> {
                     let var_ref = refs.next();
                     consumed += var_ref.as_ref().map_or(0, |r| r.len);
                     let pos = var_ref.as_ref().map_or(url.pos, |r| self.pos_in(url, r));
+                    let width = var_ref.as_ref().map_or(1, |r| {
+                        url.value
+                            .get(r.offset..r.offset + r.len)
+                            .map_or(1, |s| s.chars().count())
+                    });
                     match (part, var) {
                         (Part::Authority, ir::Var::Context(_)) => {
                             parts.push(ir::UrlPart::Raw(var));
                         }
                         (Part::Authority, _) => {
                             self.report
-                                .error(
+                                .error_spanning(
                                     pos,
+                                    width,
                                     "a value collected from the conversation cannot be used in \
                                      the URL's scheme, host or port",
                                 )
@@ -346,8 +369,9 @@ impl Checker<'_, '_, '_> {
                         (Part::Path, var) => parts.push(ir::UrlPart::PathValue(var)),
                         (Part::Query, var) => parts.push(ir::UrlPart::QueryValue(var)),
                         (Part::Fragment, _) => {
-                            self.report.error(
+                            self.report.error_spanning(
                                 pos,
+                                width,
                                 "a variable in the URL's `#fragment` is never sent to the server",
                             );
                         }
@@ -368,9 +392,10 @@ impl Checker<'_, '_, '_> {
         let mut headers = Vec::new();
         for (name, value) in &decl.headers {
             let valid_name = !name.value.is_empty()
-                && name.value.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-                });
+                && name
+                    .value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
             if !valid_name {
                 self.report
                     .error_spanning(
@@ -396,7 +421,10 @@ impl Checker<'_, '_, '_> {
         for variable in &decl.response_variables {
             let Some(path_text) = &variable.path else {
                 self.report
-                    .error(variable.pos, "this response variable is missing the required field `path`")
+                    .error(
+                        variable.pos,
+                        "this response variable is missing the required field `path`",
+                    )
                     .help("add `path: customer.name`, where the value sits in the JSON response");
                 continue;
             };
@@ -413,7 +441,8 @@ impl Checker<'_, '_, '_> {
                 Ok(segments) => segments,
                 Err(error) => {
                     let pos = self.pos_in_text(path_text, error.offset);
-                    self.report.error(pos, format!("invalid path: {}", error.message));
+                    self.report
+                        .error(pos, format!("invalid path: {}", error.message));
                     continue;
                 }
             };
@@ -421,7 +450,10 @@ impl Checker<'_, '_, '_> {
                 // Already reported while collecting (bad name or type).
                 continue;
             };
-            if responses.iter().any(|r: &ir::ResponseVar| r.name == name.value) {
+            if responses
+                .iter()
+                .any(|r: &ir::ResponseVar| r.name == name.value)
+            {
                 self.report
                     .error_spanning(
                         name.pos,
@@ -448,7 +480,8 @@ impl Checker<'_, '_, '_> {
             if let Some(first) = seen.insert(&decl.name.value, decl.name.pos) {
                 self.duplicate(&decl.name, "prompt", first);
             }
-            let template = self.template(&decl.template, &[], &[Namespace::Context, Namespace::Api]);
+            let template =
+                self.template(&decl.template, &[], &[Namespace::Context, Namespace::Api]);
             if let (true, Some(template)) = (valid, template) {
                 prompts.push(ir::Prompt {
                     name: decl.name.value.clone(),
@@ -470,7 +503,10 @@ impl Checker<'_, '_, '_> {
             Ok(pieces) => pieces,
             Err(error) => {
                 let pos = self.pos_in_text(text, error.offset);
-                let width = text.value.get(error.offset..error.offset + error.len).map_or(2, |s| s.chars().count());
+                let width = text
+                    .value
+                    .get(error.offset..error.offset + error.len)
+                    .map_or(2, |s| s.chars().count());
                 let diagnostic = self.report.error_spanning(pos, width, error.message);
                 diagnostic.maybe_help(error.help);
                 return None;
@@ -481,10 +517,12 @@ impl Checker<'_, '_, '_> {
         for piece in pieces {
             match piece {
                 template::Piece::Text(t) => out.push(ir::Piece::Text(t)),
-                template::Piece::Var(var_ref) => match self.resolve(text, &var_ref, params, allowed) {
-                    Some(var) => out.push(ir::Piece::Var(var)),
-                    None => ok = false,
-                },
+                template::Piece::Var(var_ref) => {
+                    match self.resolve(text, &var_ref, params, allowed) {
+                        Some(var) => out.push(ir::Piece::Var(var)),
+                        None => ok = false,
+                    }
+                }
             }
         }
         ok.then_some(out)
@@ -507,12 +545,16 @@ impl Checker<'_, '_, '_> {
         if !allowed.contains(&var_ref.namespace) {
             let (message, help) = match var_ref.namespace {
                 Namespace::Collected => (
-                    format!("`{spelled}` cannot be used in a prompt: LLM parameters belong to one call"),
-                    "extract the value you need with `response_variables` and use `{{api.name}}`".to_owned(),
+                    format!(
+                        "`{spelled}` cannot be used in a prompt: LLM parameters belong to one call"
+                    ),
+                    "extract the value you need with `response_variables` and use `{{api.name}}`"
+                        .to_owned(),
                 ),
                 _ => (
                     format!("`{spelled}` cannot be used in an API call's request yet"),
-                    "use a context variable, or an LLM parameter as `{{collected.name}}`".to_owned(),
+                    "use a context variable, or an LLM parameter as `{{collected.name}}`"
+                        .to_owned(),
                 ),
             };
             self.report.error_spanning(pos, width, message).help(help);
@@ -527,7 +569,10 @@ impl Checker<'_, '_, '_> {
                             .error_spanning(
                                 pos,
                                 width,
-                                format!("secret variable `{}` cannot be used in a prompt", var_ref.name),
+                                format!(
+                                    "secret variable `{}` cannot be used in a prompt",
+                                    var_ref.name
+                                ),
                             )
                             .help("prompts are sent to the LLM; secrets must never be");
                         None
@@ -539,7 +584,11 @@ impl Checker<'_, '_, '_> {
                                 format!("declare it under `variables:`, e.g. `variables: {{ {}: {{ description: ... }} }}`", var_ref.name)
                             });
                         self.report
-                            .error_spanning(pos, width, format!("unknown variable `{}`", var_ref.name))
+                            .error_spanning(
+                                pos,
+                                width,
+                                format!("unknown variable `{}`", var_ref.name),
+                            )
                             .help(help);
                         None
                     }
@@ -548,8 +597,11 @@ impl Checker<'_, '_, '_> {
             Namespace::Collected => match params.iter().position(|(p, _)| p.name == var_ref.name) {
                 Some(index) => Some(ir::Var::Collected(index)),
                 None => {
-                    let help = did_you_mean(&var_ref.name, params.iter().map(|(p, _)| p.name.as_str()))
-                        .unwrap_or_else(|| format!("add `{}` to this call's `parameters:`", var_ref.name));
+                    let help =
+                        did_you_mean(&var_ref.name, params.iter().map(|(p, _)| p.name.as_str()))
+                            .unwrap_or_else(|| {
+                                format!("add `{}` to this call's `parameters:`", var_ref.name)
+                            });
                     self.report
                         .error_spanning(
                             pos,
@@ -560,13 +612,23 @@ impl Checker<'_, '_, '_> {
                     None
                 }
             },
-            Namespace::Api => match self.api_values.iter().position(|(n, ..)| *n == var_ref.name) {
+            Namespace::Api => match self
+                .api_values
+                .iter()
+                .position(|(n, ..)| *n == var_ref.name)
+            {
                 Some(index) => Some(ir::Var::Api(index)),
                 None => {
-                    let help = did_you_mean(&var_ref.name, self.api_values.iter().map(|(n, ..)| n.as_str()))
-                        .unwrap_or_else(|| {
-                            format!("add `variable: {}` to some call's `response_variables:`", var_ref.name)
-                        });
+                    let help = did_you_mean(
+                        &var_ref.name,
+                        self.api_values.iter().map(|(n, ..)| n.as_str()),
+                    )
+                    .unwrap_or_else(|| {
+                        format!(
+                            "add `variable: {}` to some call's `response_variables:`",
+                            var_ref.name
+                        )
+                    });
                     self.report
                         .error_spanning(pos, width, format!("no API call extracts `{spelled}`"))
                         .help(help);
@@ -593,7 +655,9 @@ impl Checker<'_, '_, '_> {
             let diagnostic = self.report.error_spanning(
                 name.pos,
                 width,
-                format!("{what} name `{value}` must be snake_case: lowercase letters, digits and `_`"),
+                format!(
+                    "{what} name `{value}` must be snake_case: lowercase letters, digits and `_`"
+                ),
             );
             if !suggestion.is_empty() && suggestion != *value {
                 diagnostic.help(format!("write `{suggestion}`"));
@@ -605,7 +669,9 @@ impl Checker<'_, '_, '_> {
                 .error_spanning(
                     name.pos,
                     width,
-                    format!("{what} name `{value}` is a Rust keyword and cannot name generated code"),
+                    format!(
+                        "{what} name `{value}` is a Rust keyword and cannot name generated code"
+                    ),
                 )
                 .help(format!("pick another name, such as `{value}_value`"));
             return false;
@@ -650,12 +716,14 @@ impl Checker<'_, '_, '_> {
         let raw = text
             .bytes
             .and_then(|(start, len)| Some((start, self.lines.source().get(start..start + len)?)));
-        if let Some((start, raw)) = raw {
-            if value.get(offset..).is_some_and(|rest| rest.starts_with("{{")) {
-                let k = before.matches("{{").count();
-                if let Some((in_raw, _)) = raw.match_indices("{{").nth(k) {
-                    return self.lines.pos_at(start + in_raw);
-                }
+        if let Some((start, raw)) = raw
+            && value
+                .get(offset..)
+                .is_some_and(|rest| rest.starts_with("{{"))
+        {
+            let k = before.matches("{{").count();
+            if let Some((in_raw, _)) = raw.match_indices("{{").nth(k) {
+                return self.lines.pos_at(start + in_raw);
             }
         }
         if before.contains('\n') {
@@ -670,9 +738,9 @@ impl Checker<'_, '_, '_> {
 const RUST_KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
     "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
+    "priv", "typeof", "unsized", "virtual", "yield", "try",
 ];
 
 fn to_snake_case(name: &str) -> String {

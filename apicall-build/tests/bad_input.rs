@@ -13,7 +13,11 @@ fn deeply_nested_yaml_is_an_error_not_a_stack_overflow() {
     for depth in [100, 100_000] {
         let yaml = format!("api_calls: {}{}\n", "[".repeat(depth), "]".repeat(depth));
         let error = only_error(&yaml);
-        assert!(error.message.contains("recursion limit"), "{}", error.message);
+        assert!(
+            error.message.contains("recursion limit"),
+            "{}",
+            error.message
+        );
         assert_eq!(error.location(), "calls.yaml:1:60");
     }
 }
@@ -31,7 +35,10 @@ fn alias_bombs_hit_the_parser_budget() {
 fn duplicate_keys_are_located_at_the_second_one() {
     let error = only_error("api_calls: []\napi_calls: []\n");
     assert_eq!(error.location(), "calls.yaml:2:1");
-    assert_eq!(error.message, "invalid YAML: duplicate mapping key: api_calls");
+    assert_eq!(
+        error.message,
+        "invalid YAML: duplicate mapping key: api_calls"
+    );
 }
 
 #[test]

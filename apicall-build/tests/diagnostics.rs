@@ -42,7 +42,9 @@ fn undeclared_variable_in_header_points_at_its_braces_and_suggests_the_near_name
 
 #[test]
 fn positions_inside_quoted_strings_count_the_quote() {
-    let yaml = format!("variables:\n  caller_phone: {{}}\napi_calls:{CALL}\n    query:\n      phone: \"+{{{{caler_phone}}}}\"\n");
+    let yaml = format!(
+        "variables:\n  caller_phone: {{}}\napi_calls:{CALL}\n    query:\n      phone: \"+{{{{caler_phone}}}}\"\n"
+    );
     assert_eq!(
         located(&yaml),
         vec![(9, 16, "unknown variable `caler_phone`".to_owned())]
@@ -94,7 +96,11 @@ fn collected_value_in_the_host_is_refused() {
     let errors = located(yaml);
     assert_eq!(errors.len(), 1);
     assert_eq!((errors[0].0, errors[0].1), (4, 18));
-    assert!(errors[0].2.contains("scheme, host or port"), "{}", errors[0].2);
+    assert!(
+        errors[0].2.contains("scheme, host or port"),
+        "{}",
+        errors[0].2
+    );
 }
 
 #[test]
@@ -103,8 +109,16 @@ fn missing_required_fields_are_reported_at_the_call() {
     assert_eq!(
         located(yaml),
         vec![
-            (2, 5, "this API call is missing the required field `url`".to_owned()),
-            (2, 5, "this API call is missing the required field `method`".to_owned()),
+            (
+                2,
+                5,
+                "this API call is missing the required field `url`".to_owned()
+            ),
+            (
+                2,
+                5,
+                "this API call is missing the required field `method`".to_owned()
+            ),
         ]
     );
 }
@@ -117,7 +131,8 @@ fn wrong_type_for_timeout() {
         vec![(
             6,
             17,
-            "`timeout_ms` must be a whole number of milliseconds, found the string `fast`".to_owned()
+            "`timeout_ms` must be a whole number of milliseconds, found the string `fast`"
+                .to_owned()
         )]
     );
 }
@@ -137,7 +152,10 @@ fn unknown_keys_suggest_the_known_one() {
     let errors = errors(&yaml);
     assert_eq!(errors[0].location(), "calls.yaml:6:5");
     assert_eq!(errors[0].message, "unknown key `reponse_variables`");
-    assert_eq!(errors[0].help.as_deref(), Some("did you mean `response_variables`?"));
+    assert_eq!(
+        errors[0].help.as_deref(),
+        Some("did you mean `response_variables`?")
+    );
 }
 
 #[test]
@@ -176,7 +194,11 @@ prompts:
 fn invalid_yaml_is_located() {
     let errors = errors("api_calls:\n  - name: x\n    description: [unclosed\n");
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].message.starts_with("invalid YAML"), "{}", errors[0].message);
+    assert!(
+        errors[0].message.starts_with("invalid YAML"),
+        "{}",
+        errors[0].message
+    );
     assert!(errors[0].pos.is_some());
 }
 
@@ -185,14 +207,22 @@ fn empty_and_comment_only_files_say_there_are_no_calls() {
     for yaml in ["", "# nothing here\n", "\n\n"] {
         let errors = errors(yaml);
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("no API calls"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("no API calls"),
+            "{}",
+            errors[0].message
+        );
     }
 }
 
 #[test]
 fn a_file_that_is_not_a_mapping() {
     let errors = errors("- just\n- a list\n");
-    assert!(errors[0].message.contains("must be a mapping"), "{}", errors[0].message);
+    assert!(
+        errors[0].message.contains("must be a mapping"),
+        "{}",
+        errors[0].message
+    );
 }
 
 #[test]
@@ -203,22 +233,37 @@ fn non_utf8_bytes_are_a_located_error() {
 
 #[test]
 fn secrets_cannot_be_used_in_prompts() {
-    let yaml = format!("variables:\n  api_key: {{ secret: true }}\napi_calls:{CALL}\nprompts:\n  p: 'key {{{{api_key}}}}'\n");
+    let yaml = format!(
+        "variables:\n  api_key: {{ secret: true }}\napi_calls:{CALL}\nprompts:\n  p: 'key {{{{api_key}}}}'\n"
+    );
     let errors = located(&yaml);
-    assert_eq!(errors[0].2, "secret variable `api_key` cannot be used in a prompt");
+    assert_eq!(
+        errors[0].2,
+        "secret variable `api_key` cannot be used in a prompt"
+    );
 }
 
 #[test]
 fn rust_keywords_and_duplicates_are_rejected() {
-    let yaml = format!("api_calls:{CALL}{CALL}\n  - name: match\n    description: x\n    url: https://x.example/\n    method: GET\n");
+    let yaml = format!(
+        "api_calls:{CALL}{CALL}\n  - name: match\n    description: x\n    url: https://x.example/\n    method: GET\n"
+    );
     let messages: Vec<String> = located(&yaml).into_iter().map(|e| e.2).collect();
-    assert!(messages.contains(&"call `lookup_customer` is defined twice".to_owned()), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("Rust keyword")), "{messages:?}");
+    assert!(
+        messages.contains(&"call `lookup_customer` is defined twice".to_owned()),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("Rust keyword")),
+        "{messages:?}"
+    );
 }
 
 #[test]
 fn rendered_diagnostic_shows_file_line_column_source_and_caret() {
-    let yaml = format!("variables:\n  caller_phone: {{}}\napi_calls:{CALL}\n    query:\n      phone: \"{{{{caler_phone}}}}\"\n");
+    let yaml = format!(
+        "variables:\n  caller_phone: {{}}\napi_calls:{CALL}\n    query:\n      phone: \"{{{{caler_phone}}}}\"\n"
+    );
     let rendered = errors(&yaml)[0].to_string();
     assert_eq!(
         rendered,

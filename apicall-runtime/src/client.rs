@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn base_url_replaces_origin_and_keeps_path_and_query() {
         assert_eq!(
-            rebased("http://127.0.0.1:8080", "https://api.example.com/orders/A%2FB?x=1"),
+            rebased(
+                "http://127.0.0.1:8080",
+                "https://api.example.com/orders/A%2FB?x=1"
+            ),
             "http://127.0.0.1:8080/orders/A%2FB?x=1"
         );
     }
@@ -130,7 +133,10 @@ mod tests {
     #[test]
     fn base_url_path_is_a_prefix() {
         assert_eq!(
-            rebased("http://localhost:9/mock/", "https://api.example.com/orders/1"),
+            rebased(
+                "http://localhost:9/mock/",
+                "https://api.example.com/orders/1"
+            ),
             "http://localhost:9/mock/orders/1"
         );
     }

@@ -91,7 +91,9 @@ pub enum Error {
         variable: &'static str,
     },
     /// A rendered header value contains bytes HTTP forbids (CR, LF, NUL...): nothing was sent.
-    #[error("{call}: the value of header `{header}` contains characters not allowed in HTTP headers")]
+    #[error(
+        "{call}: the value of header `{header}` contains characters not allowed in HTTP headers"
+    )]
     InvalidHeaderValue {
         /// The call's name.
         call: &'static str,

@@ -330,11 +330,14 @@ mod tests {
                 PathNode {
                     slots: &[],
                     keys: &[],
-                    indexes: &[(1, PathNode {
-                        slots: &[],
-                        keys: &[("eta", leaf(&[2]))],
-                        indexes: &[],
-                    })],
+                    indexes: &[(
+                        1,
+                        PathNode {
+                            slots: &[],
+                            keys: &[("eta", leaf(&[2]))],
+                            indexes: &[],
+                        },
+                    )],
                 },
             ),
             ("a.b", leaf(&[3])),
@@ -348,8 +351,10 @@ mod tests {
 
     #[test]
     fn reads_nested_keys_indexes_and_dotted_keys() {
-        let mut found = run(r#"{"x": [1, {"y": 2}], "customer": {"name": "Ada", "age": 36, "tags": ["a"]},
-            "items": [{"eta": "late"}, {"eta": "soon"}], "a.b": true}"#)
+        let mut found = run(
+            r#"{"x": [1, {"y": 2}], "customer": {"name": "Ada", "age": 36, "tags": ["a"]},
+            "items": [{"eta": "late"}, {"eta": "soon"}], "a.b": true}"#,
+        )
         .unwrap();
         assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("Ada"));
         assert_eq!(found.integer(1, "age").unwrap(), Some(36));
@@ -369,7 +374,10 @@ mod tests {
 
     #[test]
     fn numbers_and_booleans_render_as_text_for_strings() {
-        let mut found = run(r#"{"customer": {"name": 42, "age": 1}, "items": [0, {"eta": 4.5}], "a.b": false}"#).unwrap();
+        let mut found = run(
+            r#"{"customer": {"name": 42, "age": 1}, "items": [0, {"eta": 4.5}], "a.b": false}"#,
+        )
+        .unwrap();
         assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("42"));
         assert_eq!(found.string(2, "eta").unwrap().as_deref(), Some("4.5"));
         assert_eq!(found.string(3, "ab").unwrap().as_deref(), Some("false"));
@@ -380,14 +388,30 @@ mod tests {
         let mut found = run(r#"{"customer": {"name": {"first": "Ada"}, "age": "old"}}"#).unwrap();
         let error = found.string(0, "customer_name").unwrap_err();
         assert!(
-            matches!(error, Error::WrongType { variable: "customer_name", found: "an object", .. }),
+            matches!(
+                error,
+                Error::WrongType {
+                    variable: "customer_name",
+                    found: "an object",
+                    ..
+                }
+            ),
             "{error:?}"
         );
-        assert!(matches!(found.integer(1, "age"), Err(Error::WrongType { .. })));
+        assert!(matches!(
+            found.integer(1, "age"),
+            Err(Error::WrongType { .. })
+        ));
         let mut found = run(r#"{"customer": {"age": 4.5}}"#).unwrap();
-        assert!(matches!(found.integer(1, "age"), Err(Error::WrongType { .. })));
+        assert!(matches!(
+            found.integer(1, "age"),
+            Err(Error::WrongType { .. })
+        ));
         let mut found = run(r#"{"customer": {"age": 18446744073709551615}}"#).unwrap();
-        assert!(matches!(found.integer(1, "age"), Err(Error::WrongType { .. })));
+        assert!(matches!(
+            found.integer(1, "age"),
+            Err(Error::WrongType { .. })
+        ));
         let mut found = run(r#"{"customer": {"age": 18446744073709551615}}"#).unwrap();
         assert!(found.number(1, "age").unwrap().is_some());
     }
@@ -395,19 +419,34 @@ mod tests {
     #[test]
     fn a_value_that_is_also_a_parent_is_captured_as_its_kind() {
         let mut found = run(r#"{"customer": {"name": "Ada"}}"#).unwrap();
-        assert!(matches!(found.string(4, "customer"), Err(Error::WrongType { found: "an object", .. })));
+        assert!(matches!(
+            found.string(4, "customer"),
+            Err(Error::WrongType {
+                found: "an object",
+                ..
+            })
+        ));
         assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("Ada"));
     }
 
     #[test]
     fn escaped_keys_match_their_unescaped_form() {
         let mut found = run(r#"{"cust\u006fmer": {"na\u006de": "Ada \"A\""}}"#).unwrap();
-        assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("Ada \"A\""));
+        assert_eq!(
+            found.string(0, "name").unwrap().as_deref(),
+            Some("Ada \"A\"")
+        );
     }
 
     #[test]
     fn malformed_json_is_not_json() {
-        for body in ["", "{", "<html>", r#"{"customer": {"name": "Ada"}} trailing"#, "{\"a\": tru}"] {
+        for body in [
+            "",
+            "{",
+            "<html>",
+            r#"{"customer": {"name": "Ada"}} trailing"#,
+            "{\"a\": tru}",
+        ] {
             assert!(matches!(run(body), Err(Error::NotJson { .. })), "{body:?}");
         }
     }

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use reqwest::Url;
-use tracing::Instrument;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use tracing::Instrument;
 
 use crate::{Client, Error, TimeoutPhase};
 
@@ -175,10 +175,7 @@ impl<'a> Request<'a> {
             return Err(error);
         }
         let url = self.resolve_url()?;
-        let mut request = self
-            .client
-            .http()
-            .request(spec.method.to_reqwest(), url);
+        let mut request = self.client.http().request(spec.method.to_reqwest(), url);
         for (name, value) in self.headers {
             request = request.header(name, value);
         }
@@ -198,7 +195,10 @@ impl<'a> Request<'a> {
         let limit = self.client.max_body_bytes();
         let mut phase = TimeoutPhase::Headers;
         let exchange = async {
-            let response = request.send().await.map_err(|error| transport(spec, error))?;
+            let response = request
+                .send()
+                .await
+                .map_err(|error| transport(spec, error))?;
             let status = response.status();
             span.record("status", status.as_u16());
             if !status.is_success() {
@@ -249,7 +249,11 @@ async fn read_body(
         return Err(too_large());
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|error| transport(spec, error))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| transport(spec, error))?
+    {
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -339,7 +343,10 @@ mod tests {
     fn dot_segments_from_values_are_refused() {
         for value in [".", ".."] {
             assert!(
-                matches!(url_with_path_value(value), Err(Error::UnsafePathValue { .. })),
+                matches!(
+                    url_with_path_value(value),
+                    Err(Error::UnsafePathValue { .. })
+                ),
                 "{value}"
             );
         }
@@ -353,7 +360,10 @@ mod tests {
         request.push_query_value("a&b=c d");
         request.query("phone", "+1 555&x=y");
         let url = request.resolve_url().unwrap();
-        assert_eq!(url.query(), Some("fixed=1&q=a%26b%3Dc+d&phone=%2B1+555%26x%3Dy"));
+        assert_eq!(
+            url.query(),
+            Some("fixed=1&q=a%26b%3Dc+d&phone=%2B1+555%26x%3Dy")
+        );
     }
 
     #[test]
@@ -369,7 +379,13 @@ mod tests {
                 .unwrap();
             let error = runtime.block_on(request.send()).unwrap_err();
             assert!(
-                matches!(error, Error::InvalidHeaderValue { header: "X-Value", .. }),
+                matches!(
+                    error,
+                    Error::InvalidHeaderValue {
+                        header: "X-Value",
+                        ..
+                    }
+                ),
                 "{error:?}"
             );
         }

@@ -40,16 +40,22 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
     let url = call.url.iter().map(|part| url_part(file, call, part));
     let query = call.query.iter().map(|query| {
         let name = &query.name;
-        with_values(file, call, &query.value, |value| {
-            quote!(request.query(#name, #value);)
-        })
+        with_values(
+            file,
+            call,
+            &query.value,
+            |value| quote!(request.query(#name, #value);),
+        )
     });
     let headers = call.headers.iter().map(|header| {
         let name = &header.name;
         let sensitive = header.value.iter().any(|piece| is_secret(file, piece));
-        with_values(file, call, &header.value, |value| {
-            quote!(request.header(#name, #value, #sensitive);)
-        })
+        with_values(
+            file,
+            call,
+            &header.value,
+            |value| quote!(request.header(#name, #value, #sensitive);),
+        )
     });
     // The request's fixed parts are statics beside the function, not inside it: a call with
     // many response paths would otherwise make the function long enough for clippy to object.
@@ -145,7 +151,9 @@ fn with_values(
             let mut args = Vec::new();
             for piece in pieces {
                 match piece {
-                    Piece::Text(text) => format.push_str(&text.replace('{', "{{").replace('}', "}}")),
+                    Piece::Text(text) => {
+                        format.push_str(&text.replace('{', "{{").replace('}', "}}"))
+                    }
                     Piece::Var(var) => {
                         format.push_str("{}");
                         args.push(display_expr(file, call, *var));

@@ -114,22 +114,31 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
         node.slots.push(slot);
     }
     fn node(trie: &Trie) -> TokenStream {
-        let slots = trie.slots.iter().map(|&slot| Literal::usize_unsuffixed(slot));
-        let keys = trie.children.iter().filter_map(|(segment, child)| match segment {
-            Segment::Key(key) => {
-                let child = node(child);
-                Some(quote!((#key, #child)))
-            }
-            Segment::Index(_) => None,
-        });
-        let indexes = trie.children.iter().filter_map(|(segment, child)| match segment {
-            Segment::Index(index) => {
-                let index = Literal::usize_unsuffixed(*index);
-                let child = node(child);
-                Some(quote!((#index, #child)))
-            }
-            Segment::Key(_) => None,
-        });
+        let slots = trie
+            .slots
+            .iter()
+            .map(|&slot| Literal::usize_unsuffixed(slot));
+        let keys = trie
+            .children
+            .iter()
+            .filter_map(|(segment, child)| match segment {
+                Segment::Key(key) => {
+                    let child = node(child);
+                    Some(quote!((#key, #child)))
+                }
+                Segment::Index(_) => None,
+            });
+        let indexes = trie
+            .children
+            .iter()
+            .filter_map(|(segment, child)| match segment {
+                Segment::Index(index) => {
+                    let index = Literal::usize_unsuffixed(*index);
+                    let child = node(child);
+                    Some(quote!((#index, #child)))
+                }
+                Segment::Key(_) => None,
+            });
         quote! {
             ::apicall_runtime::__private::PathNode {
                 slots: &[#(#slots),*],

@@ -107,9 +107,15 @@ pub(crate) fn read(root: &Node, report: &mut Reporter<'_>) -> Document {
                     _ => unreachable_key(key, report),
                 }
             }
-            if !entries.iter().any(|(key, _)| key.as_str() == Some("api_calls")) {
+            if !entries
+                .iter()
+                .any(|(key, _)| key.as_str() == Some("api_calls"))
+            {
                 report
-                    .error(root.pos, "missing `api_calls:`: the file defines no API calls")
+                    .error(
+                        root.pos,
+                        "missing `api_calls:`: the file defines no API calls",
+                    )
                     .help("add an `api_calls:` list of calls");
             }
         }
@@ -207,7 +213,8 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
             }
             Some("response_variables") => {
                 for item in list(value, "response_variables", report) {
-                    call.response_variables.push(read_response_var(item, report));
+                    call.response_variables
+                        .push(read_response_var(item, report));
                 }
             }
             Some(_) => unreachable_key(key, report),
@@ -280,7 +287,10 @@ fn mapping<'n>(
         _ => {
             report.error(
                 node.pos,
-                format!("{what} must be a mapping of `key: value`, found {}", describe(node)),
+                format!(
+                    "{what} must be a mapping of `key: value`, found {}",
+                    describe(node)
+                ),
             );
             None
         }
@@ -361,7 +371,10 @@ fn boolean(node: &Node, what: &str, report: &mut Reporter<'_>) -> Option<bool> {
 /// A mapping key that must be one of `known`; reports unknown keys with the nearest known one.
 fn key_text<'k>(key: &Node, known: &[&'k str], report: &mut Reporter<'_>) -> Option<&'k str> {
     let Some(given) = key.as_str() else {
-        report.error(key.pos, format!("a key must be a name, found {}", describe(key)));
+        report.error(
+            key.pos,
+            format!("a key must be a name, found {}", describe(key)),
+        );
         return None;
     };
     if let Some(found) = known.iter().find(|k| **k == given) {
@@ -372,7 +385,11 @@ fn key_text<'k>(key: &Node, known: &[&'k str], report: &mut Reporter<'_>) -> Opt
         format!("the keys allowed here are {}", list.join(", "))
     });
     report
-        .error_spanning(key.pos, given.chars().count(), format!("unknown key `{given}`"))
+        .error_spanning(
+            key.pos,
+            given.chars().count(),
+            format!("unknown key `{given}`"),
+        )
         .help(help);
     None
 }

@@ -24,7 +24,10 @@ pub(crate) fn parse(path: &str) -> Result<Vec<Segment>, PathError> {
     let body_start = if path.starts_with("$.") {
         2
     } else if path == "$" {
-        return Err(error(0, "the path `$` names the whole response, not a value in it"));
+        return Err(error(
+            0,
+            "the path `$` names the whole response, not a value in it",
+        ));
     } else {
         0
     };
@@ -57,7 +60,12 @@ pub(crate) fn parse(path: &str) -> Result<Vec<Segment>, PathError> {
                     return Err(error(i - 1, "the path ends with `.`"));
                 }
             }
-            b'.' => return Err(error(i, "empty segment in the path (`..` or a leading `.`)")),
+            b'.' => {
+                return Err(error(
+                    i,
+                    "empty segment in the path (`..` or a leading `.`)",
+                ));
+            }
             quote @ (b'"' | b'\'') if expect_key => {
                 let close = path[i + 1..]
                     .find(char::from(quote))
@@ -67,12 +75,13 @@ pub(crate) fn parse(path: &str) -> Result<Vec<Segment>, PathError> {
                 expect_key = false;
             }
             _ if expect_key => {
-                let end = path[i..]
-                    .find(['.', '['])
-                    .map_or(path.len(), |at| i + at);
+                let end = path[i..].find(['.', '[']).map_or(path.len(), |at| i + at);
                 let key = &path[i..end];
                 if key.contains(['"', '\'', ']']) {
-                    return Err(error(i, "quote keys that contain quotes or brackets: `\"a.b\"`"));
+                    return Err(error(
+                        i,
+                        "quote keys that contain quotes or brackets: `\"a.b\"`",
+                    ));
                 }
                 segments.push(Segment::Key(key.to_owned()));
                 i = end;
@@ -117,7 +126,10 @@ mod tests {
 
     #[test]
     fn dotted_keys() {
-        assert_eq!(parse("customer.name").unwrap(), vec![key("customer"), key("name")]);
+        assert_eq!(
+            parse("customer.name").unwrap(),
+            vec![key("customer"), key("name")]
+        );
     }
 
     #[test]
@@ -126,7 +138,10 @@ mod tests {
             parse("$.items[0].eta").unwrap(),
             vec![key("items"), Segment::Index(0), key("eta")]
         );
-        assert_eq!(parse("[2][1]").unwrap(), vec![Segment::Index(2), Segment::Index(1)]);
+        assert_eq!(
+            parse("[2][1]").unwrap(),
+            vec![Segment::Index(2), Segment::Index(1)]
+        );
     }
 
     #[test]
@@ -137,7 +152,9 @@ mod tests {
 
     #[test]
     fn malformed_paths_are_errors_not_panics() {
-        for bad in ["", "$", "$.", "a..b", ".a", "a.", "a[", "a[x]", "a[-1]", "a\"b", "\"a", "a]b", "a[0]b"] {
+        for bad in [
+            "", "$", "$.", "a..b", ".a", "a.", "a[", "a[x]", "a[-1]", "a\"b", "\"a", "a]b", "a[0]b",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -107,7 +107,10 @@ enum Expression<'t> {
 
 fn parse_expression(inner: &str) -> Result<Expression<'_>, (String, Option<String>)> {
     if inner.is_empty() {
-        return Err(("empty `{{}}`: write a variable name inside".to_owned(), None));
+        return Err((
+            "empty `{{}}`: write a variable name inside".to_owned(),
+            None,
+        ));
     }
     for quote in ['"', '\''] {
         if let Some(literal) = inner
@@ -135,7 +138,9 @@ fn parse_expression(inner: &str) -> Result<Expression<'_>, (String, Option<Strin
     if !is_identifier(name) {
         return Err((
             format!("`{inner}` is not a variable name"),
-            Some("variable names are letters, digits and `_`, not starting with a digit".to_owned()),
+            Some(
+                "variable names are letters, digits and `_`, not starting with a digit".to_owned(),
+            ),
         ));
     }
     Ok(Expression::Var(namespace, name))

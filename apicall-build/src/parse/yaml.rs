@@ -63,7 +63,9 @@ impl<'de> Deserialize<'de> for Node {
         let bytes = span
             .byte_offset()
             .zip(span.byte_len())
-            .and_then(|(start, len)| Some((usize::try_from(start).ok()?, usize::try_from(len).ok()?)));
+            .and_then(|(start, len)| {
+                Some((usize::try_from(start).ok()?, usize::try_from(len).ok()?))
+            });
         Ok(Node {
             value: spanned.value,
             pos: Pos::new(
@@ -206,10 +208,10 @@ fn options() -> serde_saphyr::Options {
 fn first_line(rendered: &str) -> String {
     let mut line = rendered.lines().next().unwrap_or_default().trim();
     line = line.strip_prefix("error: ").unwrap_or(line);
-    if line.starts_with("line ") {
-        if let Some((_, rest)) = line.split_once(": ") {
-            line = rest;
-        }
+    if line.starts_with("line ")
+        && let Some((_, rest)) = line.split_once(": ")
+    {
+        line = rest;
     }
     if let Some(at) = line.find(" at line ") {
         line = &line[..at];
@@ -217,7 +219,11 @@ fn first_line(rendered: &str) -> String {
     if let Some(at) = line.find(", set DuplicateKeyPolicy") {
         line = &line[..at];
     }
-    if line.is_empty() { "invalid YAML".to_owned() } else { line.to_owned() }
+    if line.is_empty() {
+        "invalid YAML".to_owned()
+    } else {
+        line.to_owned()
+    }
 }
 
 /// Converts byte offsets into line and column, for positions inside a scalar.

@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("collected_in_host.yaml");
+
+fn main() {}

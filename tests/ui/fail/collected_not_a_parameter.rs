@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("collected_not_a_parameter.yaml");
+
+fn main() {}

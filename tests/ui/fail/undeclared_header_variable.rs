@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("undeclared_header_variable.yaml");
+
+fn main() {}
