@@ -1,0 +1,154 @@
+//! The runtime against a real server on 127.0.0.1: each failure is its own typed error, and
+//! a slow server never holds a call past its timeout.
+
+use std::time::{Duration, Instant};
+
+use apicall_runtime::__private::{CallSpec, Method, Request};
+use apicall_runtime::{Client, Error, TimeoutPhase};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+static SPEC: CallSpec = CallSpec {
+    name: "order_status",
+    method: Method::Get,
+    timeout_ms: 300,
+};
+
+fn request<'a>(client: &'a Client, server: &MockServer, path: &str) -> Request<'a> {
+    let mut request = Request::new(client, &SPEC);
+    request.push_url_raw(&format!("{}{path}", server.uri()));
+    request
+}
+
+#[tokio::test]
+async fn sends_method_path_query_and_headers_as_rendered() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/orders/A%2FB"))
+        .and(query_param("phone", "+1 555"))
+        .and(header("authorization", "Bearer k"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::new();
+    let mut request = request(&client, &server, "/orders/");
+    request.push_path_value("A/B");
+    request.query("phone", "+1 555");
+    request.header("Authorization", "Bearer k", true);
+
+    let body = request.send().await.expect("the mock matches");
+
+    assert_eq!(&body[..], b"{}");
+}
+
+#[tokio::test]
+async fn a_404_is_a_status_error() {
+    let server = MockServer::start().await;
+    let client = Client::new();
+    let error = request(&client, &server, "/nothing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Status {
+                call: "order_status",
+                status: 404
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_server_times_out_within_the_call_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let client = Client::new();
+    let started = Instant::now();
+
+    let error = request(&client, &server, "/slow").send().await.unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                timeout_ms: 300,
+                phase: TimeoutPhase::Headers,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(path("/big"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(2048)))
+        .mount(&server)
+        .await;
+    let client = Client::new().with_max_body_bytes(1024);
+
+    let error = request(&client, &server, "/big").send().await.unwrap_err();
+
+    assert!(
+        matches!(error, Error::BodyTooLarge { limit: 1024, .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error() {
+    // Bind and drop a listener to find a port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let client = Client::new();
+    let mut request = Request::new(&client, &SPEC);
+    request.push_url_raw(&format!("http://127.0.0.1:{port}/x"));
+
+    let error = request.send().await.unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            Error::Connect {
+                call: "order_status",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn errors_never_show_the_url_query_or_secret_header() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let client = Client::new();
+    let mut request = request(&client, &server, "/x?key=");
+    request.push_query_value("sk-secret-1");
+    request.header("X-Api-Key", "sk-secret-2", true);
+
+    let error = request.send().await.unwrap_err();
+
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("sk-secret"), "{shown}");
+    assert!(!shown.contains("127.0.0.1"), "{shown}");
+}
