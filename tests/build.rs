@@ -1,5 +1,8 @@
-//! Compiles the seed through the build.rs front door, so a test can compare it with the macro's.
+//! Compiles the YAML fixtures through the build.rs front door, so tests can compare it with the
+//! macro's output and clippy can check the generated code under `pedantic` (see lib.rs).
 fn main() -> Result<(), apicall_build::BuildError> {
-    apicall_build::Builder::new().compile("../examples/calls.yaml")?;
+    let builder = apicall_build::Builder::new();
+    builder.compile("../examples/calls.yaml")?;
+    builder.compile("fixtures/language.yaml")?;
     Ok(())
 }

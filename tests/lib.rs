@@ -1,1 +1,14 @@
-//! Test-only crate: see the files under `tests/`.
+//! Test-only crate: see the files beside this one. The build.rs-generated code for each fixture
+//! is compiled here, so `cargo clippy` checks it as a user's crate would.
+#![deny(warnings)]
+#![warn(clippy::pedantic)]
+
+/// The seed, `examples/calls.yaml`.
+pub mod seed {
+    include!(concat!(env!("OUT_DIR"), "/calls.rs"));
+}
+
+/// Every language feature, `fixtures/language.yaml`.
+pub mod language {
+    include!(concat!(env!("OUT_DIR"), "/language.rs"));
+}

@@ -3,14 +3,27 @@
 
 use std::path::Path;
 
-/// What build.rs wrote for `examples/calls.yaml`, header line and all.
-const BUILD_RS_OUTPUT: &str = include_str!(concat!(env!("OUT_DIR"), "/calls.rs"));
+#[test]
+fn seed_macro_expansion_equals_build_rs_output() {
+    assert_same_code(
+        "../examples/calls.yaml",
+        include_str!(concat!(env!("OUT_DIR"), "/calls.rs")),
+    );
+}
 
 #[test]
-fn macro_expansion_equals_build_rs_output() {
+fn language_macro_expansion_equals_build_rs_output() {
+    assert_same_code(
+        "fixtures/language.yaml",
+        include_str!(concat!(env!("OUT_DIR"), "/language.rs")),
+    );
+}
+
+/// `yaml` as written in `include_api_calls!` from tests/lib.rs; `build_rs_output` what
+/// build.rs wrote for it, header line and all.
+fn assert_same_code(yaml: &str, build_rs_output: &str) {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    // As if `include_api_calls!("../examples/calls.yaml")` were written in tests/lib.rs.
-    let input: proc_macro2::TokenStream = "\"../examples/calls.yaml\"".parse().unwrap();
+    let input: proc_macro2::TokenStream = format!("{yaml:?}").parse().unwrap();
     let expansion = apicall_build::expand(input, Some(&manifest_dir.join("lib.rs")), None);
 
     let mut file: syn::File = syn::parse2(expansion.clone()).expect("the expansion parses as Rust");
@@ -19,7 +32,7 @@ fn macro_expansion_equals_build_rs_output() {
     tracking_only.items.truncate(1);
     file.items.remove(0);
     let tracking = prettyplease::unparse(&tracking_only);
-    let yaml = manifest_dir.join("../examples/calls.yaml");
+    let yaml = manifest_dir.join(yaml);
     assert_eq!(
         tracking.trim(),
         format!(
@@ -30,7 +43,7 @@ fn macro_expansion_equals_build_rs_output() {
     );
     let macro_code = prettyplease::unparse(&file);
 
-    let (header, build_rs_code) = BUILD_RS_OUTPUT
+    let (header, build_rs_code) = build_rs_output
         .split_once("\n\n")
         .expect("build.rs output starts with a header comment");
     assert!(

@@ -17,6 +17,9 @@ pub(crate) struct Variable {
     pub name: String,
     pub description: Option<String>,
     pub secret: bool,
+    /// Always `String` for secrets.
+    pub ty: ValueType,
+    pub example: Option<String>,
 }
 
 /// An `api.*` value in the conversation's state, and the type all calls agree on.
@@ -80,6 +83,12 @@ pub(crate) struct Call {
     pub query: Vec<QueryParam>,
     pub params: Vec<Param>,
     pub responses: Vec<ResponseVar>,
+    /// The JSON body; `None` sends no body.
+    pub body: Option<Json>,
+    /// What the LLM is told when this call fails.
+    pub failure_message: Option<String>,
+    /// Extra attempts after a retryable failure (idempotent methods only).
+    pub retries: u32,
 }
 
 impl Call {
@@ -96,6 +105,7 @@ impl Call {
             }
         }) || self.headers.iter().any(|h| in_template(&h.value))
             || self.query.iter().any(|q| in_template(&q.value))
+            || self.body.as_ref().is_some_and(Json::uses_context)
     }
 }
 
@@ -146,8 +156,54 @@ pub(crate) struct QueryParam {
 pub(crate) struct Param {
     pub name: String,
     pub description: Option<String>,
-    pub ty: ValueType,
+    pub ty: ParamType,
     pub required: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ParamType {
+    Value(ValueType),
+    /// One of these strings; generated as a Rust enum.
+    Enum(Vec<EnumChoice>),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct EnumChoice {
+    /// As the LLM writes it.
+    pub value: String,
+    /// The Rust variant's name.
+    pub variant: String,
+}
+
+/// A JSON body template: YAML structure with templates in its strings.
+#[derive(Debug)]
+pub(crate) enum Json {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    /// Text with variables, sent as a JSON string.
+    Text(Template),
+    /// A string that is exactly one variable: sent with the variable's own JSON type.
+    Var(Var),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+    /// No explicit body: the call's LLM parameters as a JSON object.
+    Params,
+}
+
+impl Json {
+    fn uses_context(&self) -> bool {
+        match self {
+            Json::Text(template) => template
+                .iter()
+                .any(|piece| matches!(piece, Piece::Var(Var::Context(_)))),
+            Json::Var(var) => matches!(var, Var::Context(_)),
+            Json::Array(items) => items.iter().any(Json::uses_context),
+            Json::Object(members) => members.iter().any(|(_, value)| value.uses_context()),
+            Json::Null | Json::Bool(_) | Json::Int(_) | Json::Float(_) | Json::Params => false,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -156,6 +212,8 @@ pub(crate) struct ResponseVar {
     pub name: String,
     pub path: Vec<Segment>,
     pub ty: ValueType,
+    /// A response without it is an error, and the field is not an `Option`.
+    pub required: bool,
 }
 
 #[derive(Debug)]

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 
 use crate::diagnostic::{Pos, Reporter, did_you_mean};
 use crate::ir;
-use crate::parse::document::{CallDecl, Document, ParamDecl, Text};
+use crate::parse::document::{CallDecl, Document, ParamDecl, Text, describe};
 use crate::parse::path;
 use crate::parse::template::{self, Namespace, VarRef};
-use crate::parse::yaml::LineIndex;
+use crate::parse::yaml::{LineIndex, Node, Value};
 
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
 const MAX_TIMEOUT_MS: u64 = 60_000;
+const MAX_RETRIES: u32 = 5;
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 const TYPES: &[&str] = &["string", "integer", "number", "boolean"];
 
@@ -75,10 +76,30 @@ impl Checker<'_, '_, '_> {
                 self.duplicate(&decl.name, "variable", first);
                 continue;
             }
+            let ty = match &decl.ty {
+                None => ir::ValueType::String,
+                Some(ty) => match self.value_type(ty) {
+                    Some(ir::ValueType::String) => ir::ValueType::String,
+                    Some(_) if decl.secret => {
+                        self.report
+                            .error_spanning(
+                                ty.pos,
+                                ty.value.chars().count(),
+                                "a secret must be a string",
+                            )
+                            .help("remove `type:`, or `secret: true`");
+                        continue;
+                    }
+                    Some(other) => other,
+                    None => continue,
+                },
+            };
             self.variables.push(ir::Variable {
                 name: decl.name.value.clone(),
                 description: decl.description.as_ref().map(|d| d.value.clone()),
                 secret: decl.secret,
+                ty,
+                example: decl.example.as_ref().map(|e| e.value.clone()),
             });
         }
     }
@@ -164,6 +185,9 @@ impl Checker<'_, '_, '_> {
             })
             .collect::<Vec<_>>();
         let responses = self.responses(decl);
+        let body = self.body(decl, method, &params);
+        let retries = self.retries(decl, method);
+        let failure_message = decl.failure_message.as_ref().map(|m| m.value.clone());
         Some(ir::Call {
             name: name?.value.clone(),
             description: description?.value.clone(),
@@ -175,7 +199,110 @@ impl Checker<'_, '_, '_> {
             query,
             params: params.into_iter().map(|(param, _)| param).collect(),
             responses,
+            body: body?,
+            failure_message,
+            retries: retries?,
         })
+    }
+
+    /// The body: explicit, the LLM parameters by default for POST/PUT/PATCH, or none.
+    fn body(
+        &mut self,
+        decl: &CallDecl,
+        method: Option<ir::Method>,
+        params: &[(ir::Param, Pos)],
+    ) -> Option<Option<ir::Json>> {
+        match (&decl.body, method) {
+            (Some(node), Some(ir::Method::Get)) => {
+                self.report
+                    .error(node.pos, "a GET request has no body")
+                    .help("use POST, PUT or PATCH, or send the values in `query:`");
+                None
+            }
+            (Some(node), _) => self.json(node, params).map(Some),
+            (None, Some(ir::Method::Post | ir::Method::Put | ir::Method::Patch)) => {
+                Some(Some(ir::Json::Params))
+            }
+            (None, _) => Some(None),
+        }
+    }
+
+    fn json(&mut self, node: &Node, params: &[(ir::Param, Pos)]) -> Option<ir::Json> {
+        Some(match &node.value {
+            Value::Null => ir::Json::Null,
+            Value::Bool(b) => ir::Json::Bool(*b),
+            Value::Int(n) => ir::Json::Int(*n),
+            Value::Float(n) if n.is_finite() => ir::Json::Float(*n),
+            Value::Float(_) => {
+                self.report.error(node.pos, "JSON has no infinity or NaN");
+                return None;
+            }
+            Value::Str(text) => {
+                let text = Text {
+                    value: text.clone(),
+                    pos: node.pos,
+                    bytes: node.bytes,
+                };
+                let template =
+                    self.template(&text, params, &[Namespace::Context, Namespace::Collected])?;
+                match template.as_slice() {
+                    [ir::Piece::Var(var)] => ir::Json::Var(*var),
+                    _ => ir::Json::Text(template),
+                }
+            }
+            Value::Seq(items) => {
+                let items: Vec<Option<ir::Json>> =
+                    items.iter().map(|item| self.json(item, params)).collect();
+                ir::Json::Array(items.into_iter().collect::<Option<_>>()?)
+            }
+            Value::Map(entries) => {
+                let mut members = Vec::new();
+                let mut ok = true;
+                for (key, value) in entries {
+                    let Some(key) = key.as_str() else {
+                        self.report.error(
+                            key.pos,
+                            format!(
+                                "a JSON object key must be a string, found {}",
+                                describe(key)
+                            ),
+                        );
+                        ok = false;
+                        continue;
+                    };
+                    match self.json(value, params) {
+                        Some(value) => members.push((key.to_owned(), value)),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                ir::Json::Object(members)
+            }
+        })
+    }
+
+    fn retries(&mut self, decl: &CallDecl, method: Option<ir::Method>) -> Option<u32> {
+        let Some((retries, pos)) = decl.retries else {
+            return Some(0);
+        };
+        let Some(retries) = u32::try_from(retries).ok().filter(|r| *r <= MAX_RETRIES) else {
+            self.report
+                .error(
+                    pos,
+                    format!("`retries` must be between 0 and {MAX_RETRIES}, found {retries}"),
+                )
+                .help("all attempts share the call's one timeout; 1 or 2 is usually enough");
+            return None;
+        };
+        if retries > 0 && matches!(method, Some(ir::Method::Post | ir::Method::Patch)) {
+            self.report
+                .error(pos, "`retries` is only for GET, PUT and DELETE")
+                .help("a repeated POST or PATCH could act twice (two orders, two tickets)");
+            return None;
+        }
+        Some(retries)
     }
 
     fn required<'t>(&mut self, field: Option<&'t Text>, call: Pos, key: &str) -> Option<&'t Text> {
@@ -246,11 +373,9 @@ impl Checker<'_, '_, '_> {
                 self.duplicate(name, "parameter", first);
                 continue;
             }
-            let ty = match &decl.ty {
-                None => Some(ir::ValueType::String),
-                Some(ty) => self.value_type(ty),
+            let Some(ty) = self.param_type(decl) else {
+                continue;
             };
-            let Some(ty) = ty else { continue };
             params.push((
                 ir::Param {
                     name: name.value.clone(),
@@ -262,6 +387,59 @@ impl Checker<'_, '_, '_> {
             ));
         }
         params
+    }
+
+    fn param_type(&mut self, decl: &ParamDecl) -> Option<ir::ParamType> {
+        let ty = match &decl.ty {
+            None => ir::ValueType::String,
+            Some(ty) => self.value_type(ty)?,
+        };
+        let Some((choices, pos)) = &decl.choices else {
+            return Some(ir::ParamType::Value(ty));
+        };
+        if ty != ir::ValueType::String {
+            let ty_pos = decl.ty.as_ref().map_or(*pos, |t| t.pos);
+            self.report
+                .error(
+                    ty_pos,
+                    "an `enum` parameter is a string: its `type` must be `string`",
+                )
+                .help("remove `type:` or write `type: string`");
+            return None;
+        }
+        if choices.is_empty() {
+            self.report
+                .error(*pos, "`enum` needs at least one value")
+                .help("for example `enum: [standard, express]`");
+            return None;
+        }
+        let mut out: Vec<ir::EnumChoice> = Vec::new();
+        let mut ok = true;
+        for choice in choices {
+            let variant = enum_variant(&choice.value);
+            if let Some(clash) = out.iter().find(|c| c.variant == variant) {
+                let message = if clash.value == choice.value {
+                    format!("`{}` is listed twice in `enum`", choice.value)
+                } else {
+                    format!(
+                        "`{}` and `{}` would both be named `{variant}` in Rust",
+                        clash.value, choice.value
+                    )
+                };
+                self.report.error_spanning(
+                    choice.pos,
+                    choice.value.chars().count().max(1),
+                    message,
+                );
+                ok = false;
+                continue;
+            }
+            out.push(ir::EnumChoice {
+                value: choice.value.clone(),
+                variant,
+            });
+        }
+        ok.then_some(ir::ParamType::Enum(out))
     }
 
     fn required_param_name<'d>(&mut self, decl: &'d ParamDecl) -> Option<&'d Text> {
@@ -467,6 +645,7 @@ impl Checker<'_, '_, '_> {
                 name: name.value.clone(),
                 path: segments,
                 ty: *ty,
+                required: variable.required,
             });
         }
         responses
@@ -733,6 +912,29 @@ impl Checker<'_, '_, '_> {
         let chars = u32::try_from(before.chars().count()).unwrap_or(0);
         Pos::new(text.pos.line, text.pos.col + quote + chars)
     }
+}
+
+/// `express-2day` → `Express2day`; a value with no letters or digits, or starting with a
+/// digit, gets a `V` in front so it is still an identifier.
+fn enum_variant(value: &str) -> String {
+    let mut variant = String::new();
+    for word in value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            variant.push(first.to_ascii_uppercase());
+            variant.push_str(chars.as_str());
+        }
+    }
+    if variant.is_empty() || variant.starts_with(|c: char| c.is_ascii_digit()) {
+        variant.insert(0, 'V');
+    }
+    if variant == "Self" {
+        variant.push('_');
+    }
+    variant
 }
 
 const RUST_KEYWORDS: &[&str] = &[

@@ -1,8 +1,16 @@
-//! The code generated for the seed calls.yaml, kept as a snapshot so reviewers see every change.
+//! The code generated for the seed and for the every-feature fixture, kept as snapshots so
+//! reviewers see every change to the output.
 
 #[test]
 fn seed_generates_the_reviewed_code() {
     let yaml = include_str!("../../examples/calls.yaml");
     let generated = apicall_build::compile("calls.yaml", yaml).expect("the seed is valid");
     insta::assert_snapshot!("seed", generated.to_rust_source());
+}
+
+#[test]
+fn every_language_feature_generates_the_reviewed_code() {
+    let yaml = include_str!("../../tests/fixtures/language.yaml");
+    let generated = apicall_build::compile("language.yaml", yaml).expect("the fixture is valid");
+    insta::assert_snapshot!("language", generated.to_rust_source());
 }

@@ -93,6 +93,16 @@ impl Extracted {
         }
     }
 
+    /// The error for a `required` response variable the response did not have (or had as
+    /// `null`).
+    #[must_use]
+    pub fn missing(&self, variable: &'static str) -> Error {
+        Error::MissingRequired {
+            call: self.spec.name,
+            variable,
+        }
+    }
+
     /// A string; numbers and booleans become their JSON text. Absent or null is `None`.
     ///
     /// # Errors
@@ -303,6 +313,7 @@ mod tests {
         name: "lookup_customer",
         method: Method::Get,
         timeout_ms: 1000,
+        retries: 0,
     };
 
     const fn leaf(slot: &'static [usize]) -> PathNode {

@@ -52,8 +52,11 @@ pub struct CallSpec {
     pub name: &'static str,
     /// Its method.
     pub method: Method,
-    /// Its timeout over the whole exchange.
+    /// Its timeout over the whole exchange, retries included.
     pub timeout_ms: u64,
+    /// Extra attempts after a connection failure, an attempt's timeout or a 502/503/504.
+    /// The generator allows them for idempotent methods only.
+    pub retries: u32,
 }
 
 /// A request under construction. The URL is built as text from pushes, in order; query
@@ -131,9 +134,10 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// Sets a JSON body.
-    pub fn json_body(&mut self, body: Vec<u8>) {
-        self.body = Some(body);
+    /// Sets the JSON body.
+    pub fn json_body(&mut self, body: &serde_json::Value) {
+        // `Value`'s Display is its compact JSON and cannot fail.
+        self.body = Some(body.to_string().into_bytes());
     }
 
     /// The URL to send to: parsed, checked, query entries appended, rebased if the client says.
@@ -164,7 +168,8 @@ impl<'a> Request<'a> {
 
     /// Sends the request and returns the body of a 2xx response.
     ///
-    /// The call's timeout bounds everything from connecting to the body's last byte.
+    /// The call's timeout bounds everything from connecting to the body's last byte, across
+    /// all attempts. With retries, each attempt but the last gets an equal share of it.
     ///
     /// # Errors
     ///
@@ -175,15 +180,16 @@ impl<'a> Request<'a> {
             return Err(error);
         }
         let url = self.resolve_url()?;
-        let mut request = self.client.http().request(spec.method.to_reqwest(), url);
+        let mut builder = self.client.http().request(spec.method.to_reqwest(), url);
         for (name, value) in self.headers {
-            request = request.header(name, value);
+            builder = builder.header(name, value);
         }
         if let Some(body) = self.body {
-            request = request
+            builder = builder
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body);
         }
+        let request = builder.build().map_err(|error| transport(spec, error))?;
         let span = tracing::info_span!(
             "apicall.call",
             call = spec.name,
@@ -192,36 +198,11 @@ impl<'a> Request<'a> {
             latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let limit = self.client.max_body_bytes();
-        let mut phase = TimeoutPhase::Headers;
-        let exchange = async {
-            let response = request
-                .send()
-                .await
-                .map_err(|error| transport(spec, error))?;
-            let status = response.status();
-            span.record("status", status.as_u16());
-            if !status.is_success() {
-                return Err(Error::Status {
-                    call: spec.name,
-                    status: status.as_u16(),
-                });
-            }
-            phase = TimeoutPhase::Body;
-            read_body(spec, response, limit).await
-        };
-        let timeout = Duration::from_millis(spec.timeout_ms);
-        let result = tokio::time::timeout(timeout, exchange)
+        let outcome = self
+            .client
+            .attempts(spec, request, &span)
             .instrument(span.clone())
             .await;
-        let outcome = match result {
-            Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                call: spec.name,
-                timeout_ms: spec.timeout_ms,
-                phase,
-            }),
-        };
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         span.record("latency_ms", latency_ms);
         span.in_scope(|| match &outcome {
@@ -229,6 +210,96 @@ impl<'a> Request<'a> {
             Err(error) => tracing::debug!(latency_ms, %error, "call failed"),
         });
         outcome
+    }
+}
+
+impl Client {
+    /// Runs the attempts of one call inside its single deadline.
+    async fn attempts(
+        &self,
+        spec: &CallSpec,
+        request: reqwest::Request,
+        span: &tracing::Span,
+    ) -> Result<Bytes, Error> {
+        let total = Duration::from_millis(spec.timeout_ms);
+        let deadline = Instant::now() + total;
+        let share = total / (spec.retries + 1);
+        let mut pending = Some(request);
+        let mut attempt = 0;
+        while let Some(request) = pending.take() {
+            if attempt < spec.retries {
+                // Our bodies are bytes, so the copy always exists; without one, no retry.
+                pending = request.try_clone();
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let budget = if pending.is_some() {
+                share.min(remaining)
+            } else {
+                remaining
+            };
+            let mut phase = TimeoutPhase::Headers;
+            let exchange = self.exchange(spec, request, span, &mut phase);
+            let result = tokio::time::timeout(budget, exchange).await;
+            let error = match result {
+                Ok(Ok(body)) => return Ok(body),
+                Ok(Err(error)) => error,
+                Err(_) => Error::Timeout {
+                    call: spec.name,
+                    timeout_ms: spec.timeout_ms,
+                    phase,
+                },
+            };
+            // Back off 50, 100, 200... ms, and only when that still leaves time to try.
+            let backoff = Duration::from_millis(50_u64 << attempt.min(8));
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if pending.is_none() || !is_retryable(&error) || remaining <= backoff {
+                return Err(error);
+            }
+            tracing::debug!(attempt, %error, "retrying");
+            tokio::time::sleep(backoff).await;
+            attempt += 1;
+        }
+        // Unreachable: the loop returns on its last attempt. Answer as a timeout all the same.
+        Err(Error::Timeout {
+            call: spec.name,
+            timeout_ms: spec.timeout_ms,
+            phase: TimeoutPhase::Headers,
+        })
+    }
+
+    /// One attempt: send, check the status, read the body under the cap.
+    async fn exchange(
+        &self,
+        spec: &CallSpec,
+        request: reqwest::Request,
+        span: &tracing::Span,
+        phase: &mut TimeoutPhase,
+    ) -> Result<Bytes, Error> {
+        let response = self
+            .http()
+            .execute(request)
+            .await
+            .map_err(|error| transport(spec, error))?;
+        let status = response.status();
+        span.record("status", status.as_u16());
+        if !status.is_success() {
+            return Err(Error::Status {
+                call: spec.name,
+                status: status.as_u16(),
+            });
+        }
+        *phase = TimeoutPhase::Body;
+        read_body(spec, response, self.max_body_bytes()).await
+    }
+}
+
+/// Failures another attempt may fix without risk: the request never arrived, or the server
+/// (or a gateway) said it is briefly unavailable.
+fn is_retryable(error: &Error) -> bool {
+    match error {
+        Error::Connect { .. } | Error::Timeout { .. } => true,
+        Error::Status { status, .. } => matches!(status, 502..=504),
+        _ => false,
     }
 }
 
@@ -309,6 +380,7 @@ mod tests {
         name: "order_status",
         method: Method::Get,
         timeout_ms: 1000,
+        retries: 0,
     };
 
     fn url_with_path_value(value: &str) -> Result<Url, Error> {

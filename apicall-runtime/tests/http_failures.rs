@@ -12,6 +12,7 @@ static SPEC: CallSpec = CallSpec {
     name: "order_status",
     method: Method::Get,
     timeout_ms: 300,
+    retries: 0,
 };
 
 fn request<'a>(client: &'a Client, server: &MockServer, path: &str) -> Request<'a> {
@@ -151,4 +152,96 @@ async fn errors_never_show_the_url_query_or_secret_header() {
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains("sk-secret"), "{shown}");
     assert!(!shown.contains("127.0.0.1"), "{shown}");
+}
+
+static RETRYING: CallSpec = CallSpec {
+    name: "order_status",
+    method: Method::Get,
+    timeout_ms: 2000,
+    retries: 2,
+};
+
+#[tokio::test]
+async fn a_503_then_success_succeeds_with_retries() {
+    let server = MockServer::start().await;
+    Mock::given(path("/flaky"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/flaky"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"ok\":true}"))
+        .mount(&server)
+        .await;
+    let client = Client::new();
+    let mut request = Request::new(&client, &RETRYING);
+    request.push_url_raw(&format!("{}/flaky", server.uri()));
+
+    let body = request.send().await.expect("the second attempt succeeds");
+
+    assert_eq!(&body[..], b"{\"ok\":true}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn retries_stop_at_their_count_and_report_the_last_failure() {
+    let server = MockServer::start().await;
+    Mock::given(path("/down"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&server)
+        .await;
+    let client = Client::new();
+    let mut request = Request::new(&client, &RETRYING);
+    request.push_url_raw(&format!("{}/down", server.uri()));
+
+    let error = request.send().await.unwrap_err();
+
+    assert!(
+        matches!(error, Error::Status { status: 502, .. }),
+        "{error:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_404_is_not_retried() {
+    let server = MockServer::start().await;
+    let client = Client::new();
+    let mut request = Request::new(&client, &RETRYING);
+    request.push_url_raw(&format!("{}/missing", server.uri()));
+
+    let error = request.send().await.unwrap_err();
+
+    assert!(
+        matches!(error, Error::Status { status: 404, .. }),
+        "{error:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_first_attempt_is_retried_within_the_one_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow-once"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/slow-once"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    let client = Client::new();
+    let mut request = Request::new(&client, &RETRYING);
+    request.push_url_raw(&format!("{}/slow-once", server.uri()));
+    let started = Instant::now();
+
+    let body = request.send().await.expect("the retry answers in time");
+
+    assert_eq!(&body[..], b"{}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2000),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -1,7 +1,7 @@
 //! Per call, the async function that renders the request, sends it and extracts the values.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{ToTokens, quote};
 
 use super::{code, docs, ident, response, type_ident};
 use crate::ir::{self, Piece, Var};
@@ -18,14 +18,32 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
         ir::Method::Delete => "Delete",
     });
     let timeout_ms = Literal::u64_unsuffixed(call.timeout_ms);
-    let doc = docs(&format!(
-        "{}\n\n{} with a timeout of {} ms.\n\n# Errors\n\nReturns an [`::apicall_runtime::Error`] \
-         when the request cannot be sent, times out, gets a non-2xx status, or the response is \
-         not JSON or holds a value of the wrong type.",
+    let retries = Literal::u32_unsuffixed(call.retries);
+    let mut doc = format!(
+        "{}\n\n{} with a timeout of {} ms",
         call.description,
         code(&format!("{} {}", call.method.as_str(), call.url_text)),
         call.timeout_ms
-    ));
+    );
+    if call.retries > 0 {
+        doc.push_str(&format!(
+            ", retried up to {} times on connection failures and 502/503/504",
+            call.retries
+        ));
+    }
+    doc.push('.');
+    if let Some(message) = &call.failure_message {
+        doc.push_str(&format!(
+            "\n\nWhen it fails, the LLM is told: {}",
+            code(message)
+        ));
+    }
+    doc.push_str(
+        "\n\n# Errors\n\nReturns an [`::apicall_runtime::Error`] when the request cannot be \
+         sent, times out, gets a non-2xx status, or the response is not JSON or holds a value \
+         of the wrong type.",
+    );
+    let doc = docs(&doc);
     let context = if call.uses_context() {
         quote!(context)
     } else {
@@ -47,6 +65,11 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             |value| quote!(request.query(#name, #value);),
         )
     });
+    let body = call
+        .body
+        .as_ref()
+        .map(|json| body(file, call, json))
+        .unwrap_or_default();
     let headers = call.headers.iter().map(|header| {
         let name = &header.name;
         let sensitive = header.value.iter().any(|piece| is_secret(file, piece));
@@ -93,6 +116,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             name: #call_name,
             method: ::apicall_runtime::__private::Method::#method,
             timeout_ms: #timeout_ms,
+            retries: #retries,
         };
         #paths
 
@@ -106,6 +130,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             #(#url)*
             #(#query)*
             #(#headers)*
+            #body
             #extraction
         }
     }
@@ -154,13 +179,18 @@ fn with_values(
                     Piece::Text(text) => {
                         format.push_str(&text.replace('{', "{{").replace('}', "}}"))
                     }
+                    // A plain binding goes inside the braces, as clippy's
+                    // `uninlined_format_args` wants in users' crates.
+                    Piece::Var(Var::Collected(index)) if !call.params[*index].required => {
+                        format.push_str(&format!("{{{}_value}}", call.params[*index].name));
+                    }
                     Piece::Var(var) => {
                         format.push_str("{}");
                         args.push(display_expr(file, call, *var));
                     }
                 }
             }
-            quote!(&::std::format!(#format, #(#args),*))
+            quote!(&::std::format!(#format #(, #args)*))
         }
     };
     let mut statement = use_value(value);
@@ -193,21 +223,20 @@ fn str_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
             let field = ident(&variable.name);
             if variable.secret {
                 quote!(context.#field.expose())
-            } else {
+            } else if variable.ty == ir::ValueType::String {
                 quote!(&context.#field)
+            } else {
+                quote!(&context.#field.to_string())
             }
         }
         Var::Collected(index) => {
             let param = &call.params[index];
             let value = collected_place(param);
-            if param.ty == ir::ValueType::String {
-                if param.required {
-                    quote!(&#value)
-                } else {
-                    value
-                }
-            } else {
-                quote!(&#value.to_string())
+            match (&param.ty, param.required) {
+                (ir::ParamType::Value(ir::ValueType::String), true) => quote!(&#value),
+                (ir::ParamType::Value(ir::ValueType::String), false) => value,
+                (ir::ParamType::Enum(_), _) => quote!(#value.as_str()),
+                (ir::ParamType::Value(_), _) => quote!(&#value.to_string()),
             }
         }
         // Validation rejects `api.*` in requests.
@@ -240,5 +269,99 @@ fn collected_place(param: &ir::Param) -> TokenStream {
     } else {
         let binding = ident(&format!("{}_value", param.name));
         quote!(#binding)
+    }
+}
+
+/// The body as a `serde_json::json!` invocation. A string that is one variable keeps the
+/// variable's JSON type; an absent optional parameter is `null`.
+fn body(file: &ir::File, call: &ir::Call, json: &ir::Json) -> TokenStream {
+    let value = json_tokens(file, call, json);
+    quote! {
+        request.json_body(&::apicall_runtime::__private::serde_json::json!(#value));
+    }
+}
+
+fn json_tokens(file: &ir::File, call: &ir::Call, json: &ir::Json) -> TokenStream {
+    match json {
+        ir::Json::Null => quote!(null),
+        ir::Json::Bool(b) => quote!(#b),
+        // Suffixed, so `json!` does not infer i32 and overflow.
+        ir::Json::Int(n) => match (i64::try_from(*n), u64::try_from(*n)) {
+            (Ok(n), _) => Literal::i64_suffixed(n).into_token_stream(),
+            (_, Ok(n)) => Literal::u64_suffixed(n).into_token_stream(),
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "JSON reads such integers as floats"
+            )]
+            _ => Literal::f64_suffixed(*n as f64).into_token_stream(),
+        },
+        ir::Json::Float(n) => Literal::f64_suffixed(*n).into_token_stream(),
+        ir::Json::Text(template) => {
+            let mut format = String::new();
+            let mut args = Vec::new();
+            for piece in template {
+                match piece {
+                    Piece::Text(text) => {
+                        format.push_str(&text.replace('{', "{{").replace('}', "}}"))
+                    }
+                    Piece::Var(var) => {
+                        format.push_str("{}");
+                        args.push(body_display_expr(file, call, *var));
+                    }
+                }
+            }
+            if args.is_empty() {
+                let text = format.replace("{{", "{").replace("}}", "}");
+                quote!(#text)
+            } else {
+                quote!(::std::format!(#format, #(#args),*))
+            }
+        }
+        ir::Json::Var(var) => body_value_expr(file, call, *var),
+        ir::Json::Array(items) => {
+            let items = items.iter().map(|item| json_tokens(file, call, item));
+            quote!([#(#items),*])
+        }
+        ir::Json::Object(members) => {
+            let members = members.iter().map(|(key, value)| {
+                let value = json_tokens(file, call, value);
+                quote!(#key: #value)
+            });
+            quote!({ #(#members),* })
+        }
+        ir::Json::Params => {
+            let members = call.params.iter().map(|param| {
+                let key = &param.name;
+                let field = ident(&param.name);
+                quote!(#key: params.#field)
+            });
+            quote!({ #(#members),* })
+        }
+    }
+}
+
+/// A body value with its own JSON type: `Option`s serialize as the value or `null`.
+fn body_value_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
+    match var {
+        Var::Collected(index) => {
+            let field = ident(&call.params[index].name);
+            quote!(params.#field)
+        }
+        other => display_expr(file, call, other),
+    }
+}
+
+/// A body value inside text: an absent optional parameter renders as nothing.
+fn body_display_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
+    match var {
+        Var::Collected(index) if !call.params[index].required => {
+            let field = ident(&call.params[index].name);
+            quote!(params.#field.as_ref().map_or_else(::std::string::String::new, ::std::string::ToString::to_string))
+        }
+        Var::Collected(index) => {
+            let field = ident(&call.params[index].name);
+            quote!(params.#field)
+        }
+        other => display_expr(file, call, other),
     }
 }

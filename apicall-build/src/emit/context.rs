@@ -3,20 +3,26 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{code, docs, ident};
+use super::{code, docs, ident, rust_type};
 use crate::ir;
 
 pub(crate) fn context_struct(file: &ir::File) -> TokenStream {
     let fields = file.variables.iter().map(|variable| {
         let name = ident(&variable.name);
-        let doc = docs(variable.description.as_deref().unwrap_or(&format!(
-            "The context variable {}.",
-            code(&format!("{{{{{}}}}}", variable.name))
-        )));
+        let mut doc = variable.description.clone().unwrap_or_else(|| {
+            format!(
+                "The context variable {}.",
+                code(&format!("{{{{{}}}}}", variable.name))
+            )
+        });
+        if let Some(example) = &variable.example {
+            doc.push_str(&format!("\n\nExample: {}", code(example)));
+        }
+        let doc = docs(&doc);
         let ty = if variable.secret {
             quote!(::apicall_runtime::Secret)
         } else {
-            quote!(::std::string::String)
+            rust_type(variable.ty)
         };
         quote! {
             #doc

@@ -58,6 +58,22 @@ pub(crate) fn rust_type(ty: ir::ValueType) -> TokenStream {
     }
 }
 
+/// The Rust type of an LLM parameter (without the `Option` of optional ones).
+pub(crate) fn param_type(call: &ir::Call, param: &ir::Param) -> TokenStream {
+    match &param.ty {
+        ir::ParamType::Value(ty) => rust_type(*ty),
+        ir::ParamType::Enum(_) => {
+            let name = enum_ident(call, param);
+            quote!(#name)
+        }
+    }
+}
+
+/// `order_status` + `priority` → `OrderStatusPriority`.
+pub(crate) fn enum_ident(call: &ir::Call, param: &ir::Param) -> Ident {
+    type_ident(&format!("{}_{}", call.name, param.name), "")
+}
+
 /// Doc attributes, one per line, so multi-line YAML descriptions stay readable.
 pub(crate) fn docs(text: &str) -> TokenStream {
     let lines = text.trim_end().lines().map(|line| {

@@ -59,8 +59,13 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
         Piece::Text(text) => quote!(out.push_str(#text);),
         Piece::Var(Var::Context(index)) => {
             // Validation rejects secrets in prompts: they would be sent to the LLM.
-            let field = ident(&file.variables[*index].name);
-            quote!(out.push_str(&context.#field);)
+            let variable = &file.variables[*index];
+            let field = ident(&variable.name);
+            if variable.ty == ir::ValueType::String {
+                quote!(out.push_str(&context.#field);)
+            } else {
+                quote!(out.push_str(&context.#field.to_string());)
+            }
         }
         Piece::Var(Var::Api(index)) => {
             let value = &file.api_values[*index];

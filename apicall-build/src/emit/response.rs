@@ -24,7 +24,11 @@ pub(crate) fn response_struct(file: &ir::File, call: &ir::Call) -> TokenStream {
             code(&format!("{{{{api.{}}}}}", variable.name))
         ));
         let ty = rust_type(variable.ty);
-        quote! { #doc pub #field: ::core::option::Option<#ty>, }
+        if variable.required {
+            quote! { #doc pub #field: #ty, }
+        } else {
+            quote! { #doc pub #field: ::core::option::Option<#ty>, }
+        }
     });
     let record = record_method(file, call);
     quote! {
@@ -54,7 +58,16 @@ fn record_method(file: &ir::File, call: &ir::Call) -> TokenStream {
     let stores = call.responses.iter().map(|variable| {
         let field = ident(&variable.name);
         debug_assert!(file.api_values.iter().any(|v| v.name == variable.name));
-        if variable.ty == ir::ValueType::String {
+        if variable.required {
+            let value = if variable.ty == ir::ValueType::String {
+                quote!(response.#field.clone())
+            } else {
+                quote!(response.#field)
+            };
+            quote! {
+                self.#field = ::core::option::Option::Some(#value);
+            }
+        } else if variable.ty == ir::ValueType::String {
             quote! {
                 if let ::core::option::Option::Some(value) = &response.#field {
                     self.#field = ::core::option::Option::Some(value.clone());
@@ -163,7 +176,15 @@ pub(crate) fn response_literal(call: &ir::Call) -> TokenStream {
         });
         let variable_name = &variable.name;
         let slot = Literal::usize_unsuffixed(slot);
-        quote! { #field: extracted.#getter(#slot, #variable_name)?, }
+        if variable.required {
+            quote! {
+                #field: extracted
+                    .#getter(#slot, #variable_name)?
+                    .ok_or_else(|| extracted.missing(#variable_name))?,
+            }
+        } else {
+            quote! { #field: extracted.#getter(#slot, #variable_name)?, }
+        }
     });
     quote! { #name { #(#fields)* } }
 }

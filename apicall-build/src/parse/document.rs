@@ -26,6 +26,9 @@ pub(crate) struct VariableDecl {
     pub name: Text,
     pub description: Option<Text>,
     pub secret: bool,
+    pub ty: Option<Text>,
+    /// An example value, shown in the generated docs.
+    pub example: Option<Text>,
 }
 
 #[derive(Debug)]
@@ -41,6 +44,10 @@ pub(crate) struct CallDecl {
     pub query: Vec<(Text, Text)>,
     pub parameters: Vec<ParamDecl>,
     pub response_variables: Vec<ResponseVarDecl>,
+    /// The JSON body template, as YAML.
+    pub body: Option<Node>,
+    pub failure_message: Option<Text>,
+    pub retries: Option<(i128, Pos)>,
 }
 
 #[derive(Debug)]
@@ -48,6 +55,8 @@ pub(crate) struct ParamDecl {
     pub pos: Pos,
     pub name: Option<Text>,
     pub ty: Option<Text>,
+    /// `enum: [...]`: the values the LLM may choose from.
+    pub choices: Option<(Vec<Text>, Pos)>,
     pub description: Option<Text>,
     pub required: bool,
 }
@@ -58,6 +67,7 @@ pub(crate) struct ResponseVarDecl {
     pub path: Option<Text>,
     pub variable: Option<Text>,
     pub ty: Option<Text>,
+    pub required: bool,
 }
 
 #[derive(Debug)]
@@ -67,7 +77,7 @@ pub(crate) struct PromptDecl {
 }
 
 const TOP_KEYS: &[&str] = &["variables", "api_calls", "prompts"];
-const VARIABLE_KEYS: &[&str] = &["description", "secret"];
+const VARIABLE_KEYS: &[&str] = &["description", "secret", "type", "example"];
 const CALL_KEYS: &[&str] = &[
     "name",
     "description",
@@ -78,9 +88,12 @@ const CALL_KEYS: &[&str] = &[
     "query",
     "parameters",
     "response_variables",
+    "body",
+    "failure_message",
+    "retries",
 ];
-const PARAM_KEYS: &[&str] = &["name", "type", "description", "required"];
-const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type"];
+const PARAM_KEYS: &[&str] = &["name", "type", "enum", "description", "required"];
+const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type", "required"];
 
 /// Reads the document's structure, reporting every unknown key and mistyped value.
 pub(crate) fn read(root: &Node, report: &mut Reporter<'_>) -> Document {
@@ -146,6 +159,8 @@ fn read_variables(node: &Node, report: &mut Reporter<'_>, out: &mut Vec<Variable
             name,
             description: None,
             secret: false,
+            ty: None,
+            example: None,
         };
         if !matches!(value.value, Value::Null) {
             let Some(fields) = mapping(value, "a variable", report) else {
@@ -159,6 +174,8 @@ fn read_variables(node: &Node, report: &mut Reporter<'_>, out: &mut Vec<Variable
                     Some("secret") => {
                         variable.secret = boolean(field_value, "`secret`", report).unwrap_or(false);
                     }
+                    Some("type") => variable.ty = text(field_value, "`type`", report),
+                    Some("example") => variable.example = scalar(field_value, "`example`", report),
                     Some(_) => unreachable_key(field, report),
                     None => {}
                 }
@@ -180,6 +197,9 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
         query: Vec::new(),
         parameters: Vec::new(),
         response_variables: Vec::new(),
+        body: None,
+        failure_message: None,
+        retries: None,
     };
     let Some(fields) = mapping(node, "an API call", report) else {
         return call;
@@ -217,6 +237,24 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
                         .push(read_response_var(item, report));
                 }
             }
+            Some("body") => call.body = Some(value.clone()),
+            Some("failure_message") => {
+                call.failure_message = text(value, "`failure_message`", report);
+            }
+            Some("retries") => match value.value {
+                Value::Int(n) => call.retries = Some((n, value.pos)),
+                _ => {
+                    report
+                        .error(
+                            value.pos,
+                            format!(
+                                "`retries` must be a whole number, found {}",
+                                describe(value)
+                            ),
+                        )
+                        .help("for example `retries: 2`");
+                }
+            },
             Some(_) => unreachable_key(key, report),
             None => {}
         }
@@ -229,6 +267,7 @@ fn read_param(node: &Node, report: &mut Reporter<'_>) -> ParamDecl {
         pos: node.pos,
         name: None,
         ty: None,
+        choices: None,
         description: None,
         required: false,
     };
@@ -236,6 +275,13 @@ fn read_param(node: &Node, report: &mut Reporter<'_>) -> ParamDecl {
         match key_text(key, PARAM_KEYS, report) {
             Some("name") => param.name = text(value, "`name`", report),
             Some("type") => param.ty = text(value, "`type`", report),
+            Some("enum") => {
+                let choices = list(value, "enum", report)
+                    .iter()
+                    .filter_map(|choice| scalar(choice, "an `enum` value", report))
+                    .collect();
+                param.choices = Some((choices, value.pos));
+            }
             Some("description") => param.description = text(value, "`description`", report),
             Some("required") => {
                 param.required = boolean(value, "`required`", report).unwrap_or(false);
@@ -253,12 +299,16 @@ fn read_response_var(node: &Node, report: &mut Reporter<'_>) -> ResponseVarDecl 
         path: None,
         variable: None,
         ty: None,
+        required: false,
     };
     for (key, value) in mapping(node, "a response variable", report).unwrap_or_default() {
         match key_text(key, RESPONSE_VAR_KEYS, report) {
             Some("path") => variable.path = text(value, "`path`", report),
             Some("variable") => variable.variable = text(value, "`variable`", report),
             Some("type") => variable.ty = text(value, "`type`", report),
+            Some("required") => {
+                variable.required = boolean(value, "`required`", report).unwrap_or(false);
+            }
             Some(_) => unreachable_key(key, report),
             None => {}
         }
@@ -319,17 +369,22 @@ fn string_map(node: &Node, what: &str, report: &mut Reporter<'_>) -> Vec<(Text, 
     let mut out = Vec::new();
     for (key, value) in mapping(node, what, report).unwrap_or_default() {
         let key = text(key, "a name", report);
-        let value = match &value.value {
-            Value::Int(n) => Some(scalar_text(value, n.to_string())),
-            Value::Float(n) => Some(scalar_text(value, n.to_string())),
-            Value::Bool(b) => Some(scalar_text(value, b.to_string())),
-            _ => text(value, "a value", report),
-        };
+        let value = scalar(value, "a value", report);
         if let (Some(key), Some(value)) = (key, value) {
             out.push((key, value));
         }
     }
     out
+}
+
+/// A scalar as text: strings as they are, numbers and booleans as written.
+fn scalar(node: &Node, what: &str, report: &mut Reporter<'_>) -> Option<Text> {
+    match &node.value {
+        Value::Int(n) => Some(scalar_text(node, n.to_string())),
+        Value::Float(n) => Some(scalar_text(node, n.to_string())),
+        Value::Bool(b) => Some(scalar_text(node, b.to_string())),
+        _ => text(node, what, report),
+    }
 }
 
 fn scalar_text(node: &Node, value: String) -> Text {
@@ -404,7 +459,7 @@ fn unreachable_key(key: &Node, report: &mut Reporter<'_>) {
 }
 
 /// A short description of a node for "found ..." messages.
-fn describe(node: &Node) -> String {
+pub(crate) fn describe(node: &Node) -> String {
     match &node.value {
         Value::Str(s) if s.chars().count() <= 40 => format!("the string `{s}`"),
         Value::Int(n) => format!("the number `{n}`"),
