@@ -165,10 +165,6 @@ impl<'s> Reporter<'s> {
         &mut self.found[last]
     }
 
-    pub(crate) fn has_errors(&self) -> bool {
-        !self.found.is_empty()
-    }
-
     pub(crate) fn finish(mut self) -> Diagnostics {
         // Stable sort: source order, and the order of discovery for one position.
         self.found.sort_by_key(|d| d.pos);

@@ -40,26 +40,21 @@ pub fn expand(
         }
     };
     let tracking = tracking_item(&path);
-    match crate::compile_bytes(&written, &bytes) {
-        Ok(generated) => {
-            let tokens = generated.tokens();
-            quote! {
-                #tracking
-                #tokens
-            }
-        }
-        Err(diagnostics) => {
-            let errors = diagnostics.iter().map(|diagnostic| {
-                // rustc writes its own `error: ` before the message.
-                let rendered = diagnostic.to_string();
-                let message = rendered.strip_prefix("error: ").unwrap_or(&rendered);
-                quote_spanned!(span=> ::core::compile_error!(#message);)
-            });
-            quote! {
-                #tracking
-                #(#errors)*
-            }
-        }
+    let (generated, diagnostics) = crate::compile_recovering(&written, &bytes);
+    let errors = diagnostics.iter().map(|diagnostic| {
+        // rustc writes its own `error: ` before the message.
+        let rendered = diagnostic.to_string();
+        let message = rendered
+            .strip_prefix("error: ")
+            .unwrap_or(&rendered)
+            .to_owned();
+        quote_spanned!(span=> ::core::compile_error!(#message);)
+    });
+    let tokens = generated.map(|generated| generated.tokens().clone());
+    quote! {
+        #tracking
+        #(#errors)*
+        #tokens
     }
 }
 

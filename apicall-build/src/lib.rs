@@ -70,23 +70,7 @@ pub(crate) fn format_tokens(tokens: &TokenStream) -> String {
 ///
 /// Every mistake found in the file, each with its line and column.
 pub fn compile(file: &str, source: &str) -> Result<Generated, Diagnostics> {
-    let mut report = diagnostic::Reporter::new(file, source);
-    let root = match parse::yaml::parse(source) {
-        Ok(root) => root,
-        Err(error) => {
-            let pos = error.pos.unwrap_or(Pos::new(1, 1));
-            report.error(pos, format!("invalid YAML: {}", error.message));
-            return Err(report.finish());
-        }
-    };
-    let document = parse::document::read(&root, &mut report);
-    let lines = parse::yaml::LineIndex::new(source);
-    let Some(model) = validate::validate(&document, &lines, &mut report) else {
-        return Err(report.finish());
-    };
-    Ok(Generated {
-        tokens: emit::file(&model),
-    })
+    finish(compile_recovering(file, source.as_bytes()))
 }
 
 /// Compiles calls.yaml bytes, reporting non-UTF-8 input as a located diagnostic.
@@ -95,18 +79,48 @@ pub fn compile(file: &str, source: &str) -> Result<Generated, Diagnostics> {
 ///
 /// As [`compile`], plus a diagnostic when the bytes are not UTF-8.
 pub fn compile_bytes(file: &str, bytes: &[u8]) -> Result<Generated, Diagnostics> {
-    match std::str::from_utf8(bytes) {
-        Ok(source) => compile(file, source),
+    finish(compile_recovering(file, bytes))
+}
+
+fn finish(
+    (generated, diagnostics): (Option<Generated>, Diagnostics),
+) -> Result<Generated, Diagnostics> {
+    match generated {
+        Some(generated) if diagnostics.is_empty() => Ok(generated),
+        _ => Err(diagnostics),
+    }
+}
+
+/// The diagnostics, and code generated from what was valid whenever the YAML itself parsed.
+/// The macro emits that code beside its errors, so a typo in one header is one error, not one
+/// per use of the generated items in the user's crate.
+pub(crate) fn compile_recovering(file: &str, bytes: &[u8]) -> (Option<Generated>, Diagnostics) {
+    let source = match std::str::from_utf8(bytes) {
+        Ok(source) => source,
         Err(error) => {
-            let valid = &bytes[..error.valid_up_to()];
-            let valid = std::str::from_utf8(valid).unwrap_or_default();
-            let lines = parse::yaml::LineIndex::new(valid);
-            let pos = lines.pos_at(valid.len());
+            let valid = std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default();
+            let pos = parse::yaml::LineIndex::new(valid).pos_at(valid.len());
             let mut report = diagnostic::Reporter::new(file, valid);
             report
                 .error(pos, "the file is not valid UTF-8")
                 .help("save calls.yaml as UTF-8");
-            Err(report.finish())
+            return (None, report.finish());
         }
-    }
+    };
+    let mut report = diagnostic::Reporter::new(file, source);
+    let root = match parse::yaml::parse(source) {
+        Ok(root) => root,
+        Err(error) => {
+            let pos = error.pos.unwrap_or(Pos::new(1, 1));
+            report.error(pos, format!("invalid YAML: {}", error.message));
+            return (None, report.finish());
+        }
+    };
+    let document = parse::document::read(&root, &mut report);
+    let lines = parse::yaml::LineIndex::new(source);
+    let model = validate::validate(&document, &lines, &mut report);
+    let generated = Generated {
+        tokens: emit::file(&model),
+    };
+    (Some(generated), report.finish())
 }

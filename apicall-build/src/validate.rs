@@ -13,15 +13,18 @@ use crate::parse::yaml::{LineIndex, Node, Value};
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
 const MAX_TIMEOUT_MS: u64 = 60_000;
 const MAX_RETRIES: u32 = 5;
+/// Stands in for a URL that had errors; never sent, since the errors stop the build.
+const INVALID_URL: &str = "http://invalid.invalid/";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 const TYPES: &[&str] = &["string", "integer", "number", "boolean"];
 
-/// Checks the document and builds the model. `None` when anything was reported.
+/// Checks the document and builds the model. When anything was reported the model is a
+/// best-effort stand-in (bad parts left out or defaulted), for error recovery only.
 pub(crate) fn validate(
     document: &Document,
     lines: &LineIndex<'_>,
     report: &mut Reporter<'_>,
-) -> Option<ir::File> {
+) -> ir::File {
     let mut checker = Checker {
         lines,
         report,
@@ -43,10 +46,7 @@ pub(crate) fn validate(
         api_values,
         ..
     } = checker;
-    if report.has_errors() {
-        return None;
-    }
-    Some(ir::File {
+    ir::File {
         variables,
         calls,
         api_values: api_values
@@ -54,7 +54,7 @@ pub(crate) fn validate(
             .map(|(name, ty, _)| ir::ApiValue { name, ty })
             .collect(),
         prompts,
-    })
+    }
 }
 
 struct Checker<'a, 'r, 's> {
@@ -151,18 +151,19 @@ impl Checker<'_, '_, '_> {
     }
 
     fn call(&mut self, decl: &CallDecl, names: &mut HashMap<String, Pos>) -> Option<ir::Call> {
-        let name = self.required(decl.name.as_ref(), decl.pos, "name");
-        let description = self.required(decl.description.as_ref(), decl.pos, "description");
-        let url = self.required(decl.url.as_ref(), decl.pos, "url");
-        let method = self.required(decl.method.as_ref(), decl.pos, "method");
+        let name = self.required(decl.name.as_ref(), decl, "name");
+        let description = self.required(decl.description.as_ref(), decl, "description");
+        let url = self.required(decl.url.as_ref(), decl, "url");
+        let method = self.required(decl.method.as_ref(), decl, "method");
 
-        let name = name.filter(|name| self.name(name, "call"));
-        if let Some(name) = name {
-            if let Some(first) = names.get(&name.value) {
+        let mut name = name.filter(|name| self.name(name, "call"));
+        if let Some(valid) = name {
+            if let Some(first) = names.get(&valid.value) {
                 let first = *first;
-                self.duplicate(name, "call", first);
+                self.duplicate(valid, "call", first);
+                name = None;
             } else {
-                names.insert(name.value.clone(), name.pos);
+                names.insert(valid.value.clone(), valid.pos);
             }
         }
         let method = method.and_then(|method| self.method(method));
@@ -188,20 +189,26 @@ impl Checker<'_, '_, '_> {
         let body = self.body(decl, method, &params);
         let retries = self.retries(decl, method);
         let failure_message = decl.failure_message.as_ref().map(|m| m.value.clone());
+        // Only the name is indispensable; anything else that was wrong has been reported and
+        // gets a stand-in, so the generated API stays whole while the errors are fixed.
         Some(ir::Call {
             name: name?.value.clone(),
-            description: description?.value.clone(),
-            method: method?,
-            timeout_ms: timeout_ms?,
-            url_text: decl.url.as_ref()?.value.clone(),
-            url: url?,
+            description: description.map(|d| d.value.clone()).unwrap_or_default(),
+            method: method.unwrap_or(ir::Method::Get),
+            timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+            url_text: decl
+                .url
+                .as_ref()
+                .map(|u| u.value.clone())
+                .unwrap_or_default(),
+            url: url.unwrap_or_else(|| vec![ir::UrlPart::Literal(INVALID_URL.to_owned())]),
             headers,
             query,
             params: params.into_iter().map(|(param, _)| param).collect(),
             responses,
-            body: body?,
+            body: body.unwrap_or(None),
             failure_message,
-            retries: retries?,
+            retries: retries.unwrap_or(0),
         })
     }
 
@@ -213,13 +220,13 @@ impl Checker<'_, '_, '_> {
         params: &[(ir::Param, Pos)],
     ) -> Option<Option<ir::Json>> {
         match (&decl.body, method) {
-            (Some(node), Some(ir::Method::Get)) => {
+            (Some((_, key)), Some(ir::Method::Get)) => {
                 self.report
-                    .error(node.pos, "a GET request has no body")
+                    .error_spanning(*key, 4, "a GET request has no body")
                     .help("use POST, PUT or PATCH, or send the values in `query:`");
                 None
             }
-            (Some(node), _) => self.json(node, params).map(Some),
+            (Some((node, _)), _) => self.json(node, params).map(Some),
             (None, Some(ir::Method::Post | ir::Method::Put | ir::Method::Patch)) => {
                 Some(Some(ir::Json::Params))
             }
@@ -305,8 +312,14 @@ impl Checker<'_, '_, '_> {
         Some(retries)
     }
 
-    fn required<'t>(&mut self, field: Option<&'t Text>, call: Pos, key: &str) -> Option<&'t Text> {
-        if field.is_none() {
+    fn required<'t>(
+        &mut self,
+        field: Option<&'t Text>,
+        call: &CallDecl,
+        key: &str,
+    ) -> Option<&'t Text> {
+        if field.is_none() && !call.present.contains(&key) {
+            let call = call.pos;
             self.report
                 .error(
                     call,
@@ -373,9 +386,10 @@ impl Checker<'_, '_, '_> {
                 self.duplicate(name, "parameter", first);
                 continue;
             }
-            let Some(ty) = self.param_type(decl) else {
-                continue;
-            };
+            // A bad type is reported; a string stand-in keeps `{{collected.x}}` resolving.
+            let ty = self
+                .param_type(decl)
+                .unwrap_or(ir::ParamType::Value(ir::ValueType::String));
             params.push((
                 ir::Param {
                     name: name.value.clone(),
@@ -655,9 +669,10 @@ impl Checker<'_, '_, '_> {
         let mut prompts = Vec::new();
         let mut seen: HashMap<&str, Pos> = HashMap::new();
         for decl in &document.prompts {
-            let valid = self.name(&decl.name, "prompt");
+            let mut valid = self.name(&decl.name, "prompt");
             if let Some(first) = seen.insert(&decl.name.value, decl.name.pos) {
                 self.duplicate(&decl.name, "prompt", first);
+                valid = false;
             }
             let template =
                 self.template(&decl.template, &[], &[Namespace::Context, Namespace::Api]);
@@ -678,6 +693,8 @@ impl Checker<'_, '_, '_> {
         params: &[(ir::Param, Pos)],
         allowed: &[Namespace],
     ) -> Option<ir::Template> {
+        // Always Some: a bad variable is reported and left out, so the rest of the file still
+        // generates and one typo does not cascade into errors in the user's Rust code.
         let pieces = match template::lex(&text.value) {
             Ok(pieces) => pieces,
             Err(error) => {
@@ -688,23 +705,21 @@ impl Checker<'_, '_, '_> {
                     .map_or(2, |s| s.chars().count());
                 let diagnostic = self.report.error_spanning(pos, width, error.message);
                 diagnostic.maybe_help(error.help);
-                return None;
+                return Some(vec![ir::Piece::Text(text.value.clone())]);
             }
         };
         let mut out = Vec::new();
-        let mut ok = true;
         for piece in pieces {
             match piece {
                 template::Piece::Text(t) => out.push(ir::Piece::Text(t)),
                 template::Piece::Var(var_ref) => {
-                    match self.resolve(text, &var_ref, params, allowed) {
-                        Some(var) => out.push(ir::Piece::Var(var)),
-                        None => ok = false,
+                    if let Some(var) = self.resolve(text, &var_ref, params, allowed) {
+                        out.push(ir::Piece::Var(var));
                     }
                 }
             }
         }
-        ok.then_some(out)
+        Some(out)
     }
 
     fn resolve(

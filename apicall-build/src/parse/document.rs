@@ -44,8 +44,10 @@ pub(crate) struct CallDecl {
     pub query: Vec<(Text, Text)>,
     pub parameters: Vec<ParamDecl>,
     pub response_variables: Vec<ResponseVarDecl>,
-    /// The JSON body template, as YAML.
-    pub body: Option<Node>,
+    /// The JSON body template, as YAML, and where its `body:` key is.
+    pub body: Option<(Node, Pos)>,
+    /// The keys the call has, valid or not: a key with a bad value is not also "missing".
+    pub present: Vec<&'static str>,
     pub failure_message: Option<Text>,
     pub retries: Option<(i128, Pos)>,
 }
@@ -198,6 +200,7 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
         parameters: Vec::new(),
         response_variables: Vec::new(),
         body: None,
+        present: Vec::new(),
         failure_message: None,
         retries: None,
     };
@@ -205,7 +208,9 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
         return call;
     };
     for (key, value) in fields {
-        match key_text(key, CALL_KEYS, report) {
+        let known = key_text(key, CALL_KEYS, report);
+        call.present.extend(known);
+        match known {
             Some("name") => call.name = text(value, "`name`", report),
             Some("description") => call.description = text(value, "`description`", report),
             Some("url") => call.url = text(value, "`url`", report),
@@ -237,7 +242,7 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
                         .push(read_response_var(item, report));
                 }
             }
-            Some("body") => call.body = Some(value.clone()),
+            Some("body") => call.body = Some((value.clone(), key.pos)),
             Some("failure_message") => {
                 call.failure_message = text(value, "`failure_message`", report);
             }

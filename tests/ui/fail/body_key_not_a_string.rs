@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("body_key_not_a_string.yaml");
+
+fn main() {}

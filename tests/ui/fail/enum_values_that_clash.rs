@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("enum_values_that_clash.yaml");
+
+fn main() {}

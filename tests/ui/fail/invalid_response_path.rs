@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("invalid_response_path.yaml");
+
+fn main() {}

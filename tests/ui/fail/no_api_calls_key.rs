@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("no_api_calls_key.yaml");
+
+fn main() {}

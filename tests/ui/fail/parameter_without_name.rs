@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("parameter_without_name.yaml");
+
+fn main() {}

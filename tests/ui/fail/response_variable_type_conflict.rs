@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("response_variable_type_conflict.yaml");
+
+fn main() {}

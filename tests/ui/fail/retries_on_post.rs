@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("retries_on_post.yaml");
+
+fn main() {}

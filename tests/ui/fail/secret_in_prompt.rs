@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("secret_in_prompt.yaml");
+
+fn main() {}

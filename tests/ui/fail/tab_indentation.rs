@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("tab_indentation.yaml");
+
+fn main() {}

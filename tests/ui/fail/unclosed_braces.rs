@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("unclosed_braces.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("url_not_http.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("url_without_host.yaml");
+
+fn main() {}

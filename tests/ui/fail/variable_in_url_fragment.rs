@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("variable_in_url_fragment.yaml");
+
+fn main() {}
