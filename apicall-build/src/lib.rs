@@ -26,6 +26,7 @@ mod emit;
 mod expand;
 mod ir;
 mod parse;
+mod schema;
 mod validate;
 
 use proc_macro2::TokenStream;
@@ -33,6 +34,7 @@ use proc_macro2::TokenStream;
 pub use builder::{BuildError, Builder};
 pub use diagnostic::{Diagnostic, Diagnostics, Pos};
 pub use expand::expand;
+pub use schema::json_schema;
 
 /// The Rust code generated for one calls.yaml.
 #[derive(Clone, Debug)]

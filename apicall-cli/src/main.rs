@@ -3,6 +3,7 @@
 //! ```text
 //! apicall check FILE...   validate; every diagnostic with FILE:LINE:COL, source line and caret
 //! apicall expand FILE     print the Rust that include_api_calls! generates for FILE
+//! apicall schema          print the JSON Schema of calls.yaml, for editors
 //! ```
 //!
 //! Exit status: 0 when valid, 1 when any file has errors, 2 when a file cannot be read or the
@@ -13,13 +14,18 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   apicall check FILE...   validate calls.yaml files and print every mistake
-  apicall expand FILE     print the Rust code generated for FILE";
+  apicall expand FILE     print the Rust code generated for FILE
+  apicall schema          print the JSON Schema of calls.yaml, for editors";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("check") if args.len() > 1 => check(&args[1..]),
         Some("expand") if args.len() == 2 => expand(&args[1]),
+        Some("schema") if args.len() == 1 => {
+            print!("{}", apicall_build::json_schema());
+            ExitCode::SUCCESS
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

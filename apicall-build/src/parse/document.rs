@@ -78,9 +78,9 @@ pub(crate) struct PromptDecl {
     pub template: Text,
 }
 
-const TOP_KEYS: &[&str] = &["variables", "api_calls", "prompts"];
-const VARIABLE_KEYS: &[&str] = &["description", "secret", "type", "example"];
-const CALL_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &["variables", "api_calls", "prompts"];
+pub(crate) const VARIABLE_KEYS: &[&str] = &["description", "secret", "type", "example"];
+pub(crate) const CALL_KEYS: &[&str] = &[
     "name",
     "description",
     "url",
@@ -94,8 +94,8 @@ const CALL_KEYS: &[&str] = &[
     "failure_message",
     "retries",
 ];
-const PARAM_KEYS: &[&str] = &["name", "type", "enum", "description", "required"];
-const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type", "required"];
+pub(crate) const PARAM_KEYS: &[&str] = &["name", "type", "enum", "description", "required"];
+pub(crate) const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type", "required"];
 
 /// Reads the document's structure, reporting every unknown key and mistyped value.
 pub(crate) fn read(root: &Node, report: &mut Reporter<'_>) -> Document {

@@ -1,0 +1,144 @@
+//! The JSON Schema of calls.yaml, for editors (completion, hover docs, inline errors). It
+//! describes the shape; the compiler remains the judge of everything a schema cannot say
+//! (names resolving, URL placement, types agreeing across calls).
+
+use serde_json::{Value, json};
+
+const NAME_PATTERN: &str = "^[a-z_][a-z0-9_]*$";
+const TYPES: [&str; 4] = ["string", "integer", "number", "boolean"];
+
+/// The schema as pretty-printed JSON, ending with a newline.
+#[must_use]
+pub fn json_schema() -> String {
+    let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn schema() -> Value {
+    let name = json!({ "type": "string", "pattern": NAME_PATTERN });
+    let template = json!({
+        "type": ["string", "number", "boolean"],
+        "description": "Text with {{variable}}, {{collected.parameter}} placeholders"
+    });
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://github.com/apicall/apicall/schema/calls.schema.json",
+        "title": "apicall calls.yaml",
+        "description": "HTTP calls a conversational agent makes, the values it extracts, and the prompts that use them.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["api_calls"],
+        "properties": {
+            "variables": {
+                "description": "Context the agent runtime supplies for each conversation, used as {{name}}.",
+                "type": "object",
+                "propertyNames": { "pattern": NAME_PATTERN },
+                "additionalProperties": {
+                    "type": ["object", "null"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "description": { "type": "string", "description": "Doc comment of the generated field." },
+                        "secret": { "type": "boolean", "description": "Redacted in Debug, errors and logs; never allowed in prompts." },
+                        "type": { "enum": TYPES, "default": "string" },
+                        "example": { "type": ["string", "number", "boolean"] }
+                    }
+                }
+            },
+            "api_calls": {
+                "type": "array",
+                "items": { "$ref": "#/definitions/call" }
+            },
+            "prompts": {
+                "description": "Prompt templates using {{name}} and {{api.name}}.",
+                "type": "object",
+                "propertyNames": { "pattern": NAME_PATTERN },
+                "additionalProperties": { "type": "string" }
+            }
+        },
+        "definitions": {
+            "call": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "description", "url", "method"],
+                "properties": {
+                    "name": name,
+                    "description": { "type": "string", "description": "Tells the LLM when to use this call." },
+                    "url": { "type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://", "description": "Absolute http(s) URL; {{collected.x}} only in the path and query." },
+                    "method": { "type": "string", "pattern": "^([gG][eE][tT]|[pP][oO][sS][tT]|[pP][uU][tT]|[pP][aA][tT][cC][hH]|[dD][eE][lL][eE][tT][eE])$" },
+                    "timeout_ms": { "type": "integer", "minimum": 1, "maximum": 60000, "default": 5000 },
+                    "retries": { "type": "integer", "minimum": 0, "maximum": 5, "default": 0, "description": "GET, PUT and DELETE only." },
+                    "failure_message": { "type": "string", "description": "What the LLM is told when the call fails." },
+                    "headers": { "type": "object", "additionalProperties": template },
+                    "query": { "type": "object", "additionalProperties": template },
+                    "parameters": { "type": "array", "items": { "$ref": "#/definitions/parameter" } },
+                    "body": { "description": "JSON body; strings may hold {{...}}. Default for POST/PUT/PATCH: the LLM parameters." },
+                    "response_variables": { "type": "array", "items": { "$ref": "#/definitions/response_variable" } }
+                }
+            },
+            "parameter": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name"],
+                "properties": {
+                    "name": name,
+                    "type": { "enum": TYPES, "default": "string" },
+                    "enum": { "type": "array", "minItems": 1, "items": { "type": ["string", "number", "boolean"] } },
+                    "description": { "type": "string" },
+                    "required": { "type": "boolean", "default": false }
+                }
+            },
+            "response_variable": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["path", "variable"],
+                "properties": {
+                    "path": { "type": "string", "description": "customer.name, items[0].eta, \"a.b\".c, optionally starting with $." },
+                    "variable": name,
+                    "type": { "enum": TYPES, "default": "string" },
+                    "required": { "type": "boolean", "default": false }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::document::{
+        CALL_KEYS, PARAM_KEYS, RESPONSE_VAR_KEYS, TOP_KEYS, VARIABLE_KEYS,
+    };
+
+    fn keys(object: &Value) -> Vec<String> {
+        let mut keys: Vec<String> = object["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn schema_keys_are_the_keys_the_parser_accepts() {
+        let schema = schema();
+        let definitions = &schema["definitions"];
+        assert_eq!(keys(&schema), sorted(TOP_KEYS));
+        assert_eq!(
+            keys(&schema["properties"]["variables"]["additionalProperties"]),
+            sorted(VARIABLE_KEYS)
+        );
+        assert_eq!(keys(&definitions["call"]), sorted(CALL_KEYS));
+        assert_eq!(keys(&definitions["parameter"]), sorted(PARAM_KEYS));
+        assert_eq!(
+            keys(&definitions["response_variable"]),
+            sorted(RESPONSE_VAR_KEYS)
+        );
+    }
+}

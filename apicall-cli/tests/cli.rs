@@ -1,0 +1,117 @@
+//! The `apicall` binary as a user runs it: output, and exit status 0 / 1 / 2.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn apicall(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_apicall"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn fixture(name: &str, yaml: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("apicall-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+const SEED: &str = "../examples/calls.yaml";
+
+#[test]
+fn check_of_a_valid_file_exits_0() {
+    let output = apicall(&["check", SEED]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "ok: 1 file valid\n"
+    );
+}
+
+#[test]
+fn check_prints_every_error_located_with_source_caret_and_help_and_exits_1() {
+    let path = fixture(
+        "typos.yaml",
+        "variables:\n  caller_phone: {}\napi_calls:\n  - name: lookup\n    description: x\n    url: https://crm.example.com/c\n    method: GTE\n    query:\n      phone: \"{{caler_phone}}\"\n",
+    );
+    let path = path.to_str().unwrap();
+
+    let output = apicall(&["check", path]);
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "error: unknown HTTP method `GTE`
+ --> {path}:7:13
+  |
+7 |     method: GTE
+  |             ^^^
+  = help: did you mean `GET`?
+
+error: unknown variable `caler_phone`
+ --> {path}:9:15
+  |
+9 |       phone: \"{{{{caler_phone}}}}\"
+  |               ^^^^^^^^^^^^^^^
+  = help: did you mean `caller_phone`?
+
+2 errors in 1 file
+"
+    );
+    assert_eq!(stderr, expected);
+}
+
+#[test]
+fn check_of_several_files_sums_up() {
+    let bad = fixture("bad.yaml", "api_calls: nope\n");
+    let output = apicall(&["check", SEED, bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).ends_with("1 error in 2 files\n"));
+}
+
+#[test]
+fn an_unreadable_file_exits_2() {
+    let output = apicall(&["check", SEED, "does/not/exist.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot read `does/not/exist.yaml`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("0 errors in 1 file; 1 file could not be read\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn expand_prints_the_generated_code() {
+    let output = apicall(&["expand", SEED]);
+    assert_eq!(output.status.code(), Some(0));
+    let yaml =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(SEED)).unwrap();
+    let expected = apicall_build::compile(SEED, &yaml)
+        .unwrap()
+        .to_rust_source();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+}
+
+#[test]
+fn schema_prints_the_json_schema() {
+    let output = apicall(&["schema"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        apicall_build::json_schema()
+    );
+}
+
+#[test]
+fn wrong_usage_exits_2_with_usage() {
+    let output = apicall(&["frobnicate"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("usage:"));
+}
