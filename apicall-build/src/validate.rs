@@ -40,7 +40,12 @@ pub(crate) fn validate(
             calls.push(call);
         }
     }
-    let prompts = checker.prompts(document);
+    let mut prompts = checker.prompts(document);
+    // Items whose Rust names clash are reported and left out of the recovery code.
+    let (clashing_calls, clashing_prompts) =
+        checker.generated_names(&calls, &call_names, &prompts, document);
+    calls.retain(|call| !clashing_calls.contains(&call.name));
+    prompts.retain(|prompt| !clashing_prompts.contains(&prompt.name));
     let Checker {
         variables,
         api_values,
@@ -310,6 +315,95 @@ impl Checker<'_, '_, '_> {
             return None;
         }
         Some(retries)
+    }
+
+    /// Two YAML names can map to one Rust name (`a_b` and `a__b` are both `AB`; a prompt
+    /// `x` renders with `render_x`, which a call could also be called): report it here rather
+    /// than let rustc complain about code the user never wrote.
+    fn generated_names(
+        &mut self,
+        calls: &[ir::Call],
+        call_names: &HashMap<String, Pos>,
+        prompts: &[ir::Prompt],
+        document: &Document,
+    ) -> (Vec<String>, Vec<String>) {
+        let type_name =
+            |snake: &str, suffix: &str| crate::emit::type_ident(snake, suffix).to_string();
+        let mut taken: Vec<(String, String, Pos)> = vec![
+            (
+                "Context".to_owned(),
+                "the context struct".to_owned(),
+                Pos::default(),
+            ),
+            (
+                "ApiValues".to_owned(),
+                "the API values struct".to_owned(),
+                Pos::default(),
+            ),
+        ];
+        // (Rust name, what it names, where, the call or prompt it belongs to)
+        let mut wanted: Vec<(String, String, Pos, Owner)> = Vec::new();
+        #[derive(Clone)]
+        enum Owner {
+            Call(String),
+            Prompt(String),
+        }
+        for call in calls {
+            let pos = call_names.get(&call.name).copied().unwrap_or_default();
+            let what = |item: &str| format!("{item} of call `{}`", call.name);
+            let owner = Owner::Call(call.name.clone());
+            wanted.push((call.name.clone(), what("the function"), pos, owner.clone()));
+            wanted.push((
+                type_name(&call.name, "Response"),
+                what("the response struct"),
+                pos,
+                owner.clone(),
+            ));
+            if !call.params.is_empty() {
+                wanted.push((
+                    type_name(&call.name, "Params"),
+                    what("the parameters struct"),
+                    pos,
+                    owner.clone(),
+                ));
+            }
+            for param in &call.params {
+                if matches!(param.ty, ir::ParamType::Enum(_)) {
+                    let name = type_name(&format!("{}_{}", call.name, param.name), "");
+                    let what = what(&format!("the enum of parameter `{}`", param.name));
+                    wanted.push((name, what, pos, owner.clone()));
+                }
+            }
+        }
+        for prompt in prompts {
+            let pos = document
+                .prompts
+                .iter()
+                .find(|p| p.name.value == prompt.name)
+                .map_or_else(Pos::default, |p| p.name.pos);
+            wanted.push((
+                format!("render_{}", prompt.name),
+                format!("the renderer of prompt `{}`", prompt.name),
+                pos,
+                Owner::Prompt(prompt.name.clone()),
+            ));
+        }
+        let (mut clashing_calls, mut clashing_prompts) = (Vec::new(), Vec::new());
+        for (name, what, pos, owner) in wanted {
+            if let Some((_, first, _)) = taken.iter().find(|(taken, ..)| *taken == name) {
+                let message = format!("{what} would be named `{name}`, which is already {first}");
+                self.report
+                    .error(pos, message)
+                    .help("rename one of them in the YAML");
+                match owner {
+                    Owner::Call(call) => clashing_calls.push(call),
+                    Owner::Prompt(prompt) => clashing_prompts.push(prompt),
+                }
+            } else {
+                taken.push((name, what, pos));
+            }
+        }
+        (clashing_calls, clashing_prompts)
     }
 
     fn required<'t>(

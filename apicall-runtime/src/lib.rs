@@ -34,4 +34,24 @@ pub mod __private {
 
     pub use crate::extract::{Extracted, PathNode, extract};
     pub use crate::request::{CallSpec, Method, Request};
+
+    /// Generated code names this to check it was generated for this release of the runtime
+    /// (apicall-build and apicall-runtime are released together; keep the name in step with
+    /// the crate's major.minor version).
+    pub const RELEASE_0_1: () = ();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn release_marker_matches_the_crate_version() {
+        let version = env!("CARGO_PKG_VERSION");
+        let major_minor: Vec<&str> = version.split('.').take(2).collect();
+        assert_eq!(
+            major_minor,
+            ["0", "1"],
+            "rename __private::RELEASE_0_1 to match {version}"
+        );
+        let () = super::__private::RELEASE_0_1;
+    }
 }

@@ -22,7 +22,15 @@ pub(crate) fn file(file: &ir::File) -> TokenStream {
         quote! { #params #response #function }
     });
     let prompts = file.prompts.iter().map(|p| prompt::render_fn(file, p));
+    // Generated code calls `__private`, which is not a stable API: a runtime from another
+    // release fails here, naming the release it needs, rather than deep inside a function.
+    let runtime_release = ident(&format!(
+        "RELEASE_{}_{}",
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR")
+    ));
     quote! {
+        const _: () = ::apicall_runtime::__private::#runtime_release;
         #context
         #api_values
         #(#calls)*
