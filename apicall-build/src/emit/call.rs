@@ -220,13 +220,13 @@ fn str_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
     match var {
         Var::Context(index) => {
             let variable = &file.variables[index];
-            let field = ident(&variable.name);
+            let value = display_expr(file, call, var);
             if variable.secret {
-                quote!(context.#field.expose())
+                value
             } else if variable.ty == ir::ValueType::String {
-                quote!(&context.#field)
+                quote!(&#value)
             } else {
-                quote!(&context.#field.to_string())
+                quote!(&#value.to_string())
             }
         }
         Var::Collected(index) => {

@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("body_infinity.yaml");
+
+fn main() {}
