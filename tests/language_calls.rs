@@ -218,3 +218,67 @@ fn prompts_render_typed_context_and_api_values() {
         "Agent 7: ticket 12 is open; you are number 2 in the queue."
     );
 }
+
+#[tokio::test]
+async fn api_values_from_earlier_calls_fill_later_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/tickets/4711"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ticket": {"state": "open"}})),
+        )
+        .mount(&server)
+        .await;
+    let mut api = calls::ApiValues::default();
+    api.record_create_ticket(&calls::CreateTicketResponse {
+        ticket_id: 4711,
+        queue_position: Some(2.5),
+    });
+
+    let response = calls::ticket_status(&client_for(&server), &context(), &api)
+        .await
+        .unwrap();
+
+    assert_eq!(response.ticket_state.as_deref(), Some("open"));
+    let request = only_request(&server).await;
+    assert_eq!(request.headers.get("x-queue-position").unwrap().as_bytes(), b"2.5");
+    // `note_id` was never extracted: the query entry is left out.
+    assert_eq!(request.url.query(), None);
+}
+
+#[tokio::test]
+async fn a_url_needing_an_api_value_not_yet_extracted_fails_before_sending() {
+    let server = MockServer::start().await;
+
+    let error = calls::ticket_status(&client_for(&server), &context(), &calls::ApiValues::default())
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, Error::MissingValue { call: "ticket_status", variable: "ticket_id" }),
+        "{error:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn api_values_in_a_body_keep_their_type_or_become_null() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/escalations"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let mut api = calls::ApiValues::default();
+    api.record_create_ticket(&calls::CreateTicketResponse {
+        ticket_id: 9,
+        queue_position: None,
+    });
+
+    calls::escalate(&client_for(&server), &context(), &api)
+        .await
+        .unwrap();
+
+    let body: Value = serde_json::from_slice(&only_request(&server).await.body).unwrap();
+    assert_eq!(body, json!({"ticket": 9, "reason": "ticket 9, note "}));
+}

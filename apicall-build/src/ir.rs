@@ -92,20 +92,26 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    pub(crate) fn uses_api(&self) -> bool {
+        self.uses(|var| matches!(var, Var::Api(_)))
+    }
+
     pub(crate) fn uses_context(&self) -> bool {
+        self.uses(|var| matches!(var, Var::Context(_)))
+    }
+
+    fn uses(&self, wanted: impl Fn(&Var) -> bool + Copy) -> bool {
         let in_template = |template: &Template| {
             template
                 .iter()
-                .any(|piece| matches!(piece, Piece::Var(Var::Context(_))))
+                .any(|piece| matches!(piece, Piece::Var(var) if wanted(var)))
         };
         self.url.iter().any(|part| match part {
             UrlPart::Literal(_) => false,
-            UrlPart::Raw(var) | UrlPart::PathValue(var) | UrlPart::QueryValue(var) => {
-                matches!(var, Var::Context(_))
-            }
+            UrlPart::Raw(var) | UrlPart::PathValue(var) | UrlPart::QueryValue(var) => wanted(var),
         }) || self.headers.iter().any(|h| in_template(&h.value))
             || self.query.iter().any(|q| in_template(&q.value))
-            || self.body.as_ref().is_some_and(Json::uses_context)
+            || self.body.as_ref().is_some_and(|body| body.uses(wanted))
     }
 }
 
@@ -193,14 +199,14 @@ pub(crate) enum Json {
 }
 
 impl Json {
-    fn uses_context(&self) -> bool {
+    fn uses(&self, wanted: impl Fn(&Var) -> bool + Copy) -> bool {
         match self {
             Json::Text(template) => template
                 .iter()
-                .any(|piece| matches!(piece, Piece::Var(Var::Context(_)))),
-            Json::Var(var) => matches!(var, Var::Context(_)),
-            Json::Array(items) => items.iter().any(Json::uses_context),
-            Json::Object(members) => members.iter().any(|(_, value)| value.uses_context()),
+                .any(|piece| matches!(piece, Piece::Var(var) if wanted(var))),
+            Json::Var(var) => wanted(var),
+            Json::Array(items) => items.iter().any(|item| item.uses(wanted)),
+            Json::Object(members) => members.iter().any(|(_, value)| value.uses(wanted)),
             Json::Null | Json::Bool(_) | Json::Int(_) | Json::Float(_) | Json::Params => false,
         }
     }

@@ -13,6 +13,9 @@ use crate::parse::yaml::{LineIndex, Node, Value};
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
 const MAX_TIMEOUT_MS: u64 = 60_000;
 const MAX_RETRIES: u32 = 5;
+/// What a call's URL, headers, query and body may use: everything.
+const REQUEST_NAMESPACES: &[Namespace] =
+    &[Namespace::Context, Namespace::Collected, Namespace::Api];
 /// Stands in for a URL that had errors; never sent, since the errors stop the build.
 const INVALID_URL: &str = "http://invalid.invalid/";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -182,11 +185,7 @@ impl Checker<'_, '_, '_> {
             .filter_map(|(name, value)| {
                 Some(ir::QueryParam {
                     name: name.value.clone(),
-                    value: self.template(
-                        value,
-                        &params,
-                        &[Namespace::Context, Namespace::Collected],
-                    )?,
+                    value: self.template(value, &params, REQUEST_NAMESPACES)?,
                 })
             })
             .collect::<Vec<_>>();
@@ -255,8 +254,7 @@ impl Checker<'_, '_, '_> {
                     pos: node.pos,
                     bytes: node.bytes,
                 };
-                let template =
-                    self.template(&text, params, &[Namespace::Context, Namespace::Collected])?;
+                let template = self.template(&text, params, REQUEST_NAMESPACES)?;
                 match template.as_slice() {
                     [ir::Piece::Var(var)] => ir::Json::Var(*var),
                     _ => ir::Json::Text(template),
@@ -585,7 +583,7 @@ impl Checker<'_, '_, '_> {
     }
 
     fn url(&mut self, url: &Text, params: &[(ir::Param, Pos)]) -> Option<Vec<ir::UrlPart>> {
-        let pieces = self.template(url, params, &[Namespace::Context, Namespace::Collected])?;
+        let pieces = self.template(url, params, REQUEST_NAMESPACES)?;
         let lower = url.value.to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             self.report
@@ -644,13 +642,27 @@ impl Checker<'_, '_, '_> {
                                 .error_spanning(
                                     pos,
                                     width,
-                                    "a value collected from the conversation cannot be used in \
-                                     the URL's scheme, host or port",
+                                    "a value from the conversation or a response cannot be used \
+                                     in the URL's scheme, host or port",
                                 )
                                 .help(
-                                    "the caller could redirect the request anywhere; put it in \
-                                     the path, the query, a header or the body",
+                                    "it could redirect the request anywhere; put it in the path, \
+                                     the query, a header or the body",
                                 );
+                        }
+                        (Part::Path | Part::Query, ir::Var::Collected(index))
+                            if !params[index].0.required =>
+                        {
+                            let name = &params[index].0.name;
+                            self.report
+                                .error_spanning(
+                                    pos,
+                                    width,
+                                    format!("parameter `{name}` is optional, but the URL cannot do without it"),
+                                )
+                                .help(format!(
+                                    "add `required: true` to `{name}`, or move it to `query:`, where an absent value leaves the entry out"
+                                ));
                         }
                         (Part::Path, var) => parts.push(ir::UrlPart::PathValue(var)),
                         (Part::Query, var) => parts.push(ir::UrlPart::QueryValue(var)),
@@ -691,7 +703,7 @@ impl Checker<'_, '_, '_> {
                     )
                     .help("header names are letters, digits and `-`, like `X-Api-Key`");
             }
-            let value = self.template(value, params, &[Namespace::Context, Namespace::Collected]);
+            let value = self.template(value, params, REQUEST_NAMESPACES);
             if let (true, Some(value)) = (valid_name, value) {
                 headers.push(ir::Header {
                     name: name.value.clone(),
@@ -840,9 +852,8 @@ impl Checker<'_, '_, '_> {
                         .to_owned(),
                 ),
                 _ => (
-                    format!("`{spelled}` cannot be used in an API call's request yet"),
-                    "use a context variable, or an LLM parameter as `{{collected.name}}`"
-                        .to_owned(),
+                    format!("`{spelled}` cannot be used here"),
+                    "use a context variable or an `{{api.name}}` value".to_owned(),
                 ),
             };
             self.report.error_spanning(pos, width, message).help(help);

@@ -90,6 +90,15 @@ pub enum Error {
         /// The response variable.
         variable: &'static str,
     },
+    /// A value the URL needs (an `api.*` value from an earlier call) is not there yet:
+    /// nothing was sent.
+    #[error("{call}: `{variable}` has no value yet, and the URL needs it")]
+    MissingValue {
+        /// The call's name.
+        call: &'static str,
+        /// The `api.*` variable.
+        variable: &'static str,
+    },
     /// A rendered header value contains bytes HTTP forbids (CR, LF, NUL...): nothing was sent.
     #[error(
         "{call}: the value of header `{header}` contains characters not allowed in HTTP headers"
@@ -161,6 +170,7 @@ impl Error {
             | Error::BodyTooLarge { call, .. }
             | Error::WrongType { call, .. }
             | Error::MissingRequired { call, .. }
+            | Error::MissingValue { call, .. }
             | Error::InvalidHeaderValue { call, .. }
             | Error::InvalidHeaderName { call, .. }
             | Error::UnsafePathValue { call }

@@ -35,6 +35,15 @@ pub mod __private {
     pub use crate::extract::{Extracted, PathNode, extract};
     pub use crate::request::{CallSpec, Method, Request};
 
+    /// The error for an `api.*` value the URL needs but no earlier call extracted.
+    #[must_use]
+    pub fn missing_value(spec: &CallSpec, variable: &'static str) -> crate::Error {
+        crate::Error::MissingValue {
+            call: spec.name,
+            variable,
+        }
+    }
+
     /// Generated code names this to check it was generated for this release of the runtime
     /// (apicall-build and apicall-runtime are released together; keep the name in step with
     /// the crate's major.minor version).

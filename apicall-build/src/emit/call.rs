@@ -49,6 +49,11 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
     } else {
         quote!(_context)
     };
+    let api_arg = if call.uses_api() {
+        quote!(api: &ApiValues,)
+    } else {
+        TokenStream::new()
+    };
     let params_arg = if call.params.is_empty() {
         TokenStream::new()
     } else {
@@ -125,6 +130,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             client: &::apicall_runtime::Client,
             #context: &Context,
             #params_arg
+            #api_arg
         ) -> ::core::result::Result<#response_type, ::apicall_runtime::Error> {
             let mut request = ::apicall_runtime::__private::Request::new(client, &#spec_name);
             #(#url)*
@@ -145,12 +151,37 @@ fn url_part(file: &ir::File, call: &ir::Call, part: &ir::UrlPart) -> TokenStream
         }
         ir::UrlPart::PathValue(var) => {
             let value = str_expr(file, call, *var);
-            quote!(request.push_path_value(#value);)
+            let bind = require_api_value(file, call, *var);
+            quote! {
+                #bind
+                request.push_path_value(#value);
+            }
         }
         ir::UrlPart::QueryValue(var) => {
             let value = str_expr(file, call, *var);
-            quote!(request.push_query_value(#value);)
+            let bind = require_api_value(file, call, *var);
+            quote! {
+                #bind
+                request.push_query_value(#value);
+            }
         }
+    }
+}
+
+/// A URL cannot leave a part out, so an `api.*` value it needs must be there: bind it, or
+/// fail the call before anything is sent.
+fn require_api_value(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
+    let Var::Api(index) = var else {
+        return TokenStream::new();
+    };
+    let name = &file.api_values[index].name;
+    let field = ident(name);
+    let binding = ident(&format!("{name}_api"));
+    let spec = ident(&format!("{}_SPEC", call.name.to_uppercase()));
+    quote! {
+        let ::core::option::Option::Some(#binding) = &api.#field else {
+            return ::core::result::Result::Err(::apicall_runtime::__private::missing_value(&#spec, #name));
+        };
     }
 }
 
@@ -194,20 +225,37 @@ fn with_values(
         }
     };
     let mut statement = use_value(value);
-    let mut optional: Vec<usize> = template
+    // Bind each value that may be absent; innermost first, so wrap in reverse.
+    let mut optional: Vec<Var> = template
         .iter()
         .filter_map(|piece| match piece {
-            Piece::Var(Var::Collected(index)) if !call.params[*index].required => Some(*index),
+            Piece::Var(var @ Var::Collected(index)) if !call.params[*index].required => Some(*var),
+            Piece::Var(var @ Var::Api(_)) => Some(*var),
             _ => None,
         })
         .collect();
-    optional.sort_unstable();
-    optional.dedup();
-    for index in optional.into_iter().rev() {
-        let field = ident(&call.params[index].name);
-        let binding = ident(&format!("{}_value", call.params[index].name));
+    let mut seen = Vec::new();
+    optional.retain(|var| {
+        let first = !seen.contains(var);
+        seen.push(*var);
+        first
+    });
+    for var in optional.into_iter().rev() {
+        let (place, binding) = match var {
+            Var::Collected(index) => {
+                let name = &call.params[index].name;
+                let field = ident(name);
+                (quote!(params.#field), ident(&format!("{name}_value")))
+            }
+            Var::Api(index) => {
+                let name = &file.api_values[index].name;
+                let field = ident(name);
+                (quote!(api.#field), ident(&format!("{name}_api")))
+            }
+            Var::Context(_) => continue,
+        };
         statement = quote! {
-            if let ::core::option::Option::Some(#binding) = &params.#field {
+            if let ::core::option::Option::Some(#binding) = &#place {
                 #statement
             }
         };
@@ -239,8 +287,15 @@ fn str_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
                 (ir::ParamType::Value(_), _) => quote!(&#value.to_string()),
             }
         }
-        // Validation rejects `api.*` in requests.
-        Var::Api(_) => quote!(""),
+        Var::Api(index) => {
+            let value = &file.api_values[index];
+            let binding = ident(&format!("{}_api", value.name));
+            if value.ty == ir::ValueType::String {
+                quote!(#binding)
+            } else {
+                quote!(&#binding.to_string())
+            }
+        }
     }
 }
 
@@ -257,7 +312,10 @@ fn display_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
             }
         }
         Var::Collected(index) => collected_place(&call.params[index]),
-        Var::Api(_) => quote!(""),
+        Var::Api(index) => {
+            let binding = ident(&format!("{}_api", file.api_values[index].name));
+            quote!(#binding)
+        }
     }
 }
 
@@ -347,6 +405,10 @@ fn body_value_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
             let field = ident(&call.params[index].name);
             quote!(params.#field)
         }
+        Var::Api(index) => {
+            let field = ident(&file.api_values[index].name);
+            quote!(api.#field)
+        }
         other => display_expr(file, call, other),
     }
 }
@@ -362,6 +424,10 @@ fn body_display_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream 
             let field = ident(&call.params[index].name);
             quote!(params.#field)
         }
-        other => display_expr(file, call, other),
+        Var::Api(index) => {
+            let field = ident(&file.api_values[index].name);
+            quote!(api.#field.as_ref().map_or_else(::std::string::String::new, ::std::string::ToString::to_string))
+        }
+        Var::Context(_) => display_expr(file, call, var),
     }
 }
