@@ -241,7 +241,10 @@ async fn api_values_from_earlier_calls_fill_later_requests() {
 
     assert_eq!(response.ticket_state.as_deref(), Some("open"));
     let request = only_request(&server).await;
-    assert_eq!(request.headers.get("x-queue-position").unwrap().as_bytes(), b"2.5");
+    assert_eq!(
+        request.headers.get("x-queue-position").unwrap().as_bytes(),
+        b"2.5"
+    );
     // `note_id` was never extracted: the query entry is left out.
     assert_eq!(request.url.query(), None);
 }
@@ -250,12 +253,22 @@ async fn api_values_from_earlier_calls_fill_later_requests() {
 async fn a_url_needing_an_api_value_not_yet_extracted_fails_before_sending() {
     let server = MockServer::start().await;
 
-    let error = calls::ticket_status(&client_for(&server), &context(), &calls::ApiValues::default())
-        .await
-        .unwrap_err();
+    let error = calls::ticket_status(
+        &client_for(&server),
+        &context(),
+        &calls::ApiValues::default(),
+    )
+    .await
+    .unwrap_err();
 
     assert!(
-        matches!(error, Error::MissingValue { call: "ticket_status", variable: "ticket_id" }),
+        matches!(
+            error,
+            Error::MissingValue {
+                call: "ticket_status",
+                variable: "ticket_id"
+            }
+        ),
         "{error:?}"
     );
     assert!(server.received_requests().await.unwrap().is_empty());

@@ -45,6 +45,25 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The TLS handshake failed (certificate, protocol, or a server that does not speak TLS).
+    #[error("{call}: the secure connection (TLS) could not be established")]
+    Tls {
+        /// The call's name.
+        call: &'static str,
+        /// The transport's error, without the URL.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The connection broke while the body was being read (closed early, a `Content-Length`
+    /// that promised more, a malformed chunk).
+    #[error("{call}: the response body was cut off")]
+    Body {
+        /// The call's name.
+        call: &'static str,
+        /// The transport's error, without the URL.
+        #[source]
+        source: reqwest::Error,
+    },
     /// The server answered with a status outside 200..=299.
     #[error("{call}: the server answered HTTP {status}")]
     Status {
@@ -165,6 +184,8 @@ impl Error {
         match self {
             Error::Timeout { call, .. }
             | Error::Connect { call, .. }
+            | Error::Tls { call, .. }
+            | Error::Body { call, .. }
             | Error::Status { call, .. }
             | Error::NotJson { call, .. }
             | Error::BodyTooLarge { call, .. }

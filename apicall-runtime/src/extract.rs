@@ -53,11 +53,12 @@ pub struct Extracted {
     slots: Vec<Option<Leaf>>,
 }
 
-/// Walks `body` along `tree`, filling `slot_count` slots.
+/// Walks `body` along `tree`, filling `slot_count` slots. An empty body (a 204, say) has no
+/// values: every slot stays empty.
 ///
 /// # Errors
 ///
-/// [`Error::NotJson`] when the body is not one well-formed JSON value.
+/// [`Error::NotJson`] when a non-empty body is not one well-formed JSON value.
 pub fn extract(
     spec: &'static CallSpec,
     body: &[u8],
@@ -65,6 +66,9 @@ pub fn extract(
     slot_count: usize,
 ) -> Result<Extracted, Error> {
     let mut slots = vec![None; slot_count];
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Extracted { spec, slots });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let walked = Walk {
         node: tree,
@@ -450,9 +454,16 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_body_has_no_values() {
+        for body in ["", " \n"] {
+            let mut found = run(body).unwrap();
+            assert_eq!(found.string(0, "name").unwrap(), None);
+        }
+    }
+
+    #[test]
     fn malformed_json_is_not_json() {
         for body in [
-            "",
             "{",
             "<html>",
             r#"{"customer": {"name": "Ada"}} trailing"#,

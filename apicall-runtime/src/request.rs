@@ -347,13 +347,36 @@ fn transport(spec: &CallSpec, error: reqwest::Error) -> Error {
                 TimeoutPhase::Headers
             },
         }
+    } else if source.is_connect() && is_tls(&source) {
+        Error::Tls { call, source }
     } else if source.is_connect() {
         Error::Connect { call, source }
+    } else if source.is_body() || source.is_decode() {
+        Error::Body { call, source }
     } else if source.is_redirect() {
         Error::Redirect { call, source }
     } else {
         Error::Request { call, source }
     }
+}
+
+/// Whether a connect error came from the TLS handshake. reqwest does not say, so look through
+/// the causes for rustls's error. `std::io::Error::source` skips the error it wraps, so step
+/// into wrapped I/O errors with `get_ref`.
+fn is_tls(error: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if current.is::<rustls::Error>() {
+            return true;
+        }
+        cause = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    false
 }
 
 /// Whether the path of a URL under construction has a segment that decodes to `.` or `..`,
