@@ -18,6 +18,10 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// The longest URL the `http` crate (and so reqwest) can carry; refused with a clear error
+/// rather than a transport failure.
+const MAX_URL_BYTES: usize = 65_534;
+
 /// An HTTP method a call may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -163,6 +167,12 @@ impl<'a> Request<'a> {
             }
         }
         self.client.rebase(&mut url);
+        if url.as_str().len() > MAX_URL_BYTES {
+            return Err(Error::InvalidUrl {
+                call,
+                reason: format!("it is longer than {MAX_URL_BYTES} bytes"),
+            });
+        }
         Ok(url)
     }
 
