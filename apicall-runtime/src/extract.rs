@@ -119,7 +119,7 @@ impl Extracted {
             Some(Leaf::Bool(b)) => Ok(Some(b.to_string())),
             Some(Leaf::Int(n)) => Ok(Some(n.to_string())),
             Some(Leaf::Uint(n)) => Ok(Some(n.to_string())),
-            Some(Leaf::Float(n)) => Ok(Some(n.to_string())),
+            Some(Leaf::Float(n)) => Ok(Some(float_text(n))),
             Some(other) => Err(self.wrong_type(variable, "a string", &other)),
         }
     }
@@ -168,6 +168,13 @@ impl Extracted {
             Some(other) => Err(self.wrong_type(variable, "a boolean", &other)),
         }
     }
+}
+
+/// A decimal number as JSON writes it (`4.5`, `1.0`, `1e+20`), which is closer to the text
+/// the response had than Rust's `Display` (`1`, `100000000000000000000`).
+fn float_text(n: f64) -> String {
+    // Only non-finite numbers have no JSON form, and a JSON parser never produces them.
+    serde_json::Number::from_f64(n).map_or_else(|| n.to_string(), |n| n.to_string())
 }
 
 /// Deserializes one JSON value at `node`, capturing it into `node.slots` and descending into
@@ -396,6 +403,39 @@ mod tests {
         assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("42"));
         assert_eq!(found.string(2, "eta").unwrap().as_deref(), Some("4.5"));
         assert_eq!(found.string(3, "ab").unwrap().as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn decimal_numbers_render_as_json_writes_them() {
+        for (json, text) in [("1.0", "1.0"), ("-0.25", "-0.25"), ("1e20", "1e+20")] {
+            let mut found = run(&format!(r#"{{"customer": {{"name": {json}}}}}"#)).unwrap();
+            assert_eq!(found.string(0, "name").unwrap().as_deref(), Some(text));
+        }
+    }
+
+    #[test]
+    fn a_value_is_read_once_per_slot() {
+        let mut found = run(r#"{"customer": {"name": "Ada"}}"#).unwrap();
+        assert_eq!(found.string(0, "name").unwrap().as_deref(), Some("Ada"));
+        assert_eq!(found.string(0, "name").unwrap(), None);
+        // Slots past the count are empty, not a panic.
+        assert_eq!(found.string(99, "name").unwrap(), None);
+    }
+
+    #[test]
+    fn deeply_nested_values_are_skipped_without_recursing() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let body = format!(r#"{{"x": {deep}, "customer": {{"name": {deep}}}}}"#);
+        let mut found = run(&body).unwrap();
+        assert!(matches!(
+            found.string(0, "name"),
+            Err(Error::WrongType {
+                found: "an array",
+                ..
+            })
+        ));
+        let unclosed = format!(r#"{{"x": {}"#, "[".repeat(100_000));
+        assert!(matches!(run(&unclosed), Err(Error::NotJson { .. })));
     }
 
     #[test]

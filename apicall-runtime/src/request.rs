@@ -1,5 +1,6 @@
 //! Rendering and sending one call's request, within its timeout and body cap.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -38,6 +39,17 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method's name on the wire, for tracing.
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
     fn to_reqwest(self) -> reqwest::Method {
         match self {
             Method::Get => reqwest::Method::GET,
@@ -184,7 +196,31 @@ impl<'a> Request<'a> {
     /// # Errors
     ///
     /// Any [`Error`] variant that belongs to a call; unsafe input is refused before sending.
-    pub async fn send(mut self) -> Result<Bytes, Error> {
+    pub async fn send(self) -> Result<Bytes, Error> {
+        let spec = self.spec;
+        // Only the call's name and method: the URL, query and header values may hold secrets.
+        // The span opens before the checks so that refused requests are traced too.
+        let span = tracing::info_span!(
+            "apicall.call",
+            call = spec.name,
+            method = spec.method.as_str(),
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let outcome = self.send_in(&span).instrument(span.clone()).await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("latency_ms", latency_ms);
+        span.in_scope(|| match &outcome {
+            Ok(body) => tracing::debug!(latency_ms, bytes = body.len(), "call succeeded"),
+            // An error's Display names the call and the failure, never a value.
+            Err(error) => tracing::debug!(latency_ms, %error, "call failed"),
+        });
+        outcome
+    }
+
+    /// Checks the request, builds it, and runs its attempts.
+    async fn send_in(mut self, span: &tracing::Span) -> Result<Bytes, Error> {
         let spec = self.spec;
         if let Some(error) = self.header_error.take() {
             return Err(error);
@@ -200,26 +236,7 @@ impl<'a> Request<'a> {
                 .body(body);
         }
         let request = builder.build().map_err(|error| transport(spec, error))?;
-        let span = tracing::info_span!(
-            "apicall.call",
-            call = spec.name,
-            method = ?spec.method,
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        let started = Instant::now();
-        let outcome = self
-            .client
-            .attempts(spec, request, &span)
-            .instrument(span.clone())
-            .await;
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        span.record("latency_ms", latency_ms);
-        span.in_scope(|| match &outcome {
-            Ok(body) => tracing::debug!(latency_ms, bytes = body.len(), "call succeeded"),
-            Err(error) => tracing::debug!(latency_ms, %error, "call failed"),
-        });
-        outcome
+        self.client.attempts(spec, request, span).await
     }
 }
 
@@ -232,21 +249,25 @@ impl Client {
         span: &tracing::Span,
     ) -> Result<Bytes, Error> {
         let total = Duration::from_millis(spec.timeout_ms);
-        let deadline = Instant::now() + total;
-        let share = total / (spec.retries + 1);
+        let started = Instant::now();
+        // Measured as time left rather than as an `Instant` deadline, which would overflow
+        // (and panic) for an absurd `timeout_ms`; `tokio::time::timeout` copes with any length.
+        let remaining = || total.saturating_sub(started.elapsed());
+        let share = total / spec.retries.saturating_add(1);
         let mut pending = Some(request);
-        let mut attempt = 0;
+        let mut attempt: u32 = 0;
         while let Some(request) = pending.take() {
             if attempt < spec.retries {
                 // Our bodies are bytes, so the copy always exists; without one, no retry.
                 pending = request.try_clone();
             }
-            let remaining = deadline.saturating_duration_since(Instant::now());
             let budget = if pending.is_some() {
-                share.min(remaining)
+                share.min(remaining())
             } else {
-                remaining
+                remaining()
             };
+            // The phase is written by the exchange as it goes, and read if the timeout drops
+            // it, so the error says whether the headers or the body were late.
             let mut phase = TimeoutPhase::Headers;
             let exchange = self.exchange(spec, request, span, &mut phase);
             let result = tokio::time::timeout(budget, exchange).await;
@@ -261,13 +282,12 @@ impl Client {
             };
             // Back off 50, 100, 200... ms, and only when that still leaves time to try.
             let backoff = Duration::from_millis(50_u64 << attempt.min(8));
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if pending.is_none() || !is_retryable(&error) || remaining <= backoff {
+            if pending.is_none() || !is_retryable(&error) || remaining() <= backoff {
                 return Err(error);
             }
             tracing::debug!(attempt, %error, "retrying");
             tokio::time::sleep(backoff).await;
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
         }
         // Unreachable: the loop returns on its last attempt. Answer as a timeout all the same.
         Err(Error::Timeout {
@@ -293,6 +313,7 @@ impl Client {
         let status = response.status();
         span.record("status", status.as_u16());
         if !status.is_success() {
+            // The body of an error page is not read: nothing in it is extracted.
             return Err(Error::Status {
                 call: spec.name,
                 status: status.as_u16(),
@@ -323,19 +344,23 @@ async fn read_body(
         call: spec.name,
         limit,
     };
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit as u64)
-    {
+    // A declared length over the cap is refused before a byte of the body is read. The
+    // declaration can lie, so the count below is what actually holds the cap.
+    let declared = response.content_length();
+    if declared.is_some_and(|length| u64::try_from(limit).is_ok_and(|limit| length > limit)) {
         return Err(too_large());
     }
-    let mut body = BytesMut::new();
+    let expected = declared
+        .and_then(|length| usize::try_from(length).ok())
+        .unwrap_or(0);
+    let mut body = BytesMut::with_capacity(expected.min(limit));
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|error| transport(spec, error))?
     {
-        if body.len() + chunk.len() > limit {
+        if body.len().saturating_add(chunk.len()) > limit {
+            // Dropping the response here closes the connection: the rest is never read.
             return Err(too_large());
         }
         body.extend_from_slice(&chunk);
@@ -391,15 +416,36 @@ fn is_tls(error: &reqwest::Error) -> bool {
 
 /// Whether the path of a URL under construction has a segment that decodes to `.` or `..`,
 /// which URL parsers resolve away (so `/orders/..` would become `/`).
+///
+/// The text is read the way the URL parser will read it: leading and trailing spaces and
+/// control characters are trimmed and tabs and newlines dropped (so `.\n.` counts as `..`),
+/// a backslash separates segments like `/` (as it does in http and https URLs), and each
+/// segment is percent-decoded (`%2e%2E` is `..`). Anything that might be a path is checked:
+/// a false alarm refuses a call, a miss would send it somewhere else.
 fn has_dot_segment(url: &str) -> bool {
-    let after_scheme = url.find("://").map_or(0, |at| at + 3);
-    let rest = &url[after_scheme..];
-    let Some(path_start) = rest.find('/') else {
+    let trimmed = url.trim_matches(|c: char| c <= ' ');
+    let cleaned: Cow<'_, str> = if trimmed.contains(['\t', '\n', '\r']) {
+        Cow::Owned(
+            trimmed
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(trimmed)
+    };
+    let rest = cleaned
+        .split_once("://")
+        .map_or(cleaned.as_ref(), |(_, rest)| rest);
+    // The authority ends at the first of these; only a slash starts a path.
+    let Some(path_start) = rest.find(['/', '\\', '?', '#']) else {
         return false;
     };
-    let path = &rest[path_start..];
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    path.split('/').any(|segment| {
+    let path = rest[path_start..]
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default();
+    path.split(['/', '\\']).any(|segment| {
         let decoded = percent_decode_str(segment).decode_utf8_lossy();
         decoded == "." || decoded == ".."
     })
@@ -454,6 +500,38 @@ mod tests {
                 ),
                 "{value}"
             );
+        }
+    }
+
+    #[test]
+    fn dot_segments_in_url_text_are_refused_in_every_spelling() {
+        for url in [
+            "https://api.example.com/orders/%2e%2E",
+            "https://api.example.com/orders/.%2e/x",
+            "https://api.example.com/orders/%2E",
+            "https://api.example.com/orders/..?q=1",
+            "https://api.example.com/orders/..#f",
+            "https://api.example.com/orders\\..\\x",
+            "https://api.example.com/orders/.\n./x",
+            "https://api.example.com/orders/.\t.",
+            "https://api.example.com/orders/.. ",
+            "https:api.example.com/..",
+        ] {
+            assert!(has_dot_segment(url), "{url:?}");
+        }
+    }
+
+    #[test]
+    fn dots_outside_the_path_or_inside_a_segment_are_fine() {
+        for url in [
+            "https://api.example.com/orders/..a",
+            "https://api.example.com/orders/a.b/...",
+            "https://api.example.com/orders/%252e%252e",
+            "https://api.example.com?next=/../x",
+            "https://api.example.com/x#/../y",
+            "https://api.example.com",
+        ] {
+            assert!(!has_dot_segment(url), "{url:?}");
         }
     }
 
