@@ -295,3 +295,33 @@ async fn api_values_in_a_body_keep_their_type_or_become_null() {
     let body: Value = serde_json::from_slice(&only_request(&server).await.body).unwrap();
     assert_eq!(body, json!({"ticket": 9, "reason": "ticket 9, note "}));
 }
+
+#[test]
+fn tool_definitions_describe_each_call_and_its_parameters() {
+    let names: Vec<&str> = calls::TOOLS.iter().map(|tool| tool.name).collect();
+    assert_eq!(
+        names,
+        ["create_ticket", "add_note", "ticket_status", "escalate"]
+    );
+    let create = calls::TOOLS[0].to_anthropic();
+    assert_eq!(
+        create,
+        json!({
+            "name": "create_ticket",
+            "description": "Open a support ticket when the caller reports a problem",
+            "input_schema": {
+                "type": "object",
+                "properties": {
+                    "summary": {"type": "string", "description": "One sentence describing the problem"},
+                    "priority": {"type": "string", "enum": ["low", "normal", "urgent"]},
+                    "callback": {"type": "boolean"}
+                },
+                "required": ["summary", "priority"],
+                "additionalProperties": false
+            }
+        })
+    );
+    // Arguments that fit the schema fit the params struct.
+    let arguments = json!({"summary": "x", "priority": "urgent", "callback": false});
+    assert!(serde_json::from_value::<calls::CreateTicketParams>(arguments).is_ok());
+}

@@ -27,6 +27,7 @@ mod expand;
 mod ir;
 mod parse;
 mod schema;
+mod tools;
 mod validate;
 
 use proc_macro2::TokenStream;
@@ -35,11 +36,13 @@ pub use builder::{BuildError, Builder};
 pub use diagnostic::{Diagnostic, Diagnostics, Pos};
 pub use expand::expand;
 pub use schema::json_schema;
+pub use tools::Tool;
 
 /// The Rust code generated for one calls.yaml.
 #[derive(Clone, Debug)]
 pub struct Generated {
     tokens: TokenStream,
+    tools: Vec<Tool>,
 }
 
 impl Generated {
@@ -47,6 +50,12 @@ impl Generated {
     #[must_use]
     pub fn tokens(&self) -> &TokenStream {
         &self.tokens
+    }
+
+    /// Each call as an LLM tool, in YAML order (the generated `TOOLS` constant holds the same).
+    #[must_use]
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
     }
 
     /// The generated items as formatted Rust source, as `build.rs` writes them.
@@ -121,8 +130,10 @@ pub(crate) fn compile_recovering(file: &str, bytes: &[u8]) -> (Option<Generated>
     let document = parse::document::read(&root, &mut report);
     let lines = parse::yaml::LineIndex::new(source);
     let model = validate::validate(&document, &lines, &mut report);
+    let tools = tools::tools(&model);
     let generated = Generated {
-        tokens: emit::file(&model),
+        tokens: emit::file(&model, &tools),
+        tools,
     };
     (Some(generated), report.finish())
 }

@@ -4,6 +4,7 @@
 //! apicall check FILE...   validate; every diagnostic with FILE:LINE:COL, source line and caret
 //! apicall expand FILE     print the Rust that include_api_calls! generates for FILE
 //! apicall schema          print the JSON Schema of calls.yaml, for editors
+//! apicall tools FILE [--format openai|anthropic]   print the calls as LLM tool definitions
 //! ```
 //!
 //! Exit status: 0 when valid, 1 when any file has errors, 2 when a file cannot be read or the
@@ -15,13 +16,17 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   apicall check FILE...   validate calls.yaml files and print every mistake
   apicall expand FILE     print the Rust code generated for FILE
-  apicall schema          print the JSON Schema of calls.yaml, for editors";
+  apicall schema          print the JSON Schema of calls.yaml, for editors
+  apicall tools FILE [--format openai|anthropic]
+                          print the calls as LLM tool definitions (default: openai)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("check") if args.len() > 1 => check(&args[1..]),
         Some("expand") if args.len() == 2 => expand(&args[1]),
+        Some("tools") if args.len() == 2 => tools(&args[1], "openai"),
+        Some("tools") if args.len() == 4 && args[2] == "--format" => tools(&args[1], &args[3]),
         Some("schema") if args.len() == 1 => {
             print!("{}", apicall_build::json_schema());
             ExitCode::SUCCESS
@@ -74,6 +79,40 @@ fn check(files: &[String]) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn tools(file: &str, format: &str) -> ExitCode {
+    let shape: fn(&str, &str, serde_json::Value) -> serde_json::Value = match format {
+        "openai" => apicall_runtime::openai_tool,
+        "anthropic" => apicall_runtime::anthropic_tool,
+        other => {
+            eprintln!("error: unknown format `{other}`: use openai or anthropic");
+            return ExitCode::from(2);
+        }
+    };
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("error: cannot read `{file}`: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match apicall_build::compile_bytes(file, &bytes) {
+        Ok(generated) => {
+            let tools: Vec<serde_json::Value> = generated
+                .tools()
+                .iter()
+                .map(|tool| shape(&tool.name, &tool.description, tool.parameters.clone()))
+                .collect();
+            let json = serde_json::to_string_pretty(&tools).unwrap_or_default();
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => {
+            eprintln!("{diagnostics}");
+            ExitCode::from(1)
+        }
     }
 }
 

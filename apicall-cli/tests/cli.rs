@@ -115,3 +115,41 @@ fn wrong_usage_exits_2_with_usage() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("usage:"));
 }
+
+#[test]
+fn tools_prints_openai_and_anthropic_definitions() {
+    let output = apicall(&["tools", SEED]);
+    assert_eq!(output.status.code(), Some(0));
+    let openai: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        openai[1],
+        serde_json::json!({
+            "type": "function",
+            "function": {
+                "name": "order_status",
+                "description": "Fetch order status when the customer provides an order number",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "order_id": {"type": "string", "description": "The order number the customer reads out"}
+                    },
+                    "required": ["order_id"],
+                    "additionalProperties": false
+                }
+            }
+        })
+    );
+
+    let output = apicall(&["tools", SEED, "--format", "anthropic"]);
+    assert_eq!(output.status.code(), Some(0));
+    let anthropic: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(anthropic[0]["name"], "lookup_customer");
+    assert_eq!(
+        anthropic[0]["input_schema"],
+        serde_json::json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false})
+    );
+    assert_eq!(
+        anthropic[1]["input_schema"],
+        openai[1]["function"]["parameters"]
+    );
+}

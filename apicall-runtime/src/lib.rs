@@ -20,11 +20,13 @@ mod error;
 mod extract;
 mod request;
 mod secret;
+mod tools;
 
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
 pub use error::{Error, Result, TimeoutPhase};
 pub use reqwest;
 pub use secret::Secret;
+pub use tools::{ToolDefinition, anthropic_tool, openai_tool};
 
 /// Used by generated code only; not a stable API.
 #[doc(hidden)]

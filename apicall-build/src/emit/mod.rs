@@ -10,9 +10,10 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use crate::ir;
+use crate::tools::Tool;
 
 /// All generated items for one file, in the YAML's order.
-pub(crate) fn file(file: &ir::File) -> TokenStream {
+pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
     let context = context::context_struct(file);
     let api_values = response::api_values_struct(file);
     let calls = file.calls.iter().map(|call| {
@@ -22,6 +23,7 @@ pub(crate) fn file(file: &ir::File) -> TokenStream {
         quote! { #params #response #function }
     });
     let prompts = file.prompts.iter().map(|p| prompt::render_fn(file, p));
+    let tools = tools_const(tools);
     // Generated code calls `__private`, which is not a stable API: a runtime from another
     // release fails here, naming the release it needs, rather than deep inside a function.
     let runtime_release = ident(&format!(
@@ -35,6 +37,29 @@ pub(crate) fn file(file: &ir::File) -> TokenStream {
         #api_values
         #(#calls)*
         #(#prompts)*
+        #tools
+    }
+}
+
+/// `TOOLS`: every call as an LLM tool definition, with its parameters' JSON Schema as text.
+fn tools_const(tools: &[Tool]) -> TokenStream {
+    let entries = tools.iter().map(|tool| {
+        let name = &tool.name;
+        let description = &tool.description;
+        let parameters = tool.parameters.to_string();
+        quote! {
+            ::apicall_runtime::ToolDefinition {
+                name: #name,
+                description: #description,
+                parameters: #parameters,
+            }
+        }
+    });
+    quote! {
+        /// Every call as a tool definition for the LLM, in the YAML's order. Hand them over with
+        /// [`::apicall_runtime::ToolDefinition::to_openai`] or
+        /// [`::apicall_runtime::ToolDefinition::to_anthropic`].
+        pub const TOOLS: &[::apicall_runtime::ToolDefinition] = &[#(#entries),*];
     }
 }
 
