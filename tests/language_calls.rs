@@ -325,3 +325,25 @@ fn tool_definitions_describe_each_call_and_its_parameters() {
     let arguments = json!({"summary": "x", "priority": "urgent", "callback": false});
     assert!(serde_json::from_value::<calls::CreateTicketParams>(arguments).is_ok());
 }
+
+#[test]
+fn prompts_degrade_gracefully_with_defaults_and_conditionals() {
+    let mut api = calls::ApiValues::default();
+    assert_eq!(
+        calls::render_ticket_summary(&context(), &api),
+        "I can open a ticket for you, +15551234567."
+    );
+    api.record_create_ticket(&calls::CreateTicketResponse {
+        ticket_id: 12,
+        queue_position: None,
+    });
+    assert_eq!(
+        calls::render_ticket_summary(&context(), &api),
+        "Your ticket 12 is being processed."
+    );
+    api.ticket_state = Some("resolved".to_owned());
+    assert_eq!(
+        calls::render_ticket_summary(&context(), &api),
+        "Your ticket 12 is resolved."
+    );
+}

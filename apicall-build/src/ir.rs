@@ -130,6 +130,14 @@ pub(crate) enum Var {
 pub(crate) enum Piece {
     Text(String),
     Var(Var),
+    /// A variable, or this text when it has no value (prompts only).
+    VarOr(Var, String),
+    /// `then` when the variable has a value, else `otherwise` (prompts only).
+    If {
+        condition: Var,
+        then: Template,
+        otherwise: Template,
+    },
 }
 
 pub(crate) type Template = Vec<Piece>;

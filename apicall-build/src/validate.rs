@@ -624,6 +624,8 @@ impl Checker<'_, '_, '_> {
                     consumed += text.len();
                     parts.push(ir::UrlPart::Literal(text));
                 }
+                // Reported already: the URL is not a prompt.
+                ir::Piece::VarOr(..) | ir::Piece::If { .. } => {}
                 ir::Piece::Var(var) => {
                     let var_ref = refs.next();
                     consumed += var_ref.as_ref().map_or(0, |r| r.len);
@@ -814,18 +816,71 @@ impl Checker<'_, '_, '_> {
                 return Some(vec![ir::Piece::Text(text.value.clone())]);
             }
         };
+        Some(self.pieces(text, pieces, params, allowed))
+    }
+
+    fn pieces(
+        &mut self,
+        text: &Text,
+        pieces: Vec<template::Piece>,
+        params: &[(ir::Param, Pos)],
+        allowed: &[Namespace],
+    ) -> ir::Template {
+        // Defaults and conditionals say how a prompt reads when a value is missing; a request
+        // has its own rules for that (entries left out, `null` in bodies).
+        let in_prompt = !allowed.contains(&Namespace::Collected);
         let mut out = Vec::new();
         for piece in pieces {
             match piece {
                 template::Piece::Text(t) => out.push(ir::Piece::Text(t)),
-                template::Piece::Var(var_ref) => {
-                    if let Some(var) = self.resolve(text, &var_ref, params, allowed) {
-                        out.push(ir::Piece::Var(var));
+                template::Piece::Var(var_ref, default) => {
+                    let Some(var) = self.resolve(text, &var_ref, params, allowed) else {
+                        continue;
+                    };
+                    match default {
+                        None => out.push(ir::Piece::Var(var)),
+                        Some(default) if in_prompt => out.push(ir::Piece::VarOr(var, default)),
+                        Some(_) => {
+                            self.prompt_only(text, &var_ref, "`| default:`");
+                            out.push(ir::Piece::Var(var));
+                        }
+                    }
+                }
+                template::Piece::If {
+                    condition,
+                    then,
+                    otherwise,
+                } => {
+                    if !in_prompt {
+                        self.prompt_only(text, &condition, "`{{#if}}`");
+                        continue;
+                    }
+                    let then = self.pieces(text, then, params, allowed);
+                    let otherwise = self.pieces(text, otherwise, params, allowed);
+                    if let Some(var) = self.resolve(text, &condition, params, allowed) {
+                        out.push(ir::Piece::If {
+                            condition: var,
+                            then,
+                            otherwise,
+                        });
                     }
                 }
             }
         }
-        Some(out)
+        out
+    }
+
+    fn prompt_only(&mut self, text: &Text, var_ref: &VarRef, what: &str) {
+        let pos = self.pos_in(text, var_ref);
+        let width = text
+            .value
+            .get(var_ref.offset..var_ref.offset + var_ref.len)
+            .map_or(2, |s| s.chars().count());
+        self.report
+            .error_spanning(pos, width, format!("{what} is for prompts"))
+            .help(
+                "in a request, an entry whose value is missing is left out (or `null` in a body)",
+            );
     }
 
     fn resolve(
@@ -993,8 +1048,8 @@ impl Checker<'_, '_, '_> {
             .unwrap_or_default()
             .into_iter()
             .filter_map(|piece| match piece {
-                template::Piece::Var(var_ref) => Some(var_ref),
-                template::Piece::Text(_) => None,
+                template::Piece::Var(var_ref, _) => Some(var_ref),
+                template::Piece::Text(_) | template::Piece::If { .. } => None,
             })
             .collect::<Vec<_>>()
             .into_iter()

@@ -219,6 +219,8 @@ fn with_values(
                         format.push_str("{}");
                         args.push(display_expr(file, call, *var));
                     }
+                    // Validation keeps defaults and conditionals in prompts.
+                    Piece::VarOr(..) | Piece::If { .. } => {}
                 }
             }
             quote!(&::std::format!(#format #(, #args)*))
@@ -366,6 +368,8 @@ fn json_tokens(file: &ir::File, call: &ir::Call, json: &ir::Json) -> TokenStream
                         format.push_str("{}");
                         args.push(body_display_expr(file, call, *var));
                     }
+                    // Validation keeps defaults and conditionals in prompts.
+                    Piece::VarOr(..) | Piece::If { .. } => {}
                 }
             }
             if args.is_empty() {

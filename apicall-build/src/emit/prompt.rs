@@ -4,96 +4,196 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::{docs, ident};
-use crate::ir::{self, Piece, Var};
+use crate::ir::{self, Piece, Template, Var};
 
 pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
     let name = ident(&format!("render_{}", prompt.name));
     let mut doc = format!(
-        "Renders the `{}` prompt. A value no call has extracted yet renders as nothing.\n\n\
-         Template:\n\n```text\n",
+        "Renders the `{}` prompt with the values extracted so far. A value no call has \
+         extracted renders as its `default`, or as nothing.\n\nTemplate:\n\n```text\n",
         prompt.name
     );
-    for piece in &prompt.template {
-        match piece {
-            Piece::Text(text) => doc.push_str(text),
-            Piece::Var(Var::Context(index)) => {
-                doc.push_str(&format!("{{{{{}}}}}", file.variables[*index].name));
-            }
-            Piece::Var(Var::Api(index)) => {
-                doc.push_str(&format!("{{{{api.{}}}}}", file.api_values[*index].name));
-            }
-            Piece::Var(Var::Collected(_)) => {}
-        }
-    }
+    write_template(file, &prompt.template, &mut doc);
     if !doc.ends_with('\n') {
         doc.push('\n');
     }
     doc.push_str("```");
     let doc = docs(&doc);
-    let uses = |wanted: fn(&Var) -> bool| {
-        prompt
-            .template
-            .iter()
-            .any(|piece| matches!(piece, Piece::Var(var) if wanted(var)))
-    };
-    let context = if uses(|v| matches!(v, Var::Context(_))) {
+    let context = if uses(&prompt.template, &|v| matches!(v, Var::Context(_))) {
         quote!(context)
     } else {
         quote!(_context)
     };
-    let api = if uses(|v| matches!(v, Var::Api(_))) {
+    let api = if uses(&prompt.template, &|v| matches!(v, Var::Api(_))) {
         quote!(api)
     } else {
         quote!(_api)
     };
-    let capacity: usize = prompt
-        .template
-        .iter()
-        .map(|piece| match piece {
-            Piece::Text(text) => text.len(),
-            Piece::Var(_) => 16,
-        })
-        .sum();
-    let capacity = Literal::usize_unsuffixed(capacity);
-    let pushes = prompt.template.iter().map(|piece| match piece {
-        Piece::Text(text) => quote!(out.push_str(#text);),
-        Piece::Var(Var::Context(index)) => {
-            // Validation rejects secrets in prompts: they would be sent to the LLM.
-            let variable = &file.variables[*index];
-            let field = ident(&variable.name);
-            if variable.ty == ir::ValueType::String {
-                quote!(out.push_str(&context.#field);)
-            } else {
-                quote!(out.push_str(&context.#field.to_string());)
-            }
-        }
-        Piece::Var(Var::Api(index)) => {
-            let value = &file.api_values[*index];
-            let field = ident(&value.name);
-            if value.ty == ir::ValueType::String {
-                quote! {
-                    if let ::core::option::Option::Some(value) = &api.#field {
-                        out.push_str(value);
-                    }
-                }
-            } else {
-                quote! {
-                    if let ::core::option::Option::Some(value) = api.#field {
-                        out.push_str(&value.to_string());
-                    }
-                }
-            }
-        }
-        // Validation rejects `collected.*` in prompts.
-        Piece::Var(Var::Collected(_)) => TokenStream::new(),
-    });
+    let capacity = Literal::usize_unsuffixed(capacity(&prompt.template));
+    let pushes = pushes(file, &prompt.template);
     quote! {
         #doc
         #[must_use]
         pub fn #name(#context: &Context, #api: &ApiValues) -> ::std::string::String {
             let mut out = ::std::string::String::with_capacity(#capacity);
-            #(#pushes)*
+            #pushes
             out
         }
+    }
+}
+
+/// The template as the YAML author wrote it, for the renderer's docs.
+fn write_template(file: &ir::File, template: &Template, doc: &mut String) {
+    let spell = |var: &Var| match var {
+        Var::Context(index) => file.variables[*index].name.clone(),
+        Var::Api(index) => format!("api.{}", file.api_values[*index].name),
+        Var::Collected(_) => String::new(),
+    };
+    for piece in template {
+        match piece {
+            Piece::Text(text) => doc.push_str(text),
+            Piece::Var(var) => doc.push_str(&format!("{{{{{}}}}}", spell(var))),
+            Piece::VarOr(var, default) => {
+                doc.push_str(&format!("{{{{{} | default: {default:?}}}}}", spell(var)));
+            }
+            Piece::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                doc.push_str(&format!("{{{{#if {}}}}}", spell(condition)));
+                write_template(file, then, doc);
+                if !otherwise.is_empty() {
+                    doc.push_str("{{else}}");
+                    write_template(file, otherwise, doc);
+                }
+                doc.push_str("{{/if}}");
+            }
+        }
+    }
+}
+
+fn uses(template: &Template, wanted: &dyn Fn(&Var) -> bool) -> bool {
+    template.iter().any(|piece| match piece {
+        Piece::Text(_) => false,
+        Piece::Var(var) | Piece::VarOr(var, _) => wanted(var),
+        Piece::If {
+            condition,
+            then,
+            otherwise,
+        } => wanted(condition) || uses(then, wanted) || uses(otherwise, wanted),
+    })
+}
+
+fn capacity(template: &Template) -> usize {
+    template
+        .iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => text.len(),
+            Piece::Var(_) => 16,
+            Piece::VarOr(_, default) => default.len().max(16),
+            Piece::If {
+                then, otherwise, ..
+            } => capacity(then).max(capacity(otherwise)),
+        })
+        .sum()
+}
+
+fn pushes(file: &ir::File, template: &Template) -> TokenStream {
+    let pushes = template.iter().map(|piece| match piece {
+        Piece::Text(text) => append_text(text),
+        Piece::Var(var) | Piece::VarOr(var, _) => {
+            let default = match piece {
+                Piece::VarOr(_, default) => Some(default),
+                _ => None,
+            };
+            match value(file, *var) {
+                Value::Always(push) => push,
+                Value::Maybe(place, push) => match default {
+                    None => quote! {
+                        if let ::core::option::Option::Some(value) = &#place {
+                            #push
+                        }
+                    },
+                    Some(default) => {
+                        let fallback = append_text(default);
+                        quote! {
+                            if let ::core::option::Option::Some(value) = &#place {
+                                #push
+                            } else {
+                                #fallback
+                            }
+                        }
+                    }
+                },
+            }
+        }
+        Piece::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            let then = pushes(file, then);
+            let otherwise = pushes(file, otherwise);
+            match value(file, *condition) {
+                // A context variable always has a value.
+                Value::Always(_) => then,
+                Value::Maybe(place, _) if otherwise.is_empty() => quote! {
+                    if #place.is_some() {
+                        #then
+                    }
+                },
+                Value::Maybe(place, _) => quote! {
+                    if #place.is_some() {
+                        #then
+                    } else {
+                        #otherwise
+                    }
+                },
+            }
+        }
+    });
+    quote!(#(#pushes)*)
+}
+
+/// Appends literal text; one character is a `push`, as clippy's `single_char_add_str` wants in
+/// users' crates.
+fn append_text(text: &str) -> TokenStream {
+    match text.chars().collect::<Vec<_>>().as_slice() {
+        [c] => quote!(out.push(#c);),
+        _ => quote!(out.push_str(#text);),
+    }
+}
+
+/// How to append a variable: context variables always have a value; an `api.*` value is an
+/// `Option` at `place`, appended as `value` once bound by reference.
+enum Value {
+    Always(TokenStream),
+    Maybe(TokenStream, TokenStream),
+}
+
+/// Validation keeps secrets and LLM parameters out of prompts.
+fn value(file: &ir::File, var: Var) -> Value {
+    match var {
+        Var::Context(index) => {
+            let variable = &file.variables[index];
+            let field = ident(&variable.name);
+            Value::Always(if variable.ty == ir::ValueType::String {
+                quote!(out.push_str(&context.#field);)
+            } else {
+                quote!(out.push_str(&context.#field.to_string());)
+            })
+        }
+        Var::Api(index) => {
+            let value = &file.api_values[index];
+            let field = ident(&value.name);
+            let push = if value.ty == ir::ValueType::String {
+                quote!(out.push_str(value);)
+            } else {
+                quote!(out.push_str(&value.to_string());)
+            };
+            Value::Maybe(quote!(api.#field), push)
+        }
+        Var::Collected(_) => Value::Always(TokenStream::new()),
     }
 }

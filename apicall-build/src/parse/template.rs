@@ -36,7 +36,14 @@ pub(crate) struct VarRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Piece {
     Text(String),
-    Var(VarRef),
+    /// `{{name}}`, or `{{name | default: "text"}}` with what to show when it has no value.
+    Var(VarRef, Option<String>),
+    /// `{{#if name}}then{{else}}otherwise{{/if}}`: `then` when the variable has a value.
+    If {
+        condition: VarRef,
+        then: Vec<Piece>,
+        otherwise: Vec<Piece>,
+    },
 }
 
 /// A malformed `{{...}}`.
@@ -48,14 +55,98 @@ pub(crate) struct TemplateError {
     pub help: Option<String>,
 }
 
-/// Splits a template into text and variable references. Never panics, on any input.
+/// One `{{...}}` or run of text, before `{{#if}}` blocks are nested.
+enum Token {
+    Text(String),
+    Var(VarRef, Option<String>),
+    If(VarRef),
+    Else { offset: usize, len: usize },
+    EndIf { offset: usize, len: usize },
+}
+
+/// Splits a template into text, variable references and `{{#if}}` blocks. Never panics, on
+/// any input.
 pub(crate) fn lex(template: &str) -> Result<Vec<Piece>, TemplateError> {
-    let mut pieces = Vec::new();
-    let mut text = String::new();
+    let tokens = tokenize(template)?;
+    // Each open block: its condition, the pieces so far, and whether `{{else}}` was seen.
+    let mut stack: Vec<(VarRef, Vec<Piece>, Option<Vec<Piece>>)> = Vec::new();
+    let mut current: Vec<Piece> = Vec::new();
+    for token in tokens {
+        match token {
+            Token::Text(text) => push_text(&mut current, text),
+            Token::Var(var, default) => current.push(Piece::Var(var, default)),
+            Token::If(condition) => {
+                stack.push((condition, std::mem::take(&mut current), None));
+            }
+            Token::Else { offset, len } => match stack.last_mut() {
+                Some((_, _, otherwise @ None)) => *otherwise = Some(std::mem::take(&mut current)),
+                Some((_, _, Some(_))) => {
+                    return Err(error(
+                        offset,
+                        len,
+                        "a second `{{else}}` in one `{{#if}}` block",
+                    ));
+                }
+                None => return Err(error(offset, len, "`{{else}}` outside an `{{#if}}` block")),
+            },
+            Token::EndIf { offset, len } => {
+                let Some((condition, mut outer, then)) = stack.pop() else {
+                    return Err(error(
+                        offset,
+                        len,
+                        "`{{/if}}` without an `{{#if}}` to close",
+                    ));
+                };
+                let (then, otherwise) = match then {
+                    Some(then) => (then, std::mem::take(&mut current)),
+                    None => (std::mem::take(&mut current), Vec::new()),
+                };
+                outer.push(Piece::If {
+                    condition,
+                    then,
+                    otherwise,
+                });
+                current = outer;
+            }
+        }
+    }
+    if let Some((condition, ..)) = stack.pop() {
+        return Err(TemplateError {
+            offset: condition.offset,
+            len: condition.len,
+            message: "this `{{#if}}` is never closed with `{{/if}}`".to_owned(),
+            help: None,
+        });
+    }
+    Ok(current)
+}
+
+fn push_text(pieces: &mut Vec<Piece>, text: String) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(Piece::Text(last)) = pieces.last_mut() {
+        last.push_str(&text);
+    } else {
+        pieces.push(Piece::Text(text));
+    }
+}
+
+fn error(offset: usize, len: usize, message: &str) -> TemplateError {
+    TemplateError {
+        offset,
+        len,
+        message: message.to_owned(),
+        help: None,
+    }
+}
+
+fn tokenize(template: &str) -> Result<Vec<Token>, TemplateError> {
+    let mut tokens = Vec::new();
     let mut rest = template;
     let mut offset = 0;
     while let Some(open) = rest.find("{{") {
-        text.push_str(&rest[..open]);
+        tokens.push(Token::Text(rest[..open].to_owned()));
         let start = offset + open;
         let after_open = &rest[open + 2..];
         let Some(close) = after_open.find("}}") else {
@@ -66,38 +157,81 @@ pub(crate) fn lex(template: &str) -> Result<Vec<Piece>, TemplateError> {
                 help: Some("write `{{ \"{{\" }}` for a literal `{{`".to_owned()),
             });
         };
-        let inner = &after_open[..close];
+        let inner = after_open[..close].trim();
         let len = 2 + close + 2;
-        match parse_expression(inner.trim()) {
-            Ok(Expression::Literal(literal)) => text.push_str(literal),
-            Ok(Expression::Var(namespace, name)) => {
-                if !text.is_empty() {
-                    pieces.push(Piece::Text(std::mem::take(&mut text)));
+        let at = |message: String, help: Option<String>| TemplateError {
+            offset: start,
+            len,
+            message,
+            help,
+        };
+        let var_at = |namespace, name: &str| VarRef {
+            namespace,
+            name: name.to_owned(),
+            offset: start,
+            len,
+        };
+        let token = if inner == "else" {
+            Token::Else { offset: start, len }
+        } else if inner == "/if" {
+            Token::EndIf { offset: start, len }
+        } else if let Some(condition) = inner.strip_prefix("#if") {
+            match parse_expression(condition.trim()) {
+                Ok(Expression::Var(namespace, name)) => Token::If(var_at(namespace, name)),
+                Ok(Expression::Literal(_)) => {
+                    return Err(at(
+                        "`{{#if}}` needs a variable, like `{{#if api.name}}`".to_owned(),
+                        None,
+                    ));
                 }
-                pieces.push(Piece::Var(VarRef {
-                    namespace,
-                    name: name.to_owned(),
-                    offset: start,
-                    len,
-                }));
+                Err((message, help)) => return Err(at(message, help)),
             }
-            Err((message, help)) => {
-                return Err(TemplateError {
-                    offset: start,
-                    len,
-                    message,
-                    help,
-                });
+        } else if let Some((expression, filter)) = inner.split_once('|') {
+            let default = parse_default(filter.trim()).ok_or_else(|| {
+                at(
+                    format!("unknown filter `{}`", filter.trim()),
+                    Some(
+                        "the one filter is `default`: `{{api.name | default: \"there\"}}`"
+                            .to_owned(),
+                    ),
+                )
+            })?;
+            match parse_expression(expression.trim()) {
+                Ok(Expression::Var(namespace, name)) => {
+                    Token::Var(var_at(namespace, name), Some(default.to_owned()))
+                }
+                Ok(Expression::Literal(_)) => {
+                    return Err(at("`default` applies to a variable".to_owned(), None));
+                }
+                Err((message, help)) => return Err(at(message, help)),
             }
-        }
+        } else {
+            match parse_expression(inner) {
+                Ok(Expression::Literal(literal)) => Token::Text(literal.to_owned()),
+                Ok(Expression::Var(namespace, name)) => Token::Var(var_at(namespace, name), None),
+                Err((message, help)) => return Err(at(message, help)),
+            }
+        };
+        tokens.push(token);
         offset = start + len;
         rest = &template[offset..];
     }
-    text.push_str(rest);
-    if !text.is_empty() {
-        pieces.push(Piece::Text(text));
-    }
-    Ok(pieces)
+    tokens.push(Token::Text(rest.to_owned()));
+    Ok(tokens)
+}
+
+/// `default: "text"` (or single quotes) → `text`.
+fn parse_default(filter: &str) -> Option<&str> {
+    let value = filter
+        .strip_prefix("default")?
+        .trim_start()
+        .strip_prefix(':')?
+        .trim();
+    ['"', '\''].into_iter().find_map(|quote| {
+        value
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+    })
 }
 
 enum Expression<'t> {
@@ -159,12 +293,15 @@ mod tests {
     use super::*;
 
     fn var(namespace: Namespace, name: &str, offset: usize, len: usize) -> Piece {
-        Piece::Var(VarRef {
-            namespace,
-            name: name.to_owned(),
-            offset,
-            len,
-        })
+        Piece::Var(
+            VarRef {
+                namespace,
+                name: name.to_owned(),
+                offset,
+                len,
+            },
+            None,
+        )
     }
 
     #[test]
@@ -212,6 +349,38 @@ mod tests {
         assert!(lex("{{1abc}}").is_err());
         assert!(lex("{{api.}}").is_err());
         assert!(lex("{{a b}}").is_err());
+    }
+
+    #[test]
+    fn defaults_and_conditionals() {
+        let pieces = lex("Hi {{api.name | default: \"there\"}}!{{#if api.tier}} {{api.tier}} member{{else}} welcome{{/if}}").unwrap();
+        assert_eq!(pieces.len(), 4);
+        assert!(matches!(&pieces[1], Piece::Var(v, Some(d)) if v.name == "name" && d == "there"));
+        let Piece::If {
+            condition,
+            then,
+            otherwise,
+        } = &pieces[3]
+        else {
+            panic!("{pieces:?}")
+        };
+        assert_eq!(condition.name, "tier");
+        assert_eq!(then.len(), 3);
+        assert_eq!(otherwise, &vec![Piece::Text(" welcome".into())]);
+    }
+
+    #[test]
+    fn unbalanced_blocks_are_errors() {
+        for bad in [
+            "{{#if a}}x",
+            "x{{/if}}",
+            "{{else}}",
+            "{{#if a}}{{else}}{{else}}{{/if}}",
+            "{{a | upper}}",
+            "{{#if 'x'}}{{/if}}",
+        ] {
+            assert!(lex(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

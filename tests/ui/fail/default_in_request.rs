@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("default_in_request.yaml");
+
+fn main() {}

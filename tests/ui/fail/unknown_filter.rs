@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("unknown_filter.yaml");
+
+fn main() {}
