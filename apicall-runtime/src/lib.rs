@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod client;
+mod dispatch;
 mod error;
 mod extract;
 mod request;
@@ -23,6 +24,7 @@ mod secret;
 mod tools;
 
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
+pub use dispatch::{DispatchError, ToolCall, ToolResult};
 pub use error::{Error, Result, TimeoutPhase};
 pub use reqwest;
 pub use secret::Secret;
@@ -34,6 +36,9 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 
+    pub use futures_util::future::join_all;
+
+    pub use crate::dispatch::{content, finish};
     pub use crate::extract::{Extracted, PathNode, extract};
     pub use crate::request::{CallSpec, Method, Request};
 

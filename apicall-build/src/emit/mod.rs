@@ -2,6 +2,7 @@
 
 mod call;
 mod context;
+mod dispatch;
 mod params;
 mod prompt;
 mod response;
@@ -24,6 +25,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
     });
     let prompts = file.prompts.iter().map(|p| prompt::render_fn(file, p));
     let tools = tools_const(tools);
+    let dispatch = dispatch::dispatch_fns(file);
     // Generated code calls `__private`, which is not a stable API: a runtime from another
     // release fails here, naming the release it needs, rather than deep inside a function.
     let runtime_release = ident(&format!(
@@ -38,6 +40,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
         #(#calls)*
         #(#prompts)*
         #tools
+        #dispatch
     }
 }
 

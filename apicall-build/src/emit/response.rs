@@ -33,7 +33,8 @@ pub(crate) fn response_struct(file: &ir::File, call: &ir::Call) -> TokenStream {
     let record = record_method(file, call);
     quote! {
         #doc
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Clone, Debug, Default, PartialEq, ::apicall_runtime::__private::serde::Serialize)]
+        #[serde(crate = "::apicall_runtime::__private::serde")]
         pub struct #name {
             #(#fields)*
         }

@@ -1,0 +1,189 @@
+//! The dispatcher: an LLM's tool call in, the matching call run, a result for the LLM out,
+//! and the extracted values stored in the conversation's `ApiValues`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{ident, type_ident};
+use crate::ir;
+
+pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
+    let has_values = !file.api_values.is_empty();
+    let merge = merge_method(file);
+    let arms = file.calls.iter().map(|call| arm(call, has_values));
+    let failures = file.calls.iter().map(|call| {
+        let name = &call.name;
+        let message = call
+            .failure_message
+            .clone()
+            .unwrap_or_else(|| format!("The information from {name} is unavailable right now."));
+        quote!(#name => #message,)
+    });
+    let (extracted, keep) = if has_values {
+        (
+            quote!(let mut extracted = ApiValues::default();),
+            quote!(extracted),
+        )
+    } else {
+        (TokenStream::new(), quote!(ApiValues::default()))
+    };
+    let merge_one = if has_values {
+        quote!(api.merge(&extracted);)
+    } else {
+        quote!(let _ = (api, extracted);)
+    };
+    let merge_all = if has_values {
+        quote!(api.merge(&extracted);)
+    } else {
+        quote!(let _ = extracted;)
+    };
+    let api_param = if file.calls.iter().any(ir::Call::uses_api) {
+        quote!(api)
+    } else {
+        quote!(_api)
+    };
+    quote! {
+        #merge
+
+        /// Runs the tool call an LLM returned: checks its arguments against the call's
+        /// parameters, sends the request, and stores what it extracted in `api`.
+        ///
+        /// The result's `content` is what to give back to the LLM: the extracted values, or on
+        /// any failure `{"error": "<the call's failure_message>"}`, never the error itself; the
+        /// error is in `result.error` for the agent's logs.
+        pub async fn dispatch(
+            client: &::apicall_runtime::Client,
+            context: &Context,
+            api: &mut ApiValues,
+            call: &::apicall_runtime::ToolCall,
+        ) -> ::apicall_runtime::ToolResult {
+            let (result, extracted) = run_tool(client, context, api, call).await;
+            #merge_one
+            result
+        }
+
+        /// Runs the tool calls of one LLM turn concurrently, then stores what they extracted in
+        /// `api` (in the calls' order). Results come back in the calls' order.
+        pub async fn dispatch_all(
+            client: &::apicall_runtime::Client,
+            context: &Context,
+            api: &mut ApiValues,
+            calls: &[::apicall_runtime::ToolCall],
+        ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+            let snapshot: &ApiValues = api;
+            let outcomes = ::apicall_runtime::__private::join_all(
+                calls.iter().map(|call| run_tool(client, context, snapshot, call)),
+            )
+            .await;
+            let mut results = ::std::vec::Vec::with_capacity(outcomes.len());
+            for (result, extracted) in outcomes {
+                #merge_all
+                results.push(result);
+            }
+            results
+        }
+
+        /// One tool call, and the values it extracted (only those set).
+        #[allow(clippy::too_many_lines, reason = "one arm per call in the YAML")]
+        async fn run_tool(
+            client: &::apicall_runtime::Client,
+            context: &Context,
+            #api_param: &ApiValues,
+            call: &::apicall_runtime::ToolCall,
+        ) -> (::apicall_runtime::ToolResult, ApiValues) {
+            #extracted
+            let outcome: ::core::result::Result<
+                ::apicall_runtime::__private::serde_json::Value,
+                ::apicall_runtime::DispatchError,
+            > = match call.name.as_str() {
+                #(#arms)*
+                _ => ::core::result::Result::Err(::apicall_runtime::DispatchError::UnknownTool {
+                    name: call.name.clone(),
+                }),
+            };
+            let failure_message = match call.name.as_str() {
+                #(#failures)*
+                _ => "That tool does not exist.",
+            };
+            (
+                ::apicall_runtime::__private::finish(call, outcome, failure_message),
+                #keep,
+            )
+        }
+    }
+}
+
+fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
+    let name = &call.name;
+    let function = ident(&call.name);
+    let api = if call.uses_api() {
+        quote!(api,)
+    } else {
+        TokenStream::new()
+    };
+    let record = if call.responses.is_empty() || !has_values {
+        TokenStream::new()
+    } else {
+        let method = ident(&format!("record_{}", call.name));
+        quote!(extracted.#method(&response);)
+    };
+    let run = |params: TokenStream| {
+        quote! {
+            #function(client, context, #params #api)
+                .await
+                .map(|response| {
+                    #record
+                    ::apicall_runtime::__private::content(&response)
+                })
+                .map_err(::apicall_runtime::DispatchError::from)
+        }
+    };
+    if call.params.is_empty() {
+        let run = run(TokenStream::new());
+        quote!(#name => #run,)
+    } else {
+        let params_type = type_ident(&call.name, "Params");
+        let run = run(quote!(&params,));
+        quote! {
+            #name => match ::apicall_runtime::__private::serde_json::from_value::<#params_type>(
+                call.arguments.clone(),
+            ) {
+                ::core::result::Result::Ok(params) => #run,
+                ::core::result::Result::Err(source) => ::core::result::Result::Err(
+                    ::apicall_runtime::DispatchError::InvalidArguments { tool: #name, source },
+                ),
+            },
+        }
+    }
+}
+
+/// `ApiValues::merge`: takes every value `newer` has.
+fn merge_method(file: &ir::File) -> TokenStream {
+    if file.api_values.is_empty() {
+        return TokenStream::new();
+    }
+    let fields = file.api_values.iter().map(|value| {
+        let field = ident(&value.name);
+        if value.ty == ir::ValueType::String {
+            quote! {
+                if newer.#field.is_some() {
+                    self.#field.clone_from(&newer.#field);
+                }
+            }
+        } else {
+            quote! {
+                if newer.#field.is_some() {
+                    self.#field = newer.#field;
+                }
+            }
+        }
+    });
+    quote! {
+        impl ApiValues {
+            /// Takes every value `newer` has, keeping the others.
+            pub fn merge(&mut self, newer: &ApiValues) {
+                #(#fields)*
+            }
+        }
+    }
+}

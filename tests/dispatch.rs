@@ -1,0 +1,204 @@
+//! The dispatcher as an agent loop uses it: LLM tool calls in, results for the LLM out, values
+//! stored for prompts, failures that tell the LLM only the fixed message.
+
+use std::time::{Duration, Instant};
+
+use apicall_runtime::{Client, DispatchError, Error, Secret, ToolCall};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+mod seed {
+    apicall_macros::include_api_calls!("../examples/calls.yaml");
+}
+
+mod desk {
+    apicall_macros::include_api_calls!("fixtures/language.yaml");
+}
+
+fn seed_context() -> seed::Context {
+    seed::Context {
+        caller_phone: "+15551234567".to_owned(),
+        api_key: Secret::new("sk-test"),
+    }
+}
+
+fn client_for(server: &MockServer) -> Client {
+    Client::new()
+        .with_base_url(&server.uri())
+        .expect("valid base URL")
+}
+
+fn tool_call(name: &str, arguments: serde_json::Value) -> ToolCall {
+    ToolCall {
+        id: Some(format!("call_{name}")),
+        name: name.to_owned(),
+        arguments,
+    }
+}
+
+#[tokio::test]
+async fn a_tool_call_runs_its_call_and_stores_the_values() {
+    let server = MockServer::start().await;
+    Mock::given(path("/orders/A-1042"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"order": {"status": "shipped"}})),
+        )
+        .mount(&server)
+        .await;
+    let mut api = seed::ApiValues::default();
+
+    let call = ToolCall::from_json_arguments(
+        Some("call_1".into()),
+        "order_status",
+        r#"{"order_id":"A-1042"}"#,
+    )
+    .expect("JSON arguments");
+    let result = seed::dispatch(&client_for(&server), &seed_context(), &mut api, &call).await;
+
+    assert!(result.is_ok(), "{:?}", result.error);
+    assert_eq!(result.id.as_deref(), Some("call_1"));
+    assert_eq!(result.content, json!({"order_status": "shipped"}));
+    assert_eq!(api.order_status.as_deref(), Some("shipped"));
+}
+
+#[tokio::test]
+async fn a_failing_call_tells_the_llm_only_the_fixed_message() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("upstream db-7 down, key sk-desk"))
+        .mount(&server)
+        .await;
+    let context = desk::Context {
+        caller_phone: "+1".to_owned(),
+        api_key: Secret::new("sk-desk"),
+        agent_id: 7,
+    };
+    let mut api = desk::ApiValues::default();
+
+    let result = desk::dispatch(
+        &client_for(&server),
+        &context,
+        &mut api,
+        &tool_call(
+            "create_ticket",
+            json!({"summary": "no dial tone", "priority": "urgent"}),
+        ),
+    )
+    .await;
+
+    assert_eq!(
+        result.content,
+        json!({"error": "The ticket system is unavailable right now."})
+    );
+    assert!(
+        matches!(
+            result.error,
+            Some(DispatchError::Call(Error::Status { status: 503, .. }))
+        ),
+        "{:?}",
+        result.error
+    );
+    assert_eq!(api, desk::ApiValues::default());
+}
+
+#[tokio::test]
+async fn arguments_that_do_not_fit_are_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let mut api = seed::ApiValues::default();
+
+    let result = seed::dispatch(
+        &client_for(&server),
+        &seed_context(),
+        &mut api,
+        &tool_call("order_status", json!({"order_number": "A-1"})),
+    )
+    .await;
+
+    assert!(
+        matches!(
+            result.error,
+            Some(DispatchError::InvalidArguments {
+                tool: "order_status",
+                ..
+            })
+        ),
+        "{:?}",
+        result.error
+    );
+    assert_eq!(
+        result.content,
+        json!({"error": "The information from order_status is unavailable right now."})
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_tool_is_a_typed_error() {
+    let server = MockServer::start().await;
+    let mut api = seed::ApiValues::default();
+    let result = seed::dispatch(
+        &client_for(&server),
+        &seed_context(),
+        &mut api,
+        &tool_call("delete_everything", json!({})),
+    )
+    .await;
+    assert!(
+        matches!(&result.error, Some(DispatchError::UnknownTool { name }) if name == "delete_everything"),
+        "{:?}",
+        result.error
+    );
+    assert_eq!(
+        result.content,
+        json!({"error": "That tool does not exist."})
+    );
+}
+
+#[tokio::test]
+async fn the_tool_calls_of_one_turn_run_concurrently() {
+    let server = MockServer::start().await;
+    let delay = Duration::from_millis(400);
+    Mock::given(path("/api/customers"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"customer": {"name": "Ada", "tier": "gold"}}))
+                .set_delay(delay),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/orders/7"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"order": {"status": "delivered"}}))
+                .set_delay(delay),
+        )
+        .mount(&server)
+        .await;
+    let mut api = seed::ApiValues::default();
+    let calls = [
+        tool_call("lookup_customer", json!({})),
+        tool_call("order_status", json!({"order_id": "7"})),
+    ];
+    let started = Instant::now();
+
+    let results = seed::dispatch_all(&client_for(&server), &seed_context(), &mut api, &calls).await;
+
+    assert!(
+        started.elapsed() < delay * 2,
+        "ran one after the other: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].name, "lookup_customer");
+    assert_eq!(
+        results[0].content,
+        json!({"customer_name": "Ada", "tier": "gold", "last_order": null})
+    );
+    assert_eq!(results[1].content, json!({"order_status": "delivered"}));
+    assert_eq!(
+        seed::render_greeting(&seed_context(), &api),
+        "Hello Ada! I see you're a gold member. Your last order is .\n"
+    );
+    assert_eq!(api.order_status.as_deref(), Some("delivered"));
+}
