@@ -202,3 +202,46 @@ async fn the_tool_calls_of_one_turn_run_concurrently() {
     );
     assert_eq!(api.order_status.as_deref(), Some("delivered"));
 }
+
+#[tokio::test]
+async fn a_session_runs_calls_renders_prompts_and_persists_without_secrets() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/customers"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"customer": {"name": "Ada", "tier": "gold"}})),
+        )
+        .mount(&server)
+        .await;
+    let mut session = seed::Session::new(seed_context());
+
+    let result = session
+        .dispatch(
+            &client_for(&server),
+            &tool_call("lookup_customer", json!({})),
+        )
+        .await;
+    assert!(result.is_ok());
+    assert!(
+        session
+            .render_greeting()
+            .starts_with("Hello Ada! I see you're a gold member.")
+    );
+
+    let saved = serde_json::to_string(&session).unwrap();
+    assert!(!saved.contains("sk-test"), "{saved}");
+    let mut restored: seed::Session = serde_json::from_str(&saved).unwrap();
+    assert_eq!(restored.api, session.api);
+    assert_eq!(restored.context.caller_phone, "+15551234567");
+    assert!(
+        restored.context.api_key.is_empty(),
+        "the secret must be set again"
+    );
+    restored.context.api_key = Secret::new("sk-test");
+    assert_eq!(restored.render_greeting(), session.render_greeting());
+
+    let with_secrets =
+        apicall_runtime::with_exposed_secrets(|| serde_json::to_string(&session).unwrap());
+    let restored: seed::Session = serde_json::from_str(&with_secrets).unwrap();
+    assert_eq!(restored.context.api_key.expose(), "sk-test");
+}

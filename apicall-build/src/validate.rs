@@ -339,6 +339,14 @@ impl Checker<'_, '_, '_> {
                 Pos::default(),
             ),
         ];
+        for (name, what) in [
+            ("Session", "the session struct"),
+            ("dispatch", "the dispatcher"),
+            ("dispatch_all", "the dispatcher"),
+            ("run_tool", "the dispatcher's helper"),
+        ] {
+            taken.push((name.to_owned(), what.to_owned(), Pos::default()));
+        }
         // (Rust name, what it names, where, the call or prompt it belongs to)
         let mut wanted: Vec<(String, String, Pos, Owner)> = Vec::new();
         #[derive(Clone)]

@@ -27,7 +27,7 @@ pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
 pub use dispatch::{DispatchError, ToolCall, ToolResult};
 pub use error::{Error, Result, TimeoutPhase};
 pub use reqwest;
-pub use secret::Secret;
+pub use secret::{Secret, with_exposed_secrets};
 pub use tools::{ToolDefinition, anthropic_tool, openai_tool};
 
 /// Used by generated code only; not a stable API.

@@ -19,21 +19,32 @@ pub(crate) fn context_struct(file: &ir::File) -> TokenStream {
             doc.push_str(&format!("\n\nExample: {}", code(example)));
         }
         let doc = docs(&doc);
-        let ty = if variable.secret {
-            quote!(::apicall_runtime::Secret)
+        if variable.secret {
+            // Serialized as `null`, so a restored conversation has an empty one until set.
+            quote! {
+                #doc
+                #[serde(default)]
+                pub #name: ::apicall_runtime::Secret,
+            }
         } else {
-            rust_type(variable.ty)
-        };
-        quote! {
-            #doc
-            pub #name: #ty,
+            let ty = rust_type(variable.ty);
+            quote! {
+                #doc
+                pub #name: #ty,
+            }
         }
     });
     quote! {
         /// Values the agent runtime supplies for each conversation, used as `{{name}}` in calls and prompts.
         ///
-        /// Secret values are [`::apicall_runtime::Secret`]s: `Debug`, errors and logs show them redacted.
-        #[derive(Clone, Debug)]
+        /// Secret values are [`::apicall_runtime::Secret`]s: `Debug`, errors and logs show them
+        /// redacted, and serializing writes them as `null`.
+        #[derive(
+            Clone, Debug,
+            ::apicall_runtime::__private::serde::Serialize,
+            ::apicall_runtime::__private::serde::Deserialize,
+        )]
+        #[serde(crate = "::apicall_runtime::__private::serde")]
         pub struct Context {
             #(#fields)*
         }

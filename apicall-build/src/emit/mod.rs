@@ -6,6 +6,7 @@ mod dispatch;
 mod params;
 mod prompt;
 mod response;
+mod session;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -26,6 +27,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
     let prompts = file.prompts.iter().map(|p| prompt::render_fn(file, p));
     let tools = tools_const(tools);
     let dispatch = dispatch::dispatch_fns(file);
+    let session = session::session(file);
     // Generated code calls `__private`, which is not a stable API: a runtime from another
     // release fails here, naming the release it needs, rather than deep inside a function.
     let runtime_release = ident(&format!(
@@ -41,6 +43,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
         #(#prompts)*
         #tools
         #dispatch
+        #session
     }
 }
 

@@ -104,7 +104,12 @@ pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
     });
     quote! {
         /// Every `{{api.*}}` value extracted so far in a conversation, for rendering prompts.
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(
+            Clone, Debug, Default, PartialEq,
+            ::apicall_runtime::__private::serde::Serialize,
+            ::apicall_runtime::__private::serde::Deserialize,
+        )]
+        #[serde(crate = "::apicall_runtime::__private::serde", default)]
         pub struct ApiValues {
             #(#fields)*
         }

@@ -1,0 +1,77 @@
+//! The session: one conversation's context and the values extracted so far, with the
+//! dispatcher and prompt renderers as methods. Serializable without its secrets.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::ident;
+use crate::ir;
+
+pub(crate) fn session(file: &ir::File) -> TokenStream {
+    let renders = file.prompts.iter().map(|prompt| {
+        let method = ident(&format!("render_{}", prompt.name));
+        let doc = format!(
+            " Renders the `{}` prompt with this conversation's values; see [`{method}`].",
+            prompt.name
+        );
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            pub fn #method(&self) -> ::std::string::String {
+                #method(&self.context, &self.api)
+            }
+        }
+    });
+    quote! {
+        /// One conversation: its context and every `{{api.*}}` value extracted so far.
+        ///
+        /// It serializes (serde) so an agent can persist a conversation; secrets are written as
+        /// `null` — set them again after deserializing — unless serialized inside
+        /// [`::apicall_runtime::with_exposed_secrets`].
+        #[derive(
+            Clone, Debug,
+            ::apicall_runtime::__private::serde::Serialize,
+            ::apicall_runtime::__private::serde::Deserialize,
+        )]
+        #[serde(crate = "::apicall_runtime::__private::serde")]
+        pub struct Session {
+            /// The conversation's context.
+            pub context: Context,
+            /// The values extracted so far.
+            #[serde(default)]
+            pub api: ApiValues,
+        }
+
+        impl Session {
+            /// A conversation that has extracted nothing yet.
+            #[must_use]
+            pub fn new(context: Context) -> Self {
+                Self {
+                    context,
+                    api: ApiValues::default(),
+                }
+            }
+
+            /// Runs one tool call and keeps what it extracted; see [`dispatch`].
+            pub async fn dispatch(
+                &mut self,
+                client: &::apicall_runtime::Client,
+                call: &::apicall_runtime::ToolCall,
+            ) -> ::apicall_runtime::ToolResult {
+                dispatch(client, &self.context, &mut self.api, call).await
+            }
+
+            /// Runs one LLM turn's tool calls concurrently and keeps what they extracted; see
+            /// [`dispatch_all`].
+            pub async fn dispatch_all(
+                &mut self,
+                client: &::apicall_runtime::Client,
+                calls: &[::apicall_runtime::ToolCall],
+            ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+                dispatch_all(client, &self.context, &mut self.api, calls).await
+            }
+
+            #(#renders)*
+        }
+    }
+}
