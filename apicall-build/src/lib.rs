@@ -26,6 +26,7 @@ mod emit;
 mod expand;
 mod ir;
 mod parse;
+mod plan;
 mod schema;
 mod tools;
 mod validate;
@@ -35,6 +36,7 @@ use proc_macro2::TokenStream;
 pub use builder::{BuildError, Builder};
 pub use diagnostic::{Diagnostic, Diagnostics, Pos};
 pub use expand::expand;
+pub use plan::{CallPlan, PathStep, PlanError, Step, plan_call};
 pub use schema::json_schema;
 pub use tools::Tool;
 
@@ -106,6 +108,20 @@ fn finish(
 /// The macro emits that code beside its errors, so a typo in one header is one error, not one
 /// per use of the generated items in the user's crate.
 pub(crate) fn compile_recovering(file: &str, bytes: &[u8]) -> (Option<Generated>, Diagnostics) {
+    let (model, diagnostics) = check(file, bytes);
+    let generated = model.map(|model| {
+        let tools = tools::tools(&model);
+        Generated {
+            tokens: emit::file(&model, &tools),
+            tools,
+        }
+    });
+    (generated, diagnostics)
+}
+
+/// Parses and validates: the checked model (a best-effort one when there are diagnostics)
+/// whenever the YAML itself parsed.
+pub(crate) fn check(file: &str, bytes: &[u8]) -> (Option<ir::File>, Diagnostics) {
     let source = match std::str::from_utf8(bytes) {
         Ok(source) => source,
         Err(error) => {
@@ -130,10 +146,5 @@ pub(crate) fn compile_recovering(file: &str, bytes: &[u8]) -> (Option<Generated>
     let document = parse::document::read(&root, &mut report);
     let lines = parse::yaml::LineIndex::new(source);
     let model = validate::validate(&document, &lines, &mut report);
-    let tools = tools::tools(&model);
-    let generated = Generated {
-        tokens: emit::file(&model, &tools),
-        tools,
-    };
-    (Some(generated), report.finish())
+    (Some(model), report.finish())
 }

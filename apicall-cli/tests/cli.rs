@@ -153,3 +153,72 @@ fn tools_prints_openai_and_anthropic_definitions() {
         openai[1]["function"]["parameters"]
     );
 }
+
+#[tokio::test]
+async fn run_sends_one_call_live_and_shows_request_status_and_values_without_secrets() {
+    use wiremock::matchers::{header, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(path("/api/customers"))
+        .and(header("authorization", "Bearer sk-run-secret"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "customer": {"name": "Ada", "tier": "gold"}
+        })))
+        .mount(&server)
+        .await;
+    let base = server.uri();
+    let args = [
+        "run",
+        SEED,
+        "lookup_customer",
+        "--var",
+        "caller_phone=+15551234567",
+        "--var",
+        "api_key=sk-run-secret",
+        "--base-url",
+        base.as_str(),
+    ];
+
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        apicall(&args)
+    })
+    .await
+    .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("GET {base}/api/customers?phone=%2B15551234567\n")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  Authorization: Bearer ***\n"), "{stdout}");
+    assert!(stdout.contains("-> 2xx in "), "{stdout}");
+    assert!(stdout.contains("  customer_name = \"Ada\"\n"), "{stdout}");
+    assert!(
+        stdout.contains("  last_order = (absent at customer.last_order)\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("sk-run-secret"), "{stdout}");
+}
+
+#[test]
+fn run_says_what_is_missing() {
+    let output = apicall(&["run", SEED, "order_status", "--var", "caller_phone=+1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: `order_id` is a required parameter: pass --arg order_id=...\n"
+    );
+    let output = apicall(&["run", SEED, "order_stats"]);
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("no call named `order_stats`; the calls are: lookup_customer, order_status")
+    );
+}

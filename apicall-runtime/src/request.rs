@@ -156,7 +156,16 @@ impl<'a> Request<'a> {
         self.body = Some(body.to_string().into_bytes());
     }
 
-    /// The URL to send to: parsed, checked, query entries appended, rebased if the client says.
+    /// The URL this request goes to: parsed, checked, query entries appended, rebased if the
+    /// client says. It may hold secrets (in the query): show it only redacted.
+    ///
+    /// # Errors
+    ///
+    /// As `send` would refuse it: [`Error::UnsafePathValue`], [`Error::InvalidUrl`].
+    pub fn url(&self) -> Result<Url, Error> {
+        self.resolve_url()
+    }
+
     fn resolve_url(&self) -> Result<Url, Error> {
         let call = self.spec.name;
         if has_dot_segment(&self.url) {
