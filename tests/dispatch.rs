@@ -245,3 +245,64 @@ async fn a_session_runs_calls_renders_prompts_and_persists_without_secrets() {
     let restored: seed::Session = serde_json::from_str(&with_secrets).unwrap();
     assert_eq!(restored.context.api_key.expose(), "sk-test");
 }
+
+#[tokio::test]
+async fn openai_style_string_arguments_are_parsed_and_malformed_ones_reported() {
+    let server = MockServer::start().await;
+    Mock::given(path("/orders/9"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"order": {"status": "packed"}})),
+        )
+        .mount(&server)
+        .await;
+    let mut session = seed::Session::new(seed_context());
+    let client = client_for(&server);
+
+    let ok = session
+        .dispatch(
+            &client,
+            &ToolCall::openai("call_a", "order_status", r#"{"order_id": "9"}"#),
+        )
+        .await;
+    assert_eq!(ok.content, json!({"order_status": "packed"}));
+    assert_eq!(
+        ok.to_openai(),
+        json!({"role": "tool", "tool_call_id": "call_a", "content": "{\"order_status\":\"packed\"}"})
+    );
+
+    let bad = session
+        .dispatch(
+            &client,
+            &ToolCall::openai("call_b", "order_status", "{\"order_id\": "),
+        )
+        .await;
+    assert!(
+        matches!(
+            bad.error,
+            Some(DispatchError::MalformedArguments {
+                tool: "order_status",
+                ..
+            })
+        ),
+        "{:?}",
+        bad.error
+    );
+    assert_eq!(bad.to_anthropic()["is_error"], true);
+    assert_eq!(bad.to_anthropic()["tool_use_id"], "call_b");
+    let wrong_type = session
+        .dispatch(
+            &client,
+            &ToolCall::openai("call_c", "order_status", r#"{"order_id": 9}"#),
+        )
+        .await;
+    assert!(matches!(
+        wrong_type.error,
+        Some(DispatchError::InvalidArguments { .. })
+    ));
+    assert!(
+        !wrong_type.to_anthropic()["content"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type")
+    );
+}

@@ -13,6 +13,8 @@ use crate::parse::yaml::{LineIndex, Node, Value};
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
 const MAX_TIMEOUT_MS: u64 = 60_000;
 const MAX_RETRIES: u32 = 5;
+/// The longest tool name OpenAI and Anthropic accept.
+const MAX_TOOL_NAME: usize = 64;
 /// What a call's URL, headers, query and body may use: everything.
 const REQUEST_NAMESPACES: &[Namespace] =
     &[Namespace::Context, Namespace::Collected, Namespace::Api];
@@ -165,6 +167,20 @@ impl Checker<'_, '_, '_> {
         let method = self.required(decl.method.as_ref(), decl, "method");
 
         let mut name = name.filter(|name| self.name(name, "call"));
+        if let Some(long) = name.filter(|name| name.value.len() > MAX_TOOL_NAME) {
+            // OpenAI and Anthropic refuse tool names over 64 characters.
+            self.report
+                .error_spanning(
+                    long.pos,
+                    long.value.chars().count(),
+                    format!(
+                        "call name `{}` is longer than {MAX_TOOL_NAME} characters",
+                        long.value
+                    ),
+                )
+                .help("LLM APIs refuse longer tool names; shorten it");
+            name = None;
+        }
         if let Some(valid) = name {
             if let Some(first) = names.get(&valid.value) {
                 let first = *first;

@@ -135,7 +135,8 @@ fn tools_prints_openai_and_anthropic_definitions() {
                     },
                     "required": ["order_id"],
                     "additionalProperties": false
-                }
+                },
+                "strict": true
             }
         })
     );

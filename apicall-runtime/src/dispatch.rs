@@ -13,12 +13,28 @@ pub struct ToolCall {
     pub id: Option<String>,
     /// The tool's name.
     pub name: String,
-    /// The arguments, as JSON.
+    /// The arguments: a JSON object (as Anthropic's `input`), or a JSON string holding the
+    /// object's text (as OpenAI's `arguments`), which the dispatcher parses.
     #[serde(default)]
     pub arguments: Value,
 }
 
 impl ToolCall {
+    /// A tool call with its arguments as the JSON text OpenAI sends; text that is not JSON is
+    /// reported by the dispatcher as [`DispatchError::MalformedArguments`].
+    #[must_use]
+    pub fn openai(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: Some(id.into()),
+            name: name.into(),
+            arguments: Value::String(arguments.into()),
+        }
+    }
+
     /// A tool call from its parts; `arguments` is JSON text, as OpenAI sends it.
     ///
     /// # Errors
@@ -62,6 +78,65 @@ impl ToolResult {
     pub fn is_ok(&self) -> bool {
         self.error.is_none()
     }
+
+    /// Whether to flag the result as an error to the LLM (Anthropic's `is_error`).
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The message to append for OpenAI: `{"role": "tool", "tool_call_id", "content"}`.
+    #[must_use]
+    pub fn to_openai(&self) -> Value {
+        json!({
+            "role": "tool",
+            "tool_call_id": self.id,
+            "content": self.content.to_string(),
+        })
+    }
+
+    /// The content block for Anthropic: `{"type": "tool_result", "tool_use_id", "content",
+    /// "is_error"}`.
+    #[must_use]
+    pub fn to_anthropic(&self) -> Value {
+        json!({
+            "type": "tool_result",
+            "tool_use_id": self.id,
+            "content": self.content.to_string(),
+            "is_error": self.is_error(),
+        })
+    }
+}
+
+/// The call's typed parameters from the tool call's arguments; used by generated code.
+///
+/// # Errors
+///
+/// [`DispatchError::MalformedArguments`] for a string that is not JSON,
+/// [`DispatchError::InvalidArguments`] for JSON that does not fit `P`.
+#[doc(hidden)]
+pub fn arguments<P: serde::de::DeserializeOwned>(
+    call: &ToolCall,
+    tool: &'static str,
+) -> Result<P, DispatchError> {
+    let parsed;
+    let arguments = match &call.arguments {
+        Value::String(text) => {
+            parsed = if text.trim().is_empty() {
+                json!({})
+            } else {
+                serde_json::from_str(text)
+                    .map_err(|source| DispatchError::MalformedArguments { tool, source })?
+            };
+            &parsed
+        }
+        Value::Null => {
+            parsed = json!({});
+            &parsed
+        }
+        other => other,
+    };
+    P::deserialize(arguments).map_err(|source| DispatchError::InvalidArguments { tool, source })
 }
 
 /// Why a tool call failed.
@@ -73,6 +148,15 @@ pub enum DispatchError {
     UnknownTool {
         /// The name it used.
         name: String,
+    },
+    /// The arguments are not JSON.
+    #[error("the arguments for `{tool}` are not JSON: {source}")]
+    MalformedArguments {
+        /// The tool.
+        tool: &'static str,
+        /// Where the JSON broke.
+        #[source]
+        source: serde_json::Error,
     },
     /// The arguments do not fit the call's parameters (missing, mistyped, not in an enum...).
     #[error("the arguments for `{tool}` do not fit its parameters: {source}")]

@@ -38,7 +38,7 @@ pub mod __private {
 
     pub use futures_util::future::join_all;
 
-    pub use crate::dispatch::{content, finish};
+    pub use crate::dispatch::{arguments, content, finish};
     pub use crate::extract::{Extracted, PathNode, extract};
     pub use crate::request::{CallSpec, Method, Request};
 

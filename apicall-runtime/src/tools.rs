@@ -35,13 +35,43 @@ impl ToolDefinition {
     }
 }
 
-/// `{"type": "function", "function": {"name", "description", "parameters"}}`.
+/// `{"type": "function", "function": {"name", "description", "parameters", "strict": true}}`.
+///
+/// OpenAI's strict mode wants every property listed in `required`, so an optional parameter
+/// becomes required-but-nullable: the LLM sends `null` for it, which the params struct reads as
+/// `None`.
 #[must_use]
 pub fn openai_tool(name: &str, description: &str, parameters: Value) -> Value {
     json!({
         "type": "function",
-        "function": { "name": name, "description": description, "parameters": parameters }
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": strict(parameters),
+            "strict": true,
+        }
     })
+}
+
+fn strict(mut schema: Value) -> Value {
+    let required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
+    let mut all = Vec::new();
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        for (name, property) in properties.iter_mut() {
+            all.push(Value::String(name.clone()));
+            if required.iter().any(|r| r.as_str() == Some(name)) {
+                continue;
+            }
+            if let Some(ty) = property.get("type").cloned() {
+                property["type"] = json!([ty, "null"]);
+            }
+            if let Some(choices) = property.get_mut("enum").and_then(Value::as_array_mut) {
+                choices.push(Value::Null);
+            }
+        }
+    }
+    schema["required"] = Value::Array(all);
+    schema
 }
 
 /// `{"name", "description", "input_schema"}`.
@@ -65,7 +95,35 @@ mod tests {
         let tool = TOOL.to_openai();
         assert_eq!(tool["type"], "function");
         assert_eq!(tool["function"]["name"], "order_status");
+        assert_eq!(tool["function"]["strict"], true);
         assert_eq!(tool["function"]["parameters"]["required"][0], "order_id");
+    }
+
+    #[test]
+    fn openai_strict_mode_makes_optional_parameters_required_and_nullable() {
+        let parameters = json!({
+            "type": "object",
+            "properties": {
+                "order_id": {"type": "string"},
+                "speed": {"type": "string", "enum": ["standard", "express"]},
+                "gift": {"type": "boolean"}
+            },
+            "required": ["order_id"],
+            "additionalProperties": false
+        });
+        let tool = openai_tool("order", "d", parameters);
+        let schema = &tool["function"]["parameters"];
+        assert_eq!(schema["required"], json!(["gift", "order_id", "speed"]));
+        assert_eq!(schema["properties"]["order_id"]["type"], "string");
+        assert_eq!(
+            schema["properties"]["gift"]["type"],
+            json!(["boolean", "null"])
+        );
+        assert_eq!(
+            schema["properties"]["speed"]["enum"],
+            json!(["standard", "express", null])
+        );
+        assert_eq!(schema["additionalProperties"], false);
     }
 
     #[test]

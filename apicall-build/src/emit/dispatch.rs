@@ -145,13 +145,9 @@ fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
         let params_type = type_ident(&call.name, "Params");
         let run = run(quote!(&params,));
         quote! {
-            #name => match ::apicall_runtime::__private::serde_json::from_value::<#params_type>(
-                call.arguments.clone(),
-            ) {
+            #name => match ::apicall_runtime::__private::arguments::<#params_type>(call, #name) {
                 ::core::result::Result::Ok(params) => #run,
-                ::core::result::Result::Err(source) => ::core::result::Result::Err(
-                    ::apicall_runtime::DispatchError::InvalidArguments { tool: #name, source },
-                ),
+                ::core::result::Result::Err(error) => ::core::result::Result::Err(error),
             },
         }
     }

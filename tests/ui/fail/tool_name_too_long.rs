@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("tool_name_too_long.yaml");
+
+fn main() {}
