@@ -99,14 +99,7 @@ fn tools(file: &str, format: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let bytes = match std::fs::read(file) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!("error: cannot read `{file}`: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    match apicall_build::compile_bytes(file, &bytes) {
+    match compiled(file) {
         Ok(generated) => {
             let tools: Vec<serde_json::Value> = generated
                 .tools()
@@ -117,29 +110,32 @@ fn tools(file: &str, format: &str) -> ExitCode {
             println!("{json}");
             ExitCode::SUCCESS
         }
-        Err(diagnostics) => {
-            eprintln!("{diagnostics}");
-            ExitCode::from(1)
-        }
+        Err(code) => code,
     }
 }
 
 fn expand(file: &str) -> ExitCode {
-    let bytes = match std::fs::read(file) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!("error: cannot read `{file}`: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    match apicall_build::compile_bytes(file, &bytes) {
+    match compiled(file) {
         Ok(generated) => {
             print!("{}", generated.to_rust_source());
             ExitCode::SUCCESS
         }
-        Err(diagnostics) => {
-            eprintln!("{diagnostics}");
-            ExitCode::from(1)
-        }
+        Err(code) => code,
     }
+}
+
+/// The file's bytes, or exit status 2 after saying why they cannot be read.
+pub(crate) fn read(file: &str) -> Result<Vec<u8>, ExitCode> {
+    std::fs::read(file).map_err(|error| {
+        eprintln!("error: cannot read `{file}`: {error}");
+        ExitCode::from(2)
+    })
+}
+
+/// The generated code for the file, or the exit status after printing why there is none.
+fn compiled(file: &str) -> Result<apicall_build::Generated, ExitCode> {
+    apicall_build::compile_bytes(file, &read(file)?).map_err(|diagnostics| {
+        eprintln!("{diagnostics}");
+        ExitCode::from(1)
+    })
 }

@@ -35,12 +35,9 @@ pub(crate) fn run(file: &str, call: &str, options: &[String]) -> ExitCode {
             }
         }
     }
-    let bytes = match std::fs::read(file) {
+    let bytes = match crate::read(file) {
         Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!("error: cannot read `{file}`: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let plan = match plan_call(file, &bytes, call, &vars, &args) {
         Ok(plan) => plan,
