@@ -1,0 +1,98 @@
+//! The tool definitions handed to LLMs: valid JSON Schema, what strict mode expects, and
+//! arguments an LLM would send under them fit the generated params structs. Snapshotted.
+
+use apicall_runtime::ToolDefinition;
+use serde_json::{Value, json};
+
+mod desk {
+    apicall_macros::include_api_calls!("fixtures/language.yaml");
+}
+
+fn all_tools() -> Vec<&'static ToolDefinition> {
+    apicall_tests::seed::TOOLS
+        .iter()
+        .chain(apicall_tests::language::TOOLS)
+        .collect()
+}
+
+#[test]
+fn every_parameters_schema_is_a_valid_json_schema() {
+    for tool in all_tools() {
+        let openai = tool.to_openai();
+        for schema in [tool.parameters(), openai["function"]["parameters"].clone()] {
+            assert!(
+                jsonschema::meta::is_valid(&schema),
+                "{}: {schema}",
+                tool.name
+            );
+            assert_eq!(schema["type"], "object");
+            assert_eq!(schema["additionalProperties"], false);
+        }
+        let name = tool.name;
+        assert!(
+            (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn strict_mode_lists_every_property_as_required() {
+    for tool in all_tools() {
+        let openai = tool.to_openai();
+        let parameters = &openai["function"]["parameters"];
+        let mut properties: Vec<&String> = parameters["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        properties.sort();
+        let mut required: Vec<&str> = parameters["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        required.sort_unstable();
+        assert_eq!(
+            required,
+            properties.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            "{}",
+            tool.name
+        );
+        assert_eq!(openai["function"]["strict"], true);
+    }
+}
+
+#[test]
+fn arguments_valid_under_the_strict_schema_fit_the_params_struct() {
+    let tool = desk::TOOLS
+        .iter()
+        .find(|t| t.name == "create_ticket")
+        .unwrap();
+    let openai = tool.to_openai();
+    let validator = jsonschema::validator_for(&openai["function"]["parameters"]).unwrap();
+    let arguments = json!({"summary": "no dial tone", "priority": "urgent", "callback": null});
+    assert!(validator.is_valid(&arguments));
+    let params: desk::CreateTicketParams = serde_json::from_value(arguments).unwrap();
+    assert_eq!(params.callback, None);
+    for invalid in [
+        json!({"summary": "x", "priority": "critical", "callback": null}),
+        json!({"summary": "x", "priority": "low"}),
+        json!({"summary": "x", "priority": "low", "callback": null, "extra": 1}),
+    ] {
+        assert!(!validator.is_valid(&invalid), "{invalid}");
+    }
+}
+
+#[test]
+fn tool_definitions_snapshot() {
+    let tools: Vec<Value> = desk::TOOLS
+        .iter()
+        .map(|tool| json!({"openai": tool.to_openai(), "anthropic": tool.to_anthropic()}))
+        .collect();
+    insta::assert_json_snapshot!("language_tools", tools);
+}
