@@ -168,3 +168,24 @@ async fn build_rs_generated_calls_work_the_same() {
 
     assert_eq!(response.order_status.as_deref(), Some("delivered"));
 }
+
+#[test]
+fn a_strict_render_names_the_values_it_would_leave_blank() {
+    let context = context();
+    let mut api = calls::ApiValues {
+        customer_name: Some("Ada".to_owned()),
+        ..calls::ApiValues::default()
+    };
+    let error = calls::try_render_greeting(&context, &api).unwrap_err();
+    assert_eq!(error.variables, ["tier", "last_order"]);
+    assert_eq!(
+        error.to_string(),
+        "prompt `greeting` needs values no call has extracted yet: tier, last_order"
+    );
+    api.tier = Some("gold".to_owned());
+    api.last_order = Some("A-1".to_owned());
+    assert_eq!(
+        calls::try_render_greeting(&context, &api).unwrap(),
+        calls::render_greeting(&context, &api)
+    );
+}

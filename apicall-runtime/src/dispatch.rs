@@ -202,3 +202,13 @@ pub fn content<T: serde::Serialize>(values: &T) -> Value {
     // Response structs hold strings, numbers and booleans only, which always serialize.
     serde_json::to_value(values).unwrap_or_else(|_| json!({}))
 }
+
+/// A prompt rendered strictly found values it would have left blank.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("prompt `{prompt}` needs values no call has extracted yet: {}", variables.join(", "))]
+pub struct MissingValues {
+    /// The prompt.
+    pub prompt: &'static str,
+    /// The `api.*` values it would have left blank, in the order they appear.
+    pub variables: Vec<&'static str>,
+}

@@ -24,7 +24,7 @@ mod secret;
 mod tools;
 
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
-pub use dispatch::{DispatchError, ToolCall, ToolResult};
+pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
 pub use error::{Error, Result, TimeoutPhase};
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};

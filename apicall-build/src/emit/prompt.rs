@@ -30,16 +30,63 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
         quote!(_api)
     };
     let capacity = Literal::usize_unsuffixed(capacity(&prompt.template));
-    let pushes = pushes(file, &prompt.template);
+    let lenient = pushes(file, &prompt.template, false);
+    let strict = if has_bare_api_value(&prompt.template) {
+        let try_name = ident(&format!("try_render_{}", prompt.name));
+        let prompt_name = &prompt.name;
+        let pushes = pushes(file, &prompt.template, true);
+        let doc = format!(
+            " Renders the `{}` prompt, or names the values it would have left blank: those \
+             used without a `default` or an `{{{{#if}}}}` around them that no call has extracted \
+             yet. [`{name}`] renders them as nothing instead.\n\n # Errors\n\n \
+             [`::apicall_runtime::MissingValues`] listing them.",
+            prompt.name
+        );
+        quote! {
+            #[doc = #doc]
+            pub fn #try_name(
+                #context: &Context,
+                api: &ApiValues,
+            ) -> ::core::result::Result<::std::string::String, ::apicall_runtime::MissingValues> {
+                let mut out = ::std::string::String::with_capacity(#capacity);
+                let mut missing: ::std::vec::Vec<&'static str> = ::std::vec::Vec::new();
+                #pushes
+                if missing.is_empty() {
+                    ::core::result::Result::Ok(out)
+                } else {
+                    ::core::result::Result::Err(::apicall_runtime::MissingValues {
+                        prompt: #prompt_name,
+                        variables: missing,
+                    })
+                }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     quote! {
         #doc
         #[must_use]
         pub fn #name(#context: &Context, #api: &ApiValues) -> ::std::string::String {
             let mut out = ::std::string::String::with_capacity(#capacity);
-            #pushes
+            #lenient
             out
         }
+
+        #strict
     }
+}
+
+/// Whether the template shows an `api.*` value with neither a default nor an `{{#if}}` on
+/// that value around it: the values a strict render can find missing.
+fn has_bare_api_value(template: &Template) -> bool {
+    template.iter().any(|piece| match piece {
+        Piece::Var(Var::Api(_)) => true,
+        Piece::If {
+            then, otherwise, ..
+        } => has_bare_api_value(then) || has_bare_api_value(otherwise),
+        _ => false,
+    })
 }
 
 /// The template as the YAML author wrote it, for the renderer's docs.
@@ -99,7 +146,9 @@ fn capacity(template: &Template) -> usize {
         .sum()
 }
 
-fn pushes(file: &ir::File, template: &Template) -> TokenStream {
+/// The pushes rendering `template`; `strict` records each missing bare `api.*` value in
+/// `missing` instead of rendering nothing.
+fn pushes(file: &ir::File, template: &Template, strict: bool) -> TokenStream {
     let pushes = template.iter().map(|piece| match piece {
         Piece::Text(text) => append_text(text),
         Piece::Var(var) | Piece::VarOr(var, _) => {
@@ -110,6 +159,19 @@ fn pushes(file: &ir::File, template: &Template) -> TokenStream {
             match value(file, *var) {
                 Value::Always(push) => push,
                 Value::Maybe(place, push) => match default {
+                    None if strict => {
+                        let name = match var {
+                            Var::Api(index) => file.api_values[*index].name.as_str(),
+                            _ => "",
+                        };
+                        quote! {
+                            if let ::core::option::Option::Some(value) = &#place {
+                                #push
+                            } else {
+                                missing.push(#name);
+                            }
+                        }
+                    }
                     None => quote! {
                         if let ::core::option::Option::Some(value) = &#place {
                             #push
@@ -133,8 +195,8 @@ fn pushes(file: &ir::File, template: &Template) -> TokenStream {
             then,
             otherwise,
         } => {
-            let then = pushes(file, then);
-            let otherwise = pushes(file, otherwise);
+            let then = pushes(file, then, strict);
+            let otherwise = pushes(file, otherwise, strict);
             match value(file, *condition) {
                 // A context variable always has a value.
                 Value::Always(_) => then,
