@@ -96,3 +96,32 @@ fn tool_definitions_snapshot() {
         .collect();
     insta::assert_json_snapshot!("language_tools", tools);
 }
+
+#[test]
+fn openai_definitions_and_tool_messages_fit_async_openai_request_types() {
+    use async_openai::types::chat::{ChatCompletionRequestMessage, ChatCompletionTools};
+    for tool in all_tools() {
+        let parsed: ChatCompletionTools = serde_json::from_value(tool.to_openai())
+            .unwrap_or_else(|e| panic!("{}: {e}", tool.name));
+        let ChatCompletionTools::Function(function) = parsed else {
+            panic!("{} is not a function tool", tool.name);
+        };
+        assert_eq!(function.function.name, tool.name);
+        assert_eq!(function.function.strict, Some(true));
+        assert_eq!(
+            function.function.parameters,
+            Some(tool.to_openai()["function"]["parameters"].clone())
+        );
+    }
+    let result = apicall_runtime::ToolResult {
+        id: Some("call_1".to_owned()),
+        name: "order_status".to_owned(),
+        content: json!({"order_status": "shipped"}),
+        error: None,
+    };
+    let message: ChatCompletionRequestMessage = serde_json::from_value(result.to_openai()).unwrap();
+    assert!(
+        matches!(message, ChatCompletionRequestMessage::Tool(_)),
+        "{message:?}"
+    );
+}
