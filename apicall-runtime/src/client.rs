@@ -1,10 +1,12 @@
 //! The HTTP client every generated call goes through.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use reqwest::Url;
 
 use crate::Error;
+use crate::webhook::DEFAULT_WEBHOOK_BACKOFF;
 
 /// Response bodies larger than this are refused unless the client says otherwise: an agent
 /// extracts a few values, and a runaway body should not stall the conversation.
@@ -19,6 +21,7 @@ pub struct Client {
     http: reqwest::Client,
     base_url: Option<Url>,
     max_body_bytes: usize,
+    webhook_backoff: Duration,
 }
 
 impl Client {
@@ -37,6 +40,7 @@ impl Client {
             http,
             base_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            webhook_backoff: DEFAULT_WEBHOOK_BACKOFF,
         }
     }
 
@@ -71,6 +75,20 @@ impl Client {
     pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
         self
+    }
+
+    /// Waits about `base` before a webhook's first retry, doubling for each one after
+    /// (default [`DEFAULT_WEBHOOK_BACKOFF`]). A receiver's `Retry-After` still wins.
+    #[must_use]
+    pub fn with_webhook_backoff(mut self, base: Duration) -> Self {
+        self.webhook_backoff = base;
+        self
+    }
+
+    /// The base wait between webhook attempts.
+    #[must_use]
+    pub fn webhook_backoff(&self) -> Duration {
+        self.webhook_backoff
     }
 
     /// The underlying `reqwest::Client`.

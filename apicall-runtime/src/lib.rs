@@ -16,19 +16,28 @@
 #![deny(missing_docs)]
 
 mod client;
+mod conversation;
 mod dispatch;
 mod error;
 mod extract;
 mod request;
 mod secret;
+mod signature;
 mod tools;
+mod webhook;
 
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
+pub use conversation::{CallEnd, Conversation, Outcome};
 pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
 pub use error::{Error, Result, TimeoutPhase};
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};
+pub use signature::{
+    DEFAULT_TOLERANCE, IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier,
+    VerifyError,
+};
 pub use tools::{ToolDefinition, anthropic_tool, openai_tool};
+pub use webhook::{DEFAULT_WEBHOOK_BACKOFF, Delivered, Delivery, MAX_RETRY_AFTER, WebhookError};
 
 /// Used by generated code only; not a stable API.
 #[doc(hidden)]
@@ -41,6 +50,7 @@ pub mod __private {
     pub use crate::dispatch::{arguments, content, finish};
     pub use crate::extract::{Extracted, PathNode, extract};
     pub use crate::request::{CallSpec, Method, Request};
+    pub use crate::webhook::{Webhook, deliver, prepare as webhook};
 
     /// The error for an `api.*` value the URL needs but no earlier call extracted.
     #[must_use]

@@ -23,6 +23,9 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// rather than a transport failure.
 const MAX_URL_BYTES: usize = 65_534;
 
+/// A checked request's URL, headers and body.
+pub(crate) type RequestParts = (Url, Vec<(HeaderName, HeaderValue)>, Option<Vec<u8>>);
+
 /// An HTTP method a call may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -228,24 +231,36 @@ impl<'a> Request<'a> {
         outcome
     }
 
-    /// Checks the request, builds it, and runs its attempts.
-    async fn send_in(mut self, span: &tracing::Span) -> Result<Bytes, Error> {
-        let spec = self.spec;
+    /// The call this request belongs to.
+    pub(crate) fn spec(&self) -> &'static CallSpec {
+        self.spec
+    }
+
+    /// The checked URL, headers and body, refusing anything unsafe as `send` would.
+    pub(crate) fn into_parts(mut self) -> Result<RequestParts, Error> {
         if let Some(error) = self.header_error.take() {
             return Err(error);
         }
         let url = self.resolve_url()?;
-        let mut builder = self.client.http().request(spec.method.to_reqwest(), url);
-        for (name, value) in self.headers {
+        Ok((url, self.headers, self.body))
+    }
+
+    /// Checks the request, builds it, and runs its attempts.
+    async fn send_in(self, span: &tracing::Span) -> Result<Bytes, Error> {
+        let spec = self.spec;
+        let client = self.client;
+        let (url, headers, body) = self.into_parts()?;
+        let mut builder = client.http().request(spec.method.to_reqwest(), url);
+        for (name, value) in headers {
             builder = builder.header(name, value);
         }
-        if let Some(body) = self.body {
+        if let Some(body) = body {
             builder = builder
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body);
         }
         let request = builder.build().map_err(|error| transport(spec, error))?;
-        self.client.attempts(spec, request, span).await
+        client.attempts(spec, request, span).await
     }
 }
 
@@ -378,7 +393,7 @@ async fn read_body(
 }
 
 /// Sorts a reqwest error into our variants, dropping the URL (its query may hold a secret).
-fn transport(spec: &CallSpec, error: reqwest::Error) -> Error {
+pub(crate) fn transport(spec: &CallSpec, error: reqwest::Error) -> Error {
     let call = spec.name;
     let source = error.without_url();
     if source.is_timeout() {

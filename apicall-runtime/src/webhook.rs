@@ -1,0 +1,432 @@
+//! Post-call webhooks: rendered when the conversation ends, then signed and delivered in the
+//! background with retries, so the conversation never waits on the receiver.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use tracing::Instrument;
+
+use crate::conversation::{CallEnd, random_u64, unix_ms};
+use crate::request::{CallSpec, Request, transport};
+use crate::signature::{IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use crate::{Client, Error, Secret};
+
+/// The first retry waits about this long unless the client says otherwise; each later one
+/// twice as long as the one before.
+pub const DEFAULT_WEBHOOK_BACKOFF: Duration = Duration::from_millis(500);
+/// No wait between attempts is longer than this (before jitter).
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A `Retry-After` asking for longer than this ends the delivery rather than holding a
+/// background task for hours.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// Why a webhook was not delivered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The webhook could not be rendered (an invalid header value, a URL value missing...):
+    /// nothing was sent.
+    #[error("webhook {webhook}: not sent: {source}")]
+    NotSent {
+        /// The webhook's name.
+        webhook: &'static str,
+        /// Why.
+        #[source]
+        source: Error,
+    },
+    /// The signing secret is empty (as after restoring a session without its secrets):
+    /// nothing was sent, since the receiver could not trust it.
+    #[error("webhook {webhook}: not sent: the signing secret is empty")]
+    MissingSigningKey {
+        /// The webhook's name.
+        webhook: &'static str,
+    },
+    /// The receiver refused it with a status that retrying will not change (4xx other than
+    /// 408 and 429).
+    #[error("webhook {webhook}: the receiver answered HTTP {status}")]
+    Rejected {
+        /// The webhook's name.
+        webhook: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Every attempt failed, or one failed in a way retrying cannot fix (TLS, say).
+    #[error("webhook {webhook}: gave up after {attempts} attempt(s): {last}")]
+    GaveUp {
+        /// The webhook's name.
+        webhook: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// The last attempt's failure.
+        #[source]
+        last: Error,
+    },
+    /// `finish` was called outside a Tokio runtime, so nothing could run the delivery.
+    #[error("webhook {webhook}: not sent: no Tokio runtime to deliver it")]
+    NoRuntime {
+        /// The webhook's name.
+        webhook: &'static str,
+    },
+    /// The delivery task was cancelled (the runtime shut down) before it finished.
+    #[error("webhook delivery was cancelled before it finished")]
+    Cancelled,
+}
+
+impl WebhookError {
+    /// The webhook's name, when the error belongs to one.
+    #[must_use]
+    pub fn webhook(&self) -> Option<&'static str> {
+        match self {
+            WebhookError::NotSent { webhook, .. }
+            | WebhookError::MissingSigningKey { webhook }
+            | WebhookError::Rejected { webhook, .. }
+            | WebhookError::GaveUp { webhook, .. }
+            | WebhookError::NoRuntime { webhook } => Some(webhook),
+            WebhookError::Cancelled => None,
+        }
+    }
+}
+
+/// A webhook the receiver accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delivered {
+    /// The webhook's name.
+    pub webhook: &'static str,
+    /// The receiver's 2xx status.
+    pub status: u16,
+    /// Attempts it took (1 when the first one landed).
+    pub attempts: u32,
+    /// The idempotency key it carried.
+    pub idempotency_key: String,
+}
+
+/// The background delivery of a conversation's webhooks.
+///
+/// Delivery runs whether or not this handle is kept; [`Delivery::wait`] reports how each
+/// webhook fared (and `tracing` reports it either way). Keep the handle, or await it, before
+/// shutting the runtime down: a runtime that stops cancels what is still retrying.
+#[derive(Debug)]
+#[must_use = "delivery runs in the background; wait on the handle to learn how it went"]
+pub struct Delivery {
+    state: DeliveryState,
+}
+
+#[derive(Debug)]
+enum DeliveryState {
+    Running(tokio::task::JoinHandle<Vec<Result<Delivered, WebhookError>>>),
+    Done(Vec<Result<Delivered, WebhookError>>),
+}
+
+impl Delivery {
+    /// Whether every webhook has been delivered or given up on.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        match &self.state {
+            DeliveryState::Running(task) => task.is_finished(),
+            DeliveryState::Done(_) => true,
+        }
+    }
+
+    /// Waits for every webhook, and says how each fared, in the YAML's order.
+    pub async fn wait(self) -> Vec<Result<Delivered, WebhookError>> {
+        match self.state {
+            DeliveryState::Running(task) => task
+                .await
+                .unwrap_or_else(|_| vec![Err(WebhookError::Cancelled)]),
+            DeliveryState::Done(results) => results,
+        }
+    }
+}
+
+/// A rendered webhook, ready to sign and send.
+#[derive(Debug)]
+pub struct Webhook {
+    spec: &'static CallSpec,
+    url: Url,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Vec<u8>,
+    signing_key: Option<Secret>,
+    idempotency_key: HeaderValue,
+}
+
+/// Finishes a rendered request as a webhook of the conversation that ended with `end`.
+///
+/// # Errors
+///
+/// [`WebhookError::NotSent`] for a request that cannot be sent,
+/// [`WebhookError::MissingSigningKey`] for an empty signing secret.
+pub fn prepare(
+    request: Request<'_>,
+    signing_key: Option<&Secret>,
+    end: &CallEnd,
+) -> Result<Webhook, WebhookError> {
+    let spec = request.spec();
+    let webhook = spec.name;
+    if signing_key.is_some_and(Secret::is_empty) {
+        return Err(WebhookError::MissingSigningKey { webhook });
+    }
+    let (url, headers, body) = request
+        .into_parts()
+        .map_err(|source| WebhookError::NotSent { webhook, source })?;
+    let idempotency_key = HeaderValue::try_from(format!("{}:{webhook}", end.id)).map_err(|_| {
+        WebhookError::NotSent {
+            webhook,
+            source: Error::InvalidHeaderValue {
+                call: webhook,
+                header: "Idempotency-Key",
+            },
+        }
+    })?;
+    Ok(Webhook {
+        spec,
+        url,
+        headers,
+        body: body.unwrap_or_else(|| b"{}".to_vec()),
+        signing_key: signing_key.cloned(),
+        idempotency_key,
+    })
+}
+
+/// Starts delivering `webhooks` in the background, concurrently.
+pub fn deliver(client: &Client, webhooks: Vec<Result<Webhook, WebhookError>>) -> Delivery {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        let results = webhooks
+            .into_iter()
+            .map(|webhook| {
+                Err(match webhook {
+                    Ok(webhook) => WebhookError::NoRuntime {
+                        webhook: webhook.spec.name,
+                    },
+                    Err(error) => error,
+                })
+            })
+            .collect();
+        return Delivery {
+            state: DeliveryState::Done(results),
+        };
+    };
+    let client = client.clone();
+    let task = runtime.spawn(async move {
+        let sends = webhooks.into_iter().map(|webhook| {
+            let client = &client;
+            async move {
+                match webhook {
+                    Ok(webhook) => webhook.send(client).await,
+                    Err(error) => {
+                        tracing::warn!(%error, "webhook not sent");
+                        Err(error)
+                    }
+                }
+            }
+        });
+        futures_util::future::join_all(sends).await
+    });
+    Delivery {
+        state: DeliveryState::Running(task),
+    }
+}
+
+impl Webhook {
+    /// Sends until delivered, refused, or out of attempts.
+    async fn send(self, client: &Client) -> Result<Delivered, WebhookError> {
+        // The name and outcome only: the URL, headers and body may hold secrets or personal data.
+        let span = tracing::info_span!(
+            "apicall.webhook",
+            webhook = self.spec.name,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        let result = self.attempts(client, &span).instrument(span.clone()).await;
+        span.in_scope(|| match &result {
+            Ok(delivered) => tracing::info!(
+                attempts = delivered.attempts,
+                status = delivered.status,
+                "webhook delivered"
+            ),
+            Err(error) => tracing::warn!(%error, "webhook not delivered"),
+        });
+        result
+    }
+
+    async fn attempts(
+        &self,
+        client: &Client,
+        span: &tracing::Span,
+    ) -> Result<Delivered, WebhookError> {
+        let webhook = self.spec.name;
+        let timeout = Duration::from_millis(self.spec.timeout_ms);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt = attempt.saturating_add(1);
+            span.record("attempts", attempt);
+            let failure = match tokio::time::timeout(timeout, self.attempt(client)).await {
+                Ok(Ok(response)) if response.status().is_success() => {
+                    let status = response.status().as_u16();
+                    span.record("status", status);
+                    return Ok(Delivered {
+                        webhook,
+                        status,
+                        attempts: attempt,
+                        idempotency_key: self
+                            .idempotency_key
+                            .to_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    });
+                }
+                Ok(Ok(response)) => {
+                    let status = response.status().as_u16();
+                    span.record("status", status);
+                    if !matches!(status, 408 | 429 | 500..=599) {
+                        return Err(WebhookError::Rejected {
+                            webhook,
+                            status,
+                            attempts: attempt,
+                        });
+                    }
+                    let retry_after = retry_after(response.headers().get(RETRY_AFTER));
+                    Failure {
+                        error: Error::Status {
+                            call: webhook,
+                            status,
+                        },
+                        retry_after,
+                    }
+                }
+                Ok(Err(error)) => Failure {
+                    error: transport(self.spec, error),
+                    retry_after: None,
+                },
+                Err(_) => Failure {
+                    error: Error::Timeout {
+                        call: webhook,
+                        timeout_ms: self.spec.timeout_ms,
+                        phase: crate::TimeoutPhase::Headers,
+                    },
+                    retry_after: None,
+                },
+            };
+            let give_up = |last| WebhookError::GaveUp {
+                webhook,
+                attempts: attempt,
+                last,
+            };
+            if attempt > self.spec.retries || matches!(failure.error, Error::Tls { .. }) {
+                return Err(give_up(failure.error));
+            }
+            let wait = match failure.retry_after {
+                Some(asked) if asked > MAX_RETRY_AFTER => return Err(give_up(failure.error)),
+                Some(asked) => asked.max(backoff(client.webhook_backoff(), attempt)),
+                None => backoff(client.webhook_backoff(), attempt),
+            };
+            tracing::debug!(attempt, error = %failure.error, wait_ms = wait.as_millis(), "webhook attempt failed; retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One signed POST. The timestamp is taken per attempt, so a retry after a long wait is
+    /// still inside the receiver's tolerance; the body and idempotency key stay the same.
+    async fn attempt(&self, client: &Client) -> Result<reqwest::Response, reqwest::Error> {
+        let mut request = client
+            .http()
+            .post(self.url.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(IDEMPOTENCY_KEY_HEADER, self.idempotency_key.clone());
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        if let Some(key) = &self.signing_key {
+            let timestamp = unix_ms(SystemTime::now()) / 1000;
+            let signature = sign(key, timestamp, &self.body);
+            request = request
+                .header(TIMESTAMP_HEADER, timestamp)
+                .header(SIGNATURE_HEADER, signature);
+        }
+        request.body(self.body.clone()).send().await
+    }
+}
+
+struct Failure {
+    error: Error,
+    retry_after: Option<Duration>,
+}
+
+/// The wait before retry number `attempt` (1 for the first): `base` doubled each time up to
+/// [`MAX_BACKOFF`], then "equal jitter" (half of it fixed, half random) so that many senders
+/// failing together do not retry together.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exponential = base
+        .saturating_mul(1_u32 << attempt.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
+    let half = exponential / 2;
+    let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+    let jitter = if half_ms == 0 {
+        0
+    } else {
+        random_u64() % (half_ms + 1)
+    };
+    half + Duration::from_millis(jitter)
+}
+
+/// `Retry-After` as a wait: a number of seconds, or an HTTP date.
+fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
+    let text = value?.to_str().ok()?.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_millis(100);
+        for _ in 0..100 {
+            let first = backoff(base, 1);
+            assert!(
+                (Duration::from_millis(50)..=base).contains(&first),
+                "{first:?}"
+            );
+            let third = backoff(base, 3);
+            assert!(
+                (Duration::from_millis(200)..=Duration::from_millis(400)).contains(&third),
+                "{third:?}"
+            );
+            let late = backoff(base, 40);
+            assert!((MAX_BACKOFF / 2..=MAX_BACKOFF).contains(&late), "{late:?}");
+        }
+        assert_eq!(backoff(Duration::ZERO, 3), Duration::ZERO);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let header = |text: &str| HeaderValue::from_str(text).unwrap();
+        assert_eq!(
+            retry_after(Some(&header("2"))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(retry_after(Some(&header(" 0 "))), Some(Duration::ZERO));
+        let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let wait = retry_after(Some(&header(&soon))).unwrap();
+        assert!(
+            (Duration::from_secs(28)..=Duration::from_secs(30)).contains(&wait),
+            "{wait:?}"
+        );
+        let past = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH);
+        assert_eq!(retry_after(Some(&header(&past))), Some(Duration::ZERO));
+        assert_eq!(retry_after(Some(&header("later"))), None);
+        assert_eq!(retry_after(Some(&header("-5"))), None);
+        assert_eq!(retry_after(None), None);
+    }
+}
