@@ -4,5 +4,6 @@ fn main() -> Result<(), apicall_build::BuildError> {
     let builder = apicall_build::Builder::new();
     builder.compile("../examples/calls.yaml")?;
     builder.compile("fixtures/language.yaml")?;
+    builder.compile("fixtures/webhooks.yaml")?;
     Ok(())
 }

@@ -12,3 +12,8 @@ pub mod seed {
 pub mod language {
     include!(concat!(env!("OUT_DIR"), "/language.rs"));
 }
+
+/// Post-call webhooks, `fixtures/webhooks.yaml`.
+pub mod webhooks {
+    include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
+}

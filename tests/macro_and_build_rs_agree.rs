@@ -19,6 +19,14 @@ fn language_macro_expansion_equals_build_rs_output() {
     );
 }
 
+#[test]
+fn webhooks_macro_expansion_equals_build_rs_output() {
+    assert_same_code(
+        "fixtures/webhooks.yaml",
+        include_str!(concat!(env!("OUT_DIR"), "/webhooks.rs")),
+    );
+}
+
 /// `yaml` as written in `include_api_calls!` from tests/lib.rs; `build_rs_output` what
 /// build.rs wrote for it, header line and all.
 fn assert_same_code(yaml: &str, build_rs_output: &str) {

@@ -10,6 +10,8 @@ pub(crate) struct File {
     /// Every `api.*` value, in order of first extraction.
     pub api_values: Vec<ApiValue>,
     pub prompts: Vec<Prompt>,
+    /// Sent when the conversation ends.
+    pub webhooks: Vec<Webhook>,
 }
 
 #[derive(Debug)]
@@ -101,17 +103,78 @@ impl Call {
     }
 
     fn uses(&self, wanted: impl Fn(&Var) -> bool + Copy) -> bool {
-        let in_template = |template: &Template| {
-            template
-                .iter()
-                .any(|piece| matches!(piece, Piece::Var(var) if wanted(var)))
-        };
-        self.url.iter().any(|part| match part {
-            UrlPart::Literal(_) => false,
-            UrlPart::Raw(var) | UrlPart::PathValue(var) | UrlPart::QueryValue(var) => wanted(var),
-        }) || self.headers.iter().any(|h| in_template(&h.value))
-            || self.query.iter().any(|q| in_template(&q.value))
+        url_uses(&self.url, wanted)
+            || self.headers.iter().any(|h| template_uses(&h.value, wanted))
+            || self.query.iter().any(|q| template_uses(&q.value, wanted))
             || self.body.as_ref().is_some_and(|body| body.uses(wanted))
+    }
+}
+
+fn template_uses(template: &Template, wanted: impl Fn(&Var) -> bool) -> bool {
+    template
+        .iter()
+        .any(|piece| matches!(piece, Piece::Var(var) if wanted(var)))
+}
+
+fn url_uses(url: &[UrlPart], wanted: impl Fn(&Var) -> bool) -> bool {
+    url.iter().any(|part| match part {
+        UrlPart::Literal(_) => false,
+        UrlPart::Raw(var) | UrlPart::PathValue(var) | UrlPart::QueryValue(var) => wanted(var),
+    })
+}
+
+/// A webhook sent, signed, when the conversation ends.
+#[derive(Debug)]
+pub(crate) struct Webhook {
+    pub name: String,
+    pub description: Option<String>,
+    /// Per attempt.
+    pub timeout_ms: u64,
+    /// Extra attempts after a retryable failure.
+    pub retries: u32,
+    pub url_text: String,
+    pub url: Vec<UrlPart>,
+    pub headers: Vec<Header>,
+    pub body: Json,
+    /// The secret context variable that signs it (index into `File::variables`).
+    pub signing_key: Option<usize>,
+}
+
+impl Webhook {
+    pub(crate) fn uses(&self, wanted: impl Fn(&Var) -> bool + Copy) -> bool {
+        url_uses(&self.url, wanted)
+            || self.headers.iter().any(|h| template_uses(&h.value, wanted))
+            || self.body.uses(wanted)
+    }
+}
+
+/// A fact of the ended conversation: `{{call.<name>}}` in webhooks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CallField {
+    Id,
+    StartedAt,
+    EndedAt,
+    DurationMs,
+    Outcome,
+}
+
+impl CallField {
+    pub(crate) const ALL: [CallField; 5] = [
+        CallField::Id,
+        CallField::StartedAt,
+        CallField::EndedAt,
+        CallField::DurationMs,
+        CallField::Outcome,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CallField::Id => "id",
+            CallField::StartedAt => "started_at",
+            CallField::EndedAt => "ended_at",
+            CallField::DurationMs => "duration_ms",
+            CallField::Outcome => "outcome",
+        }
     }
 }
 
@@ -124,6 +187,8 @@ pub(crate) enum Var {
     Collected(usize),
     /// Index into `File::api_values`.
     Api(usize),
+    /// A fact of the ended conversation (webhooks only).
+    Call(CallField),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,9 +274,7 @@ pub(crate) enum Json {
 impl Json {
     fn uses(&self, wanted: impl Fn(&Var) -> bool + Copy) -> bool {
         match self {
-            Json::Text(template) => template
-                .iter()
-                .any(|piece| matches!(piece, Piece::Var(var) if wanted(var))),
+            Json::Text(template) => template_uses(template, wanted),
             Json::Var(var) => wanted(var),
             Json::Array(items) => items.iter().any(|item| item.uses(wanted)),
             Json::Object(members) => members.iter().any(|(_, value)| value.uses(wanted)),

@@ -280,7 +280,8 @@ impl<'a> Planner<'a> {
                         other => other.to_string(),
                     }))
             }
-            Var::Api(_) => Ok(None),
+            // Only webhooks read the ended conversation's facts; `apicall run` runs calls.
+            Var::Api(_) | Var::Call(_) => Ok(None),
         }
     }
 

@@ -54,9 +54,35 @@ fn schema() -> Value {
                 "type": "object",
                 "propertyNames": { "pattern": NAME_PATTERN },
                 "additionalProperties": { "type": "string" }
+            },
+            "webhooks": {
+                "description": "Webhooks sent, signed and retried, when the conversation ends.",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "post_call": {
+                        "type": "array",
+                        "items": { "$ref": "#/definitions/webhook" }
+                    }
+                }
             }
         },
         "definitions": {
+            "webhook": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "url"],
+                "properties": {
+                    "name": name,
+                    "description": { "type": "string", "description": "Doc comment of the generated renderer." },
+                    "url": { "type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://", "description": "Absolute http(s) URL, POSTed to." },
+                    "timeout_ms": { "type": "integer", "minimum": 1, "maximum": 60000, "default": 5000, "description": "Per attempt." },
+                    "retries": { "type": "integer", "minimum": 0, "maximum": 10, "default": 3 },
+                    "secret": { "type": "string", "description": "The secret variable whose value signs the webhook (HMAC-SHA256)." },
+                    "headers": { "type": "object", "additionalProperties": template },
+                    "body": { "description": "JSON body; strings may hold {{name}}, {{api.name}} and {{call.id|started_at|ended_at|duration_ms|outcome}}. Default: every {{call.*}} fact and {{api.*}} value." }
+                }
+            },
             "call": {
                 "type": "object",
                 "additionalProperties": false,
@@ -107,7 +133,8 @@ fn schema() -> Value {
 mod tests {
     use super::*;
     use crate::parse::document::{
-        CALL_KEYS, PARAM_KEYS, RESPONSE_VAR_KEYS, TOP_KEYS, VARIABLE_KEYS,
+        CALL_KEYS, PARAM_KEYS, RESPONSE_VAR_KEYS, TOP_KEYS, VARIABLE_KEYS, WEBHOOK_EVENTS,
+        WEBHOOK_KEYS,
     };
 
     fn keys(object: &Value) -> Vec<String> {
@@ -135,6 +162,11 @@ mod tests {
             sorted(VARIABLE_KEYS)
         );
         assert_eq!(keys(&definitions["call"]), sorted(CALL_KEYS));
+        assert_eq!(
+            keys(&schema["properties"]["webhooks"]),
+            sorted(WEBHOOK_EVENTS)
+        );
+        assert_eq!(keys(&definitions["webhook"]), sorted(WEBHOOK_KEYS));
         assert_eq!(keys(&definitions["parameter"]), sorted(PARAM_KEYS));
         assert_eq!(
             keys(&definitions["response_variable"]),

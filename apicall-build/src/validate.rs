@@ -15,9 +15,8 @@ const MAX_TIMEOUT_MS: u64 = 60_000;
 const MAX_RETRIES: u32 = 5;
 /// The longest tool name OpenAI and Anthropic accept.
 const MAX_TOOL_NAME: usize = 64;
-/// What a call's URL, headers, query and body may use: everything.
-const REQUEST_NAMESPACES: &[Namespace] =
-    &[Namespace::Context, Namespace::Collected, Namespace::Api];
+const DEFAULT_WEBHOOK_RETRIES: u32 = 3;
+const MAX_WEBHOOK_RETRIES: u32 = 10;
 /// Stands in for a URL that had errors; never sent, since the errors stop the build.
 const INVALID_URL: &str = "http://invalid.invalid/";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -46,11 +45,12 @@ pub(crate) fn validate(
         }
     }
     let mut prompts = checker.prompts(document);
+    let mut webhooks = checker.webhooks(document);
     // Items whose Rust names clash are reported and left out of the recovery code.
-    let (clashing_calls, clashing_prompts) =
-        checker.generated_names(&calls, &call_names, &prompts, document);
-    calls.retain(|call| !clashing_calls.contains(&call.name));
-    prompts.retain(|prompt| !clashing_prompts.contains(&prompt.name));
+    let clashing = checker.generated_names(&calls, &call_names, &prompts, &webhooks, document);
+    calls.retain(|call| !clashing.contains(&Owner::Call(call.name.clone())));
+    prompts.retain(|prompt| !clashing.contains(&Owner::Prompt(prompt.name.clone())));
+    webhooks.retain(|webhook| !clashing.contains(&Owner::Webhook(webhook.name.clone())));
     let Checker {
         variables,
         api_values,
@@ -64,6 +64,36 @@ pub(crate) fn validate(
             .map(|(name, ty, _)| ir::ApiValue { name, ty })
             .collect(),
         prompts,
+        webhooks,
+    }
+}
+
+/// The YAML item a generated Rust name belongs to.
+#[derive(Clone, PartialEq, Eq)]
+enum Owner {
+    Call(String),
+    Prompt(String),
+    Webhook(String),
+}
+
+/// Where a template is, which decides the variables it may use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// An API call's URL, headers, query or body: everything but `{{call.*}}`.
+    Request,
+    /// A prompt: context and `api.*` values, with defaults and conditionals.
+    Prompt,
+    /// A webhook: context, `api.*` values and `{{call.*}}` facts.
+    Webhook,
+}
+
+impl Place {
+    fn allows(self, namespace: Namespace) -> bool {
+        match namespace {
+            Namespace::Context | Namespace::Api => true,
+            Namespace::Collected => self == Place::Request,
+            Namespace::Call => self == Place::Webhook,
+        }
     }
 }
 
@@ -191,17 +221,17 @@ impl Checker<'_, '_, '_> {
             }
         }
         let method = method.and_then(|method| self.method(method));
-        let timeout_ms = self.timeout(decl.timeout_ms);
+        let timeout_ms = self.timeout(decl.timeout_ms, Place::Request);
         let params = self.params(&decl.parameters);
-        let url = url.and_then(|url| self.url(url, &params));
-        let headers = self.headers(decl, &params);
+        let url = url.and_then(|url| self.url(url, &params, Place::Request));
+        let headers = self.headers(&decl.headers, &params, Place::Request);
         let query = decl
             .query
             .iter()
             .filter_map(|(name, value)| {
                 Some(ir::QueryParam {
                     name: name.value.clone(),
-                    value: self.template(value, &params, REQUEST_NAMESPACES)?,
+                    value: self.template(value, &params, Place::Request)?,
                 })
             })
             .collect::<Vec<_>>();
@@ -246,7 +276,7 @@ impl Checker<'_, '_, '_> {
                     .help("use POST, PUT or PATCH, or send the values in `query:`");
                 None
             }
-            (Some((node, _)), _) => self.json(node, params).map(Some),
+            (Some((node, _)), _) => self.json(node, params, Place::Request).map(Some),
             (None, Some(ir::Method::Post | ir::Method::Put | ir::Method::Patch)) => {
                 Some(Some(ir::Json::Params))
             }
@@ -254,7 +284,7 @@ impl Checker<'_, '_, '_> {
         }
     }
 
-    fn json(&mut self, node: &Node, params: &[(ir::Param, Pos)]) -> Option<ir::Json> {
+    fn json(&mut self, node: &Node, params: &[(ir::Param, Pos)], place: Place) -> Option<ir::Json> {
         Some(match &node.value {
             Value::Null => ir::Json::Null,
             Value::Bool(b) => ir::Json::Bool(*b),
@@ -270,15 +300,17 @@ impl Checker<'_, '_, '_> {
                     pos: node.pos,
                     bytes: node.bytes,
                 };
-                let template = self.template(&text, params, REQUEST_NAMESPACES)?;
+                let template = self.template(&text, params, place)?;
                 match template.as_slice() {
                     [ir::Piece::Var(var)] => ir::Json::Var(*var),
                     _ => ir::Json::Text(template),
                 }
             }
             Value::Seq(items) => {
-                let items: Vec<Option<ir::Json>> =
-                    items.iter().map(|item| self.json(item, params)).collect();
+                let items: Vec<Option<ir::Json>> = items
+                    .iter()
+                    .map(|item| self.json(item, params, place))
+                    .collect();
                 ir::Json::Array(items.into_iter().collect::<Option<_>>()?)
             }
             Value::Map(entries) => {
@@ -296,7 +328,7 @@ impl Checker<'_, '_, '_> {
                         ok = false;
                         continue;
                     };
-                    match self.json(value, params) {
+                    match self.json(value, params, place) {
                         Some(value) => members.push((key.to_owned(), value)),
                         None => ok = false,
                     }
@@ -339,8 +371,9 @@ impl Checker<'_, '_, '_> {
         calls: &[ir::Call],
         call_names: &HashMap<String, Pos>,
         prompts: &[ir::Prompt],
+        webhooks: &[ir::Webhook],
         document: &Document,
-    ) -> (Vec<String>, Vec<String>) {
+    ) -> Vec<Owner> {
         let type_name =
             |snake: &str, suffix: &str| crate::emit::type_ident(snake, suffix).to_string();
         let mut taken: Vec<(String, String, Pos)> = vec![
@@ -363,13 +396,15 @@ impl Checker<'_, '_, '_> {
         ] {
             taken.push((name.to_owned(), what.to_owned(), Pos::default()));
         }
-        // (Rust name, what it names, where, the call or prompt it belongs to)
-        let mut wanted: Vec<(String, String, Pos, Owner)> = Vec::new();
-        #[derive(Clone)]
-        enum Owner {
-            Call(String),
-            Prompt(String),
+        if !webhooks.is_empty() {
+            taken.push((
+                "finish".to_owned(),
+                "the function that sends the webhooks".to_owned(),
+                Pos::default(),
+            ));
         }
+        // (Rust name, what it names, where, the item it belongs to)
+        let mut wanted: Vec<(String, String, Pos, Owner)> = Vec::new();
         for call in calls {
             let pos = call_names.get(&call.name).copied().unwrap_or_default();
             let what = |item: &str| format!("{item} of call `{}`", call.name);
@@ -410,22 +445,32 @@ impl Checker<'_, '_, '_> {
                 Owner::Prompt(prompt.name.clone()),
             ));
         }
-        let (mut clashing_calls, mut clashing_prompts) = (Vec::new(), Vec::new());
+        for webhook in webhooks {
+            let pos = document
+                .webhooks
+                .iter()
+                .find_map(|w| w.name.as_ref().filter(|n| n.value == webhook.name))
+                .map_or_else(Pos::default, |n| n.pos);
+            wanted.push((
+                format!("webhook_{}", webhook.name),
+                format!("the renderer of webhook `{}`", webhook.name),
+                pos,
+                Owner::Webhook(webhook.name.clone()),
+            ));
+        }
+        let mut clashing = Vec::new();
         for (name, what, pos, owner) in wanted {
             if let Some((_, first, _)) = taken.iter().find(|(taken, ..)| *taken == name) {
                 let message = format!("{what} would be named `{name}`, which is already {first}");
                 self.report
                     .error(pos, message)
                     .help("rename one of them in the YAML");
-                match owner {
-                    Owner::Call(call) => clashing_calls.push(call),
-                    Owner::Prompt(prompt) => clashing_prompts.push(prompt),
-                }
+                clashing.push(owner);
             } else {
                 taken.push((name, what, pos));
             }
         }
-        (clashing_calls, clashing_prompts)
+        clashing
     }
 
     fn required<'t>(
@@ -451,6 +496,147 @@ impl Checker<'_, '_, '_> {
         field
     }
 
+    fn webhooks(&mut self, document: &Document) -> Vec<ir::Webhook> {
+        let mut webhooks = Vec::new();
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        for decl in &document.webhooks {
+            for (key, field) in [("name", &decl.name), ("url", &decl.url)] {
+                if field.is_none() && !decl.present.contains(&key) {
+                    self.report
+                        .error(
+                            decl.pos,
+                            format!("this webhook is missing the required field `{key}`"),
+                        )
+                        .help(if key == "name" {
+                            "add `name: crm_summary` (a snake_case identifier)"
+                        } else {
+                            "add `url: https://...`, where the webhook is POSTed"
+                        });
+                }
+            }
+            let mut valid = decl
+                .name
+                .as_ref()
+                .is_some_and(|name| self.name(name, "webhook"));
+            if let Some(name) = decl.name.as_ref().filter(|_| valid)
+                && let Some(first) = seen.insert(&name.value, name.pos)
+            {
+                self.duplicate(name, "webhook", first);
+                valid = false;
+            }
+            let timeout_ms = self.timeout(decl.timeout_ms, Place::Webhook);
+            let retries = self.webhook_retries(decl.retries);
+            let url = decl
+                .url
+                .as_ref()
+                .and_then(|url| self.url(url, &[], Place::Webhook));
+            let headers = self.headers(&decl.headers, &[], Place::Webhook);
+            let body = match &decl.body {
+                Some((node, _)) => self.json(node, &[], Place::Webhook),
+                None => Some(self.default_webhook_body()),
+            };
+            let signing_key = decl.secret.as_ref().map(|secret| self.signing_key(secret));
+            let (Some(name), true) = (&decl.name, valid) else {
+                continue;
+            };
+            webhooks.push(ir::Webhook {
+                name: name.value.clone(),
+                description: decl.description.as_ref().map(|d| d.value.clone()),
+                timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+                retries: retries.unwrap_or(DEFAULT_WEBHOOK_RETRIES),
+                url_text: decl
+                    .url
+                    .as_ref()
+                    .map(|u| u.value.clone())
+                    .unwrap_or_default(),
+                url: url.unwrap_or_else(|| vec![ir::UrlPart::Literal(INVALID_URL.to_owned())]),
+                headers,
+                body: body.unwrap_or(ir::Json::Null),
+                signing_key: signing_key.flatten(),
+            });
+        }
+        webhooks
+    }
+
+    /// Without `body:`, a webhook sends every fact of the conversation and every `api.*` value.
+    fn default_webhook_body(&self) -> ir::Json {
+        let call = ir::CallField::ALL
+            .into_iter()
+            .map(|field| (field.name().to_owned(), ir::Json::Var(ir::Var::Call(field))))
+            .collect();
+        let api = (0..self.api_values.len())
+            .map(|index| {
+                (
+                    self.api_values[index].0.clone(),
+                    ir::Json::Var(ir::Var::Api(index)),
+                )
+            })
+            .collect();
+        ir::Json::Object(vec![
+            ("call".to_owned(), ir::Json::Object(call)),
+            ("api".to_owned(), ir::Json::Object(api)),
+        ])
+    }
+
+    fn webhook_retries(&mut self, retries: Option<(i128, Pos)>) -> Option<u32> {
+        let Some((retries, pos)) = retries else {
+            return Some(DEFAULT_WEBHOOK_RETRIES);
+        };
+        let valid = u32::try_from(retries)
+            .ok()
+            .filter(|r| *r <= MAX_WEBHOOK_RETRIES);
+        if valid.is_none() {
+            self.report
+                .error(
+                    pos,
+                    format!(
+                        "a webhook's `retries` must be between 0 and {MAX_WEBHOOK_RETRIES}, found {retries}"
+                    ),
+                )
+                .help(format!(
+                    "the default is {DEFAULT_WEBHOOK_RETRIES}; waits double each time, up to 30 s"
+                ));
+        }
+        valid
+    }
+
+    /// `secret: webhook_secret` (or `secret: "{{webhook_secret}}"`): a declared secret variable.
+    fn signing_key(&mut self, secret: &Text) -> Option<usize> {
+        let trimmed = secret.value.trim();
+        let name = trimmed
+            .strip_prefix("{{")
+            .and_then(|rest| rest.strip_suffix("}}"))
+            .map_or(trimmed, str::trim);
+        let width = secret.value.chars().count().max(1);
+        let Some(index) = self.variables.iter().position(|v| v.name == name) else {
+            let secrets = self
+                .variables
+                .iter()
+                .filter(|v| v.secret)
+                .map(|v| v.name.as_str());
+            let help = did_you_mean(name, secrets).unwrap_or_else(|| {
+                format!("declare it under `variables:` with `secret: true`, e.g. `{name}: {{ secret: true }}`")
+            });
+            self.report
+                .error_spanning(secret.pos, width, format!("unknown variable `{name}`"))
+                .help(help);
+            return None;
+        };
+        if !self.variables[index].secret {
+            self.report
+                .error_spanning(
+                    secret.pos,
+                    width,
+                    format!("`{name}` signs webhooks, so it must be a secret variable"),
+                )
+                .help(format!(
+                    "add `secret: true` to `{name}` under `variables:`, so it never shows in logs"
+                ));
+            return None;
+        }
+        Some(index)
+    }
+
     fn method(&mut self, method: &Text) -> Option<ir::Method> {
         match method.value.to_ascii_uppercase().as_str() {
             "GET" => Some(ir::Method::Get),
@@ -473,7 +659,7 @@ impl Checker<'_, '_, '_> {
         }
     }
 
-    fn timeout(&mut self, timeout: Option<(i128, Pos)>) -> Option<u64> {
+    fn timeout(&mut self, timeout: Option<(i128, Pos)>, place: Place) -> Option<u64> {
         let Some((ms, pos)) = timeout else {
             return Some(DEFAULT_TIMEOUT_MS);
         };
@@ -485,7 +671,11 @@ impl Checker<'_, '_, '_> {
                         pos,
                         format!("`timeout_ms` must be between 1 and {MAX_TIMEOUT_MS}, found {ms}"),
                     )
-                    .help("someone is waiting on the line: the default is 5000 ms");
+                    .help(if place == Place::Webhook {
+                        "it bounds each attempt; the default is 5000 ms"
+                    } else {
+                        "someone is waiting on the line: the default is 5000 ms"
+                    });
                 None
             }
         }
@@ -606,8 +796,13 @@ impl Checker<'_, '_, '_> {
         }
     }
 
-    fn url(&mut self, url: &Text, params: &[(ir::Param, Pos)]) -> Option<Vec<ir::UrlPart>> {
-        let pieces = self.template(url, params, REQUEST_NAMESPACES)?;
+    fn url(
+        &mut self,
+        url: &Text,
+        params: &[(ir::Param, Pos)],
+        place: Place,
+    ) -> Option<Vec<ir::UrlPart>> {
+        let pieces = self.template(url, params, place)?;
         let lower = url.value.to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             self.report
@@ -615,7 +810,11 @@ impl Checker<'_, '_, '_> {
                     url.pos,
                     "the URL must be absolute and start with `http://` or `https://`",
                 )
-                .help("for example `url: https://api.example.com/orders/{{collected.order_id}}`");
+                .help(if place == Place::Webhook {
+                    "for example `url: https://crm.example.com/hooks/call-ended`"
+                } else {
+                    "for example `url: https://api.example.com/orders/{{collected.order_id}}`"
+                });
             return None;
         }
         // Where each variable lands decides how it is encoded, so walk the URL's parts.
@@ -712,9 +911,14 @@ impl Checker<'_, '_, '_> {
         Some(parts)
     }
 
-    fn headers(&mut self, decl: &CallDecl, params: &[(ir::Param, Pos)]) -> Vec<ir::Header> {
+    fn headers(
+        &mut self,
+        entries: &[(Text, Text)],
+        params: &[(ir::Param, Pos)],
+        place: Place,
+    ) -> Vec<ir::Header> {
         let mut headers = Vec::new();
-        for (name, value) in &decl.headers {
+        for (name, value) in entries {
             let valid_name = !name.value.is_empty()
                 && name
                     .value
@@ -729,7 +933,7 @@ impl Checker<'_, '_, '_> {
                     )
                     .help("header names are letters, digits and `-`, like `X-Api-Key`");
             }
-            let value = self.template(value, params, REQUEST_NAMESPACES);
+            let value = self.template(value, params, place);
             if let (true, Some(value)) = (valid_name, value) {
                 headers.push(ir::Header {
                     name: name.value.clone(),
@@ -806,8 +1010,7 @@ impl Checker<'_, '_, '_> {
                 self.duplicate(&decl.name, "prompt", first);
                 valid = false;
             }
-            let template =
-                self.template(&decl.template, &[], &[Namespace::Context, Namespace::Api]);
+            let template = self.template(&decl.template, &[], Place::Prompt);
             if let (true, Some(template)) = (valid, template) {
                 prompts.push(ir::Prompt {
                     name: decl.name.value.clone(),
@@ -823,7 +1026,7 @@ impl Checker<'_, '_, '_> {
         &mut self,
         text: &Text,
         params: &[(ir::Param, Pos)],
-        allowed: &[Namespace],
+        place: Place,
     ) -> Option<ir::Template> {
         // Always Some: a bad variable is reported and left out, so the rest of the file still
         // generates and one typo does not cascade into errors in the user's Rust code.
@@ -840,7 +1043,7 @@ impl Checker<'_, '_, '_> {
                 return Some(vec![ir::Piece::Text(text.value.clone())]);
             }
         };
-        Some(self.pieces(text, pieces, params, allowed))
+        Some(self.pieces(text, pieces, params, place))
     }
 
     fn pieces(
@@ -848,17 +1051,17 @@ impl Checker<'_, '_, '_> {
         text: &Text,
         pieces: Vec<template::Piece>,
         params: &[(ir::Param, Pos)],
-        allowed: &[Namespace],
+        place: Place,
     ) -> ir::Template {
         // Defaults and conditionals say how a prompt reads when a value is missing; a request
         // has its own rules for that (entries left out, `null` in bodies).
-        let in_prompt = !allowed.contains(&Namespace::Collected);
+        let in_prompt = place == Place::Prompt;
         let mut out = Vec::new();
         for piece in pieces {
             match piece {
                 template::Piece::Text(t) => out.push(ir::Piece::Text(t)),
                 template::Piece::Var(var_ref, default) => {
-                    let Some(var) = self.resolve(text, &var_ref, params, allowed) else {
+                    let Some(var) = self.resolve(text, &var_ref, params, place) else {
                         continue;
                     };
                     match default {
@@ -879,9 +1082,9 @@ impl Checker<'_, '_, '_> {
                         self.prompt_only(text, &condition, "`{{#if}}`");
                         continue;
                     }
-                    let then = self.pieces(text, then, params, allowed);
-                    let otherwise = self.pieces(text, otherwise, params, allowed);
-                    if let Some(var) = self.resolve(text, &condition, params, allowed) {
+                    let then = self.pieces(text, then, params, place);
+                    let otherwise = self.pieces(text, otherwise, params, place);
+                    if let Some(var) = self.resolve(text, &condition, params, place) {
                         out.push(ir::Piece::If {
                             condition: var,
                             then,
@@ -912,7 +1115,7 @@ impl Checker<'_, '_, '_> {
         text: &Text,
         var_ref: &VarRef,
         params: &[(ir::Param, Pos)],
-        allowed: &[Namespace],
+        place: Place,
     ) -> Option<ir::Var> {
         let pos = self.pos_in(text, var_ref);
         let width = text
@@ -920,14 +1123,21 @@ impl Checker<'_, '_, '_> {
             .get(var_ref.offset..var_ref.offset + var_ref.len)
             .map_or(2, |s| s.chars().count());
         let spelled = var_ref.namespace.spell(&var_ref.name);
-        let in_prompt = !allowed.contains(&Namespace::Collected);
-        if !allowed.contains(&var_ref.namespace) {
+        let in_prompt = place == Place::Prompt;
+        if !place.allows(var_ref.namespace) {
             let (message, help) = match var_ref.namespace {
                 Namespace::Collected => (
                     format!(
-                        "`{spelled}` cannot be used in a prompt: LLM parameters belong to one call"
+                        "`{spelled}` cannot be used in a {}: LLM parameters belong to one call",
+                        if in_prompt { "prompt" } else { "webhook" }
                     ),
                     "extract the value you need with `response_variables` and use `{{api.name}}`"
+                        .to_owned(),
+                ),
+                Namespace::Call => (
+                    format!("`{spelled}` can only be used in `webhooks:`"),
+                    "`{{call.*}}` values describe the conversation once it has ended, which is \
+                     when webhooks are sent"
                         .to_owned(),
                 ),
                 _ => (
@@ -990,6 +1200,29 @@ impl Checker<'_, '_, '_> {
                     None
                 }
             },
+            Namespace::Call => {
+                let field = ir::CallField::ALL
+                    .into_iter()
+                    .find(|field| field.name() == var_ref.name);
+                if field.is_none() {
+                    let names = ir::CallField::ALL.map(ir::CallField::name);
+                    let help = did_you_mean(&var_ref.name, names).unwrap_or_else(|| {
+                        let list: Vec<String> = names
+                            .iter()
+                            .map(|n| format!("`{{{{call.{n}}}}}`"))
+                            .collect();
+                        format!("the conversation's facts are {}", list.join(", "))
+                    });
+                    self.report
+                        .error_spanning(
+                            pos,
+                            width,
+                            format!("`{spelled}` is not a fact of the conversation"),
+                        )
+                        .help(help);
+                }
+                field.map(ir::Var::Call)
+            }
             Namespace::Api => match self
                 .api_values
                 .iter()

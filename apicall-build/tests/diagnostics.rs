@@ -275,3 +275,88 @@ fn rendered_diagnostic_shows_file_line_column_source_and_caret() {
   = help: did you mean `caller_phone`?"
     );
 }
+
+const WEBHOOK_FILE: &str = "variables:
+  caller_phone: {}
+  webhook_secret: { secret: true }
+api_calls:
+  - name: lookup_customer
+    description: Look up the caller
+    url: https://crm.example.com/api/customers
+    method: GET
+    response_variables:
+      - { path: customer.name, variable: customer_name }
+webhooks:
+  post_call:
+";
+
+#[test]
+fn every_mistake_in_a_webhook_is_reported_together() {
+    let yaml = format!(
+        "{WEBHOOK_FILE}    - name: crm_summary
+      url: https://{{{{call.id}}}}.example.com/hooks
+      secret: caller_phone
+      retries: -1
+      timeout_ms: 90000
+      headers:
+        X-Order: \"{{{{collected.order_id}}}}\"
+      body:
+        outcome: \"{{{{call.outcom}}}}\"
+        customer: \"{{{{api.customer}}}}\"
+        tier: \"{{{{#if api.customer_name}}}}x{{{{/if}}}}\"
+"
+    );
+    let found = located(&yaml);
+    let messages: Vec<&str> = found.iter().map(|(_, _, m)| m.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "a value from the conversation or a response cannot be used in the URL's scheme, host or port",
+            "`caller_phone` signs webhooks, so it must be a secret variable",
+            "a webhook's `retries` must be between 0 and 10, found -1",
+            "`timeout_ms` must be between 1 and 60000, found 90000",
+            "`{{collected.order_id}}` cannot be used in a webhook: LLM parameters belong to one call",
+            "`{{call.outcom}}` is not a fact of the conversation",
+            "no API call extracts `{{api.customer}}`",
+            "`{{#if}}` is for prompts",
+        ],
+        "{found:?}"
+    );
+    let lines: Vec<u32> = found.iter().map(|(line, ..)| *line).collect();
+    assert_eq!(lines, [14, 15, 16, 17, 19, 21, 22, 23]);
+}
+
+#[test]
+fn a_webhook_secret_may_be_written_as_a_template() {
+    for secret in [
+        "webhook_secret",
+        "\"{{webhook_secret}}\"",
+        "\"{{ webhook_secret }}\"",
+    ] {
+        let yaml = format!(
+            "{WEBHOOK_FILE}    - name: crm_summary\n      url: https://crm.example.com/hooks\n      secret: {secret}\n"
+        );
+        let generated = compile("calls.yaml", &yaml)
+            .unwrap_or_else(|e| panic!("{secret}: {e:?}"))
+            .to_rust_source();
+        assert!(
+            generated.contains("Some(&context.webhook_secret)"),
+            "{secret}: {generated}"
+        );
+    }
+}
+
+#[test]
+fn a_webhook_name_may_not_shadow_a_call_s_generated_items() {
+    let yaml =
+        format!("{WEBHOOK_FILE}    - name: summary\n      url: https://crm.example.com/hooks\n")
+            .replace("name: lookup_customer", "name: webhook_summary");
+    assert_eq!(
+        located(&yaml),
+        vec![(
+            13,
+            13,
+            "the renderer of webhook `summary` would be named `webhook_summary`, which is already the function of call `webhook_summary`".to_owned()
+        )]
+    );
+}

@@ -33,10 +33,12 @@ fn every_valid_example_validates_against_the_schema() {
     let validator = validator();
     let mut examples: Vec<PathBuf> = vec![
         repository().join("examples/calls.yaml"),
+        repository().join("examples/agent.yaml"),
         repository().join("tests/fixtures/language.yaml"),
+        repository().join("tests/fixtures/webhooks.yaml"),
     ];
     examples.retain(|path| path.exists());
-    assert_eq!(examples.len(), 2);
+    assert_eq!(examples.len(), 4);
     for path in examples {
         let document = yaml_as_json(&path);
         let errors: Vec<String> = validator
@@ -57,6 +59,9 @@ fn the_schema_flags_what_editors_should_flag() {
         "api_calls:\n  - name: a\n    description: x\n    url: https://x.example/\n    method: GET\n    timeout_ms: 0\n",
         "variables:\n  k: { secret: yes-please }\napi_calls: []\n",
         "prompts: {}\n",
+        "api_calls: []\nwebhooks:\n  post_cal: []\n",
+        "api_calls: []\nwebhooks:\n  post_call:\n    - name: a\n      url: https://x.example/\n      retries: 11\n",
+        "api_calls: []\nwebhooks:\n  post_call:\n    - name: a\n      url: https://x.example/\n      signing: k\n",
     ];
     for yaml in bad {
         let document: serde_json::Value = serde_saphyr::from_str(yaml).unwrap();

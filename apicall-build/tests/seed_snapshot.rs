@@ -14,3 +14,10 @@ fn every_language_feature_generates_the_reviewed_code() {
     let generated = apicall_build::compile("language.yaml", yaml).expect("the fixture is valid");
     insta::assert_snapshot!("language", generated.to_rust_source());
 }
+
+#[test]
+fn webhooks_generate_the_reviewed_code() {
+    let yaml = include_str!("../../tests/fixtures/webhooks.yaml");
+    let generated = apicall_build::compile("webhooks.yaml", yaml).expect("the fixture is valid");
+    insta::assert_snapshot!("webhooks", generated.to_rust_source());
+}

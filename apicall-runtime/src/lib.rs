@@ -61,6 +61,15 @@ pub mod __private {
         }
     }
 
+    /// The error for an `api.*` value a webhook's URL needs but no call extracted.
+    #[must_use]
+    pub fn webhook_missing_value(spec: &CallSpec, variable: &'static str) -> crate::WebhookError {
+        crate::WebhookError::NotSent {
+            webhook: spec.name,
+            source: missing_value(spec, variable),
+        }
+    }
+
     /// Generated code names this to check it was generated for this release of the runtime
     /// (apicall-build and apicall-runtime are released together; keep the name in step with
     /// the crate's major.minor version).

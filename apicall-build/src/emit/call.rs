@@ -6,7 +6,25 @@ use quote::{ToTokens, quote};
 use super::{code, docs, ident, response, type_ident};
 use crate::ir::{self, Piece, Var};
 
+/// Where a request is rendered: an API call, with its LLM parameters, or a webhook.
+pub(super) struct Site<'a> {
+    pub file: &'a ir::File,
+    /// `{{collected.*}}` resolves here; webhooks have none.
+    pub params: &'a [ir::Param],
+    /// The static `CallSpec` the request is sent under.
+    pub spec: proc_macro2::Ident,
+    /// Whether the function returns a webhook's error rather than a call's.
+    pub webhook: bool,
+}
+
 pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
+    let spec_name = ident(&format!("{}_SPEC", call.name.to_uppercase()));
+    let site = Site {
+        file,
+        params: &call.params,
+        spec: spec_name.clone(),
+        webhook: false,
+    };
     let name = ident(&call.name);
     let call_name = &call.name;
     let response_type = type_ident(&call.name, "Response");
@@ -60,12 +78,11 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
         let params_type = type_ident(&call.name, "Params");
         quote!(params: &#params_type,)
     };
-    let url = call.url.iter().map(|part| url_part(file, call, part));
+    let url = call.url.iter().map(|part| url_part(&site, part));
     let query = call.query.iter().map(|query| {
         let name = &query.name;
         with_values(
-            file,
-            call,
+            &site,
             &query.value,
             |value| quote!(request.query(#name, #value);),
         )
@@ -73,21 +90,14 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
     let body = call
         .body
         .as_ref()
-        .map(|json| body(file, call, json))
+        .map(|json| body(&site, json))
         .unwrap_or_default();
-    let headers = call.headers.iter().map(|header| {
-        let name = &header.name;
-        let sensitive = header.value.iter().any(|piece| is_secret(file, piece));
-        with_values(
-            file,
-            call,
-            &header.value,
-            |value| quote!(request.header(#name, #value, #sensitive);),
-        )
-    });
+    let headers = call
+        .headers
+        .iter()
+        .map(|header| header_statement(&site, header));
     // The request's fixed parts are statics beside the function, not inside it: a call with
     // many response paths would otherwise make the function long enough for clippy to object.
-    let spec_name = ident(&format!("{}_SPEC", call.name.to_uppercase()));
     let paths_name = ident(&format!("{}_PATHS", call.name.to_uppercase()));
     let spec_doc = format!(" How [`{}`] is sent.", call.name);
     let paths_doc = format!(" Where [`{}`] finds its values in the response.", call.name);
@@ -142,24 +152,35 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
     }
 }
 
-fn url_part(file: &ir::File, call: &ir::Call, part: &ir::UrlPart) -> TokenStream {
+/// Adds one header; a header carrying a secret is marked sensitive.
+pub(super) fn header_statement(site: &Site<'_>, header: &ir::Header) -> TokenStream {
+    let name = &header.name;
+    let sensitive = header.value.iter().any(|piece| is_secret(site.file, piece));
+    with_values(
+        site,
+        &header.value,
+        |value| quote!(request.header(#name, #value, #sensitive);),
+    )
+}
+
+pub(super) fn url_part(site: &Site<'_>, part: &ir::UrlPart) -> TokenStream {
     match part {
         ir::UrlPart::Literal(text) => quote!(request.push_url_raw(#text);),
         ir::UrlPart::Raw(var) => {
-            let value = str_expr(file, call, *var);
+            let value = str_expr(site, *var);
             quote!(request.push_url_raw(#value);)
         }
         ir::UrlPart::PathValue(var) => {
-            let value = str_expr(file, call, *var);
-            let bind = require_api_value(file, call, *var);
+            let value = str_expr(site, *var);
+            let bind = require_api_value(site, *var);
             quote! {
                 #bind
                 request.push_path_value(#value);
             }
         }
         ir::UrlPart::QueryValue(var) => {
-            let value = str_expr(file, call, *var);
-            let bind = require_api_value(file, call, *var);
+            let value = str_expr(site, *var);
+            let bind = require_api_value(site, *var);
             quote! {
                 #bind
                 request.push_query_value(#value);
@@ -170,17 +191,22 @@ fn url_part(file: &ir::File, call: &ir::Call, part: &ir::UrlPart) -> TokenStream
 
 /// A URL cannot leave a part out, so an `api.*` value it needs must be there: bind it, or
 /// fail the call before anything is sent.
-fn require_api_value(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
+fn require_api_value(site: &Site<'_>, var: Var) -> TokenStream {
     let Var::Api(index) = var else {
         return TokenStream::new();
     };
-    let name = &file.api_values[index].name;
+    let name = &site.file.api_values[index].name;
     let field = ident(name);
     let binding = ident(&format!("{name}_api"));
-    let spec = ident(&format!("{}_SPEC", call.name.to_uppercase()));
+    let spec = &site.spec;
+    let missing = if site.webhook {
+        quote!(webhook_missing_value)
+    } else {
+        quote!(missing_value)
+    };
     quote! {
         let ::core::option::Option::Some(#binding) = &api.#field else {
-            return ::core::result::Result::Err(::apicall_runtime::__private::missing_value(&#spec, #name));
+            return ::core::result::Result::Err(::apicall_runtime::__private::#missing(&#spec, #name));
         };
     }
 }
@@ -193,15 +219,14 @@ fn is_secret(file: &ir::File, piece: &Piece) -> bool {
 /// parameters the template reads are bound first, and the statement is skipped when one is
 /// absent (an absent value means "leave this header or query entry out").
 fn with_values(
-    file: &ir::File,
-    call: &ir::Call,
+    site: &Site<'_>,
     template: &[Piece],
     use_value: impl FnOnce(TokenStream) -> TokenStream,
 ) -> TokenStream {
     let value = match template {
         [] => quote!(""),
         [Piece::Text(text)] => quote!(#text),
-        [Piece::Var(var)] => str_expr(file, call, *var),
+        [Piece::Var(var)] => str_expr(site, *var),
         pieces => {
             let mut format = String::new();
             let mut args = Vec::new();
@@ -212,12 +237,12 @@ fn with_values(
                     }
                     // A plain binding goes inside the braces, as clippy's
                     // `uninlined_format_args` wants in users' crates.
-                    Piece::Var(Var::Collected(index)) if !call.params[*index].required => {
-                        format.push_str(&format!("{{{}_value}}", call.params[*index].name));
+                    Piece::Var(Var::Collected(index)) if !site.params[*index].required => {
+                        format.push_str(&format!("{{{}_value}}", site.params[*index].name));
                     }
                     Piece::Var(var) => {
                         format.push_str("{}");
-                        args.push(display_expr(file, call, *var));
+                        args.push(display_expr(site, *var));
                     }
                     // Validation keeps defaults and conditionals in prompts.
                     Piece::VarOr(..) | Piece::If { .. } => {}
@@ -231,7 +256,7 @@ fn with_values(
     let mut optional: Vec<Var> = template
         .iter()
         .filter_map(|piece| match piece {
-            Piece::Var(var @ Var::Collected(index)) if !call.params[*index].required => Some(*var),
+            Piece::Var(var @ Var::Collected(index)) if !site.params[*index].required => Some(*var),
             Piece::Var(var @ Var::Api(_)) => Some(*var),
             _ => None,
         })
@@ -245,16 +270,16 @@ fn with_values(
     for var in optional.into_iter().rev() {
         let (place, binding) = match var {
             Var::Collected(index) => {
-                let name = &call.params[index].name;
+                let name = &site.params[index].name;
                 let field = ident(name);
                 (quote!(params.#field), ident(&format!("{name}_value")))
             }
             Var::Api(index) => {
-                let name = &file.api_values[index].name;
+                let name = &site.file.api_values[index].name;
                 let field = ident(name);
                 (quote!(api.#field), ident(&format!("{name}_api")))
             }
-            Var::Context(_) => continue,
+            Var::Context(_) | Var::Call(_) => continue,
         };
         statement = quote! {
             if let ::core::option::Option::Some(#binding) = &#place {
@@ -266,11 +291,11 @@ fn with_values(
 }
 
 /// A `&str` expression for one variable.
-fn str_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
+fn str_expr(site: &Site<'_>, var: Var) -> TokenStream {
     match var {
         Var::Context(index) => {
-            let variable = &file.variables[index];
-            let value = display_expr(file, call, var);
+            let variable = &site.file.variables[index];
+            let value = display_expr(site, var);
             if variable.secret {
                 value
             } else if variable.ty == ir::ValueType::String {
@@ -280,7 +305,7 @@ fn str_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
             }
         }
         Var::Collected(index) => {
-            let param = &call.params[index];
+            let param = &site.params[index];
             let value = collected_place(param);
             match (&param.ty, param.required) {
                 (ir::ParamType::Value(ir::ValueType::String), true) => quote!(&#value),
@@ -290,7 +315,7 @@ fn str_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
             }
         }
         Var::Api(index) => {
-            let value = &file.api_values[index];
+            let value = &site.file.api_values[index];
             let binding = ident(&format!("{}_api", value.name));
             if value.ty == ir::ValueType::String {
                 quote!(#binding)
@@ -298,14 +323,20 @@ fn str_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
                 quote!(&#binding.to_string())
             }
         }
+        Var::Call(ir::CallField::DurationMs) => quote!(&end.duration_ms.to_string()),
+        Var::Call(ir::CallField::Outcome) => quote!(end.outcome.as_str()),
+        Var::Call(field) => {
+            let field = ident(field.name());
+            quote!(&end.#field)
+        }
     }
 }
 
 /// An expression implementing `Display` for one variable, for `format!`.
-fn display_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
+fn display_expr(site: &Site<'_>, var: Var) -> TokenStream {
     match var {
         Var::Context(index) => {
-            let variable = &file.variables[index];
+            let variable = &site.file.variables[index];
             let field = ident(&variable.name);
             if variable.secret {
                 quote!(context.#field.expose())
@@ -313,10 +344,14 @@ fn display_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
                 quote!(context.#field)
             }
         }
-        Var::Collected(index) => collected_place(&call.params[index]),
+        Var::Collected(index) => collected_place(&site.params[index]),
         Var::Api(index) => {
-            let binding = ident(&format!("{}_api", file.api_values[index].name));
+            let binding = ident(&format!("{}_api", site.file.api_values[index].name));
             quote!(#binding)
+        }
+        Var::Call(field) => {
+            let field = ident(field.name());
+            quote!(end.#field)
         }
     }
 }
@@ -334,14 +369,14 @@ fn collected_place(param: &ir::Param) -> TokenStream {
 
 /// The body as a `serde_json::json!` invocation. A string that is one variable keeps the
 /// variable's JSON type; an absent optional parameter is `null`.
-fn body(file: &ir::File, call: &ir::Call, json: &ir::Json) -> TokenStream {
-    let value = json_tokens(file, call, json);
+pub(super) fn body(site: &Site<'_>, json: &ir::Json) -> TokenStream {
+    let value = json_tokens(site, json);
     quote! {
         request.json_body(&::apicall_runtime::__private::serde_json::json!(#value));
     }
 }
 
-fn json_tokens(file: &ir::File, call: &ir::Call, json: &ir::Json) -> TokenStream {
+fn json_tokens(site: &Site<'_>, json: &ir::Json) -> TokenStream {
     match json {
         ir::Json::Null => quote!(null),
         ir::Json::Bool(b) => quote!(#b),
@@ -366,7 +401,7 @@ fn json_tokens(file: &ir::File, call: &ir::Call, json: &ir::Json) -> TokenStream
                     }
                     Piece::Var(var) => {
                         format.push_str("{}");
-                        args.push(body_display_expr(file, call, *var));
+                        args.push(body_display_expr(site, *var));
                     }
                     // Validation keeps defaults and conditionals in prompts.
                     Piece::VarOr(..) | Piece::If { .. } => {}
@@ -379,20 +414,20 @@ fn json_tokens(file: &ir::File, call: &ir::Call, json: &ir::Json) -> TokenStream
                 quote!(::std::format!(#format, #(#args),*))
             }
         }
-        ir::Json::Var(var) => body_value_expr(file, call, *var),
+        ir::Json::Var(var) => body_value_expr(site, *var),
         ir::Json::Array(items) => {
-            let items = items.iter().map(|item| json_tokens(file, call, item));
+            let items = items.iter().map(|item| json_tokens(site, item));
             quote!([#(#items),*])
         }
         ir::Json::Object(members) => {
             let members = members.iter().map(|(key, value)| {
-                let value = json_tokens(file, call, value);
+                let value = json_tokens(site, value);
                 quote!(#key: #value)
             });
             quote!({ #(#members),* })
         }
         ir::Json::Params => {
-            let members = call.params.iter().map(|param| {
+            let members = site.params.iter().map(|param| {
                 let key = &param.name;
                 let field = ident(&param.name);
                 quote!(#key: params.#field)
@@ -403,35 +438,36 @@ fn json_tokens(file: &ir::File, call: &ir::Call, json: &ir::Json) -> TokenStream
 }
 
 /// A body value with its own JSON type: `Option`s serialize as the value or `null`.
-fn body_value_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
+fn body_value_expr(site: &Site<'_>, var: Var) -> TokenStream {
     match var {
         Var::Collected(index) => {
-            let field = ident(&call.params[index].name);
+            let field = ident(&site.params[index].name);
             quote!(params.#field)
         }
         Var::Api(index) => {
-            let field = ident(&file.api_values[index].name);
+            let field = ident(&site.file.api_values[index].name);
             quote!(api.#field)
         }
-        other => display_expr(file, call, other),
+        Var::Call(ir::CallField::Outcome) => quote!(end.outcome.as_str()),
+        other => display_expr(site, other),
     }
 }
 
 /// A body value inside text: an absent optional parameter renders as nothing.
-fn body_display_expr(file: &ir::File, call: &ir::Call, var: Var) -> TokenStream {
+fn body_display_expr(site: &Site<'_>, var: Var) -> TokenStream {
     match var {
-        Var::Collected(index) if !call.params[index].required => {
-            let field = ident(&call.params[index].name);
+        Var::Collected(index) if !site.params[index].required => {
+            let field = ident(&site.params[index].name);
             quote!(params.#field.as_ref().map_or_else(::std::string::String::new, ::std::string::ToString::to_string))
         }
         Var::Collected(index) => {
-            let field = ident(&call.params[index].name);
+            let field = ident(&site.params[index].name);
             quote!(params.#field)
         }
         Var::Api(index) => {
-            let field = ident(&file.api_values[index].name);
+            let field = ident(&site.file.api_values[index].name);
             quote!(api.#field.as_ref().map_or_else(::std::string::String::new, ::std::string::ToString::to_string))
         }
-        Var::Context(_) => display_expr(file, call, var),
+        Var::Context(_) | Var::Call(_) => display_expr(site, var),
     }
 }

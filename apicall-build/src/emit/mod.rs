@@ -7,6 +7,7 @@ mod params;
 mod prompt;
 mod response;
 mod session;
+mod webhook;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -28,6 +29,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
     let tools = tools_const(tools);
     let dispatch = dispatch::dispatch_fns(file);
     let session = session::session(file);
+    let webhooks = webhook::webhooks(file);
     // Generated code calls `__private`, which is not a stable API: a runtime from another
     // release fails here, naming the release it needs, rather than deep inside a function.
     let runtime_release = ident(&format!(
@@ -43,6 +45,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
         #(#prompts)*
         #tools
         #dispatch
+        #webhooks
         #session
     }
 }

@@ -94,7 +94,7 @@ fn write_template(file: &ir::File, template: &Template, doc: &mut String) {
     let spell = |var: &Var| match var {
         Var::Context(index) => file.variables[*index].name.clone(),
         Var::Api(index) => format!("api.{}", file.api_values[*index].name),
-        Var::Collected(_) => String::new(),
+        Var::Collected(_) | Var::Call(_) => String::new(),
     };
     for piece in template {
         match piece {
@@ -256,6 +256,6 @@ fn value(file: &ir::File, var: Var) -> Value {
             };
             Value::Maybe(quote!(api.#field), push)
         }
-        Var::Collected(_) => Value::Always(TokenStream::new()),
+        Var::Collected(_) | Var::Call(_) => Value::Always(TokenStream::new()),
     }
 }

@@ -22,8 +22,24 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
             }
         }
     });
+    let finish = if file.webhooks.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            /// Ends this conversation with `outcome` and sends its webhooks in the background;
+            /// see [`finish`].
+            pub fn finish(
+                &self,
+                client: &::apicall_runtime::Client,
+                outcome: ::apicall_runtime::Outcome,
+            ) -> ::apicall_runtime::Delivery {
+                finish(client, &self.context, &self.api, &self.conversation.end(outcome))
+            }
+        }
+    };
     quote! {
-        /// One conversation: its context and every `{{api.*}}` value extracted so far.
+        /// One conversation: its context, every `{{api.*}}` value extracted so far, and its id
+        /// and start time.
         ///
         /// It serializes (serde) so an agent can persist a conversation; secrets are written as
         /// `null` — set them again after deserializing — unless serialized inside
@@ -40,15 +56,19 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
             /// The values extracted so far.
             #[serde(default)]
             pub api: ApiValues,
+            /// Its id and start time: `{{call.id}}` and `{{call.started_at}}` in webhooks.
+            #[serde(default)]
+            pub conversation: ::apicall_runtime::Conversation,
         }
 
         impl Session {
-            /// A conversation that has extracted nothing yet.
+            /// A conversation starting now, with a fresh id, that has extracted nothing yet.
             #[must_use]
             pub fn new(context: Context) -> Self {
                 Self {
                     context,
                     api: ApiValues::default(),
+                    conversation: ::apicall_runtime::Conversation::new(),
                 }
             }
 
@@ -70,6 +90,8 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
             ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
                 dispatch_all(client, &self.context, &mut self.api, calls).await
             }
+
+            #finish
 
             #(#renders)*
         }

@@ -19,6 +19,7 @@ pub(crate) struct Document {
     pub variables: Vec<VariableDecl>,
     pub calls: Vec<CallDecl>,
     pub prompts: Vec<PromptDecl>,
+    pub webhooks: Vec<WebhookDecl>,
 }
 
 #[derive(Debug)]
@@ -72,13 +73,42 @@ pub(crate) struct ResponseVarDecl {
     pub required: bool,
 }
 
+/// A `webhooks: post_call:` entry: sent when the conversation ends.
+#[derive(Debug)]
+pub(crate) struct WebhookDecl {
+    /// Where the webhook's mapping starts: missing fields are reported here.
+    pub pos: Pos,
+    pub name: Option<Text>,
+    pub description: Option<Text>,
+    pub url: Option<Text>,
+    pub headers: Vec<(Text, Text)>,
+    pub timeout_ms: Option<(i128, Pos)>,
+    pub retries: Option<(i128, Pos)>,
+    /// The variable whose value signs the webhook.
+    pub secret: Option<Text>,
+    pub body: Option<(Node, Pos)>,
+    pub present: Vec<&'static str>,
+}
+
 #[derive(Debug)]
 pub(crate) struct PromptDecl {
     pub name: Text,
     pub template: Text,
 }
 
-pub(crate) const TOP_KEYS: &[&str] = &["variables", "api_calls", "prompts"];
+pub(crate) const TOP_KEYS: &[&str] = &["variables", "api_calls", "prompts", "webhooks"];
+/// When webhooks are sent; only at the end of a conversation, for now.
+pub(crate) const WEBHOOK_EVENTS: &[&str] = &["post_call"];
+pub(crate) const WEBHOOK_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "url",
+    "headers",
+    "timeout_ms",
+    "retries",
+    "secret",
+    "body",
+];
 pub(crate) const VARIABLE_KEYS: &[&str] = &["description", "secret", "type", "example"];
 pub(crate) const CALL_KEYS: &[&str] = &[
     "name",
@@ -119,6 +149,7 @@ pub(crate) fn read(root: &Node, report: &mut Reporter<'_>) -> Document {
                         }
                     }
                     "prompts" => read_prompts(value, report, &mut document.prompts),
+                    "webhooks" => read_webhooks(value, report, &mut document.webhooks),
                     _ => unreachable_key(key, report),
                 }
             }
@@ -215,20 +246,7 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
             Some("description") => call.description = text(value, "`description`", report),
             Some("url") => call.url = text(value, "`url`", report),
             Some("method") => call.method = text(value, "`method`", report),
-            Some("timeout_ms") => match value.value {
-                Value::Int(ms) => call.timeout_ms = Some((ms, value.pos)),
-                _ => {
-                    report
-                        .error(
-                            value.pos,
-                            format!(
-                                "`timeout_ms` must be a whole number of milliseconds, found {}",
-                                describe(value)
-                            ),
-                        )
-                        .help("for example `timeout_ms: 5000` (the default)");
-                }
-            },
+            Some("timeout_ms") => call.timeout_ms = timeout_ms(value, report),
             Some("headers") => call.headers = string_map(value, "`headers`", report),
             Some("query") => call.query = string_map(value, "`query`", report),
             Some("parameters") => {
@@ -246,25 +264,90 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
             Some("failure_message") => {
                 call.failure_message = text(value, "`failure_message`", report);
             }
-            Some("retries") => match value.value {
-                Value::Int(n) => call.retries = Some((n, value.pos)),
-                _ => {
-                    report
-                        .error(
-                            value.pos,
-                            format!(
-                                "`retries` must be a whole number, found {}",
-                                describe(value)
-                            ),
-                        )
-                        .help("for example `retries: 2`");
-                }
-            },
+            Some("retries") => call.retries = retries(value, report),
             Some(_) => unreachable_key(key, report),
             None => {}
         }
     }
     call
+}
+
+fn timeout_ms(value: &Node, report: &mut Reporter<'_>) -> Option<(i128, Pos)> {
+    if let Value::Int(ms) = value.value {
+        return Some((ms, value.pos));
+    }
+    report
+        .error(
+            value.pos,
+            format!(
+                "`timeout_ms` must be a whole number of milliseconds, found {}",
+                describe(value)
+            ),
+        )
+        .help("for example `timeout_ms: 5000` (the default)");
+    None
+}
+
+fn retries(value: &Node, report: &mut Reporter<'_>) -> Option<(i128, Pos)> {
+    if let Value::Int(n) = value.value {
+        return Some((n, value.pos));
+    }
+    report
+        .error(
+            value.pos,
+            format!(
+                "`retries` must be a whole number, found {}",
+                describe(value)
+            ),
+        )
+        .help("for example `retries: 2`");
+    None
+}
+
+fn read_webhooks(node: &Node, report: &mut Reporter<'_>, out: &mut Vec<WebhookDecl>) {
+    for (key, value) in mapping(node, "webhooks", report).unwrap_or_default() {
+        match key_text(key, WEBHOOK_EVENTS, report) {
+            Some("post_call") => {
+                for item in list(value, "post_call", report) {
+                    out.push(read_webhook(item, report));
+                }
+            }
+            Some(_) => unreachable_key(key, report),
+            None => {}
+        }
+    }
+}
+
+fn read_webhook(node: &Node, report: &mut Reporter<'_>) -> WebhookDecl {
+    let mut webhook = WebhookDecl {
+        pos: node.pos,
+        name: None,
+        description: None,
+        url: None,
+        headers: Vec::new(),
+        timeout_ms: None,
+        retries: None,
+        secret: None,
+        body: None,
+        present: Vec::new(),
+    };
+    for (key, value) in mapping(node, "a webhook", report).unwrap_or_default() {
+        let known = key_text(key, WEBHOOK_KEYS, report);
+        webhook.present.extend(known);
+        match known {
+            Some("name") => webhook.name = text(value, "`name`", report),
+            Some("description") => webhook.description = text(value, "`description`", report),
+            Some("url") => webhook.url = text(value, "`url`", report),
+            Some("headers") => webhook.headers = string_map(value, "`headers`", report),
+            Some("timeout_ms") => webhook.timeout_ms = timeout_ms(value, report),
+            Some("retries") => webhook.retries = retries(value, report),
+            Some("secret") => webhook.secret = text(value, "`secret`", report),
+            Some("body") => webhook.body = Some((value.clone(), key.pos)),
+            Some(_) => unreachable_key(key, report),
+            None => {}
+        }
+    }
+    webhook
 }
 
 fn read_param(node: &Node, report: &mut Reporter<'_>) -> ParamDecl {

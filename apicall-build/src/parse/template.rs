@@ -10,6 +10,8 @@ pub(crate) enum Namespace {
     Context,
     Collected,
     Api,
+    /// The ended conversation's facts, for webhooks: `{{call.outcome}}`.
+    Call,
 }
 
 impl Namespace {
@@ -18,6 +20,7 @@ impl Namespace {
             Namespace::Context => format!("{{{{{name}}}}}"),
             Namespace::Collected => format!("{{{{collected.{name}}}}}"),
             Namespace::Api => format!("{{{{api.{name}}}}}"),
+            Namespace::Call => format!("{{{{call.{name}}}}}"),
         }
     }
 }
@@ -258,12 +261,14 @@ fn parse_expression(inner: &str) -> Result<Expression<'_>, (String, Option<Strin
         None => (Namespace::Context, inner),
         Some(("collected", name)) => (Namespace::Collected, name),
         Some(("api", name)) => (Namespace::Api, name),
+        Some(("call", name)) => (Namespace::Call, name),
         Some((prefix, _)) => {
             return Err((
                 format!("`{prefix}.` is not a kind of variable"),
                 Some(
                     "write `{{name}}` for a context variable, `{{collected.name}}` for an LLM \
-                     parameter or `{{api.name}}` for a response variable"
+                     parameter, `{{api.name}}` for a response variable or `{{call.name}}` for \
+                     a fact of the ended conversation (in webhooks)"
                         .to_owned(),
                 ),
             ));

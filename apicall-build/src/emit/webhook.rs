@@ -1,0 +1,125 @@
+//! Post-call webhooks: a renderer per webhook, and `finish`, which sends them all in the
+//! background when the conversation ends.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use super::call::{Site, body, header_statement, url_part};
+use super::{code, docs, ident};
+use crate::ir::{self, Var};
+
+pub(crate) fn webhooks(file: &ir::File) -> TokenStream {
+    if file.webhooks.is_empty() {
+        return TokenStream::new();
+    }
+    let renderers = file.webhooks.iter().map(|webhook| renderer(file, webhook));
+    let calls = file.webhooks.iter().map(|webhook| {
+        let renderer = ident(&format!("webhook_{}", webhook.name));
+        quote!(#renderer(client, context, api, end))
+    });
+    let mut doc = String::from(
+        "Sends the `post_call` webhooks of a conversation that has ended, in the background: \
+         this returns at once, and the [`::apicall_runtime::Delivery`] says how each fared.\n\n\
+         Webhooks:\n",
+    );
+    for webhook in &file.webhooks {
+        doc.push_str(&format!("- `{}`", webhook.name));
+        if let Some(description) = &webhook.description {
+            doc.push_str(&format!(": {}", description.trim().replace('\n', " ")));
+        }
+        doc.push('\n');
+    }
+    doc.push_str(
+        "\nEach is sent as a JSON `POST` with an `Idempotency-Key` header (the conversation id and the \
+         webhook's name), signed when it has a `secret`, and retried with backoff on \
+         connection failures, timeouts, 408, 429 and 5xx. Must be called inside a Tokio \
+         runtime.",
+    );
+    let doc = docs(&doc);
+    quote! {
+        #(#renderers)*
+
+        #doc
+        pub fn finish(
+            client: &::apicall_runtime::Client,
+            context: &Context,
+            api: &ApiValues,
+            end: &::apicall_runtime::CallEnd,
+        ) -> ::apicall_runtime::Delivery {
+            ::apicall_runtime::__private::deliver(client, ::std::vec![#(#calls),*])
+        }
+    }
+}
+
+fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
+    let spec_name = ident(&format!("WEBHOOK_{}_SPEC", webhook.name.to_uppercase()));
+    let site = Site {
+        file,
+        params: &[],
+        spec: spec_name.clone(),
+        webhook: true,
+    };
+    let name = &webhook.name;
+    let function = ident(&format!("webhook_{name}"));
+    let timeout_ms = Literal::u64_unsuffixed(webhook.timeout_ms);
+    let retries = Literal::u32_unsuffixed(webhook.retries);
+    let spec_doc = format!(" How the `{name}` webhook is sent.");
+    let mut doc = format!("Renders the `{name}` webhook.");
+    if let Some(description) = &webhook.description {
+        doc.push_str(&format!("\n\n{}", description.trim_end()));
+    }
+    doc.push_str(&format!(
+        "\n\n{}, {} ms per attempt, up to {} retries.",
+        code(&format!("POST {}", webhook.url_text)),
+        webhook.timeout_ms,
+        webhook.retries
+    ));
+    let doc = docs(&doc);
+    let url = webhook.url.iter().map(|part| url_part(&site, part));
+    let headers = webhook
+        .headers
+        .iter()
+        .map(|header| header_statement(&site, header));
+    let body = body(&site, &webhook.body);
+    let signing_key = match webhook.signing_key {
+        Some(index) => {
+            let field = ident(&file.variables[index].name);
+            quote!(::core::option::Option::Some(&context.#field))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let context =
+        if webhook.signing_key.is_some() || webhook.uses(|var| matches!(var, Var::Context(_))) {
+            quote!(context)
+        } else {
+            quote!(_context)
+        };
+    let api = if webhook.uses(|var| matches!(var, Var::Api(_))) {
+        quote!(api)
+    } else {
+        quote!(_api)
+    };
+    quote! {
+        #[doc = #spec_doc]
+        static #spec_name: ::apicall_runtime::__private::CallSpec = ::apicall_runtime::__private::CallSpec {
+            name: #name,
+            method: ::apicall_runtime::__private::Method::Post,
+            timeout_ms: #timeout_ms,
+            retries: #retries,
+        };
+
+        #doc
+        fn #function(
+            client: &::apicall_runtime::Client,
+            #context: &Context,
+            #api: &ApiValues,
+            end: &::apicall_runtime::CallEnd,
+        ) -> ::core::result::Result<::apicall_runtime::__private::Webhook, ::apicall_runtime::WebhookError> {
+            let mut request = ::apicall_runtime::__private::Request::new(client, &#spec_name);
+            #(#url)*
+            #(#headers)*
+            #body
+            ::apicall_runtime::__private::webhook(request, #signing_key, end)
+        }
+    }
+}

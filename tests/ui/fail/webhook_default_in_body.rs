@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("webhook_default_in_body.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("webhook_duplicate_name.yaml");
+
+fn main() {}

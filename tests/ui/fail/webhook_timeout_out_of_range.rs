@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("webhook_timeout_out_of_range.yaml");
+
+fn main() {}

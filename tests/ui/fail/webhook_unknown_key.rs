@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("webhook_unknown_key.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("webhook_url_not_absolute.yaml");
+
+fn main() {}
