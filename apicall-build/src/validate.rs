@@ -239,6 +239,7 @@ impl Checker<'_, '_, '_> {
         let body = self.body(decl, method, &params);
         let retries = self.retries(decl, method);
         let failure_message = decl.failure_message.as_ref().map(|m| m.value.clone());
+        let (url_text, url) = url_or_stand_in(decl.url.as_ref(), url);
         // Only the name is indispensable; anything else that was wrong has been reported and
         // gets a stand-in, so the generated API stays whole while the errors are fixed.
         Some(ir::Call {
@@ -246,12 +247,8 @@ impl Checker<'_, '_, '_> {
             description: description.map(|d| d.value.clone()).unwrap_or_default(),
             method: method.unwrap_or(ir::Method::Get),
             timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
-            url_text: decl
-                .url
-                .as_ref()
-                .map(|u| u.value.clone())
-                .unwrap_or_default(),
-            url: url.unwrap_or_else(|| vec![ir::UrlPart::Literal(INVALID_URL.to_owned())]),
+            url_text,
+            url,
             headers,
             query,
             params: params.into_iter().map(|(param, _)| param).collect(),
@@ -539,17 +536,14 @@ impl Checker<'_, '_, '_> {
             let (Some(name), true) = (&decl.name, valid) else {
                 continue;
             };
+            let (url_text, url) = url_or_stand_in(decl.url.as_ref(), url);
             webhooks.push(ir::Webhook {
                 name: name.value.clone(),
                 description: decl.description.as_ref().map(|d| d.value.clone()),
                 timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
                 retries: retries.unwrap_or(DEFAULT_WEBHOOK_RETRIES),
-                url_text: decl
-                    .url
-                    .as_ref()
-                    .map(|u| u.value.clone())
-                    .unwrap_or_default(),
-                url: url.unwrap_or_else(|| vec![ir::UrlPart::Literal(INVALID_URL.to_owned())]),
+                url_text,
+                url,
                 headers,
                 body: body.unwrap_or(ir::Json::Null),
                 signing_key: signing_key.flatten(),
@@ -1344,6 +1338,18 @@ impl Checker<'_, '_, '_> {
         let chars = u32::try_from(before.chars().count()).unwrap_or(0);
         Pos::new(text.pos.line, text.pos.col + quote + chars)
     }
+}
+
+/// The URL as written and its checked parts, or a stand-in for a URL that had errors (never
+/// sent: the errors stop the build).
+fn url_or_stand_in(
+    text: Option<&Text>,
+    parts: Option<Vec<ir::UrlPart>>,
+) -> (String, Vec<ir::UrlPart>) {
+    (
+        text.map(|u| u.value.clone()).unwrap_or_default(),
+        parts.unwrap_or_else(|| vec![ir::UrlPart::Literal(INVALID_URL.to_owned())]),
+    )
 }
 
 /// `express-2day` → `Express2day`; a value with no letters or digits, or starting with a

@@ -5,6 +5,10 @@
 //! exchange and a cap on the body, encoding values so they cannot escape their place in the
 //! URL or headers, typed errors, and [`Secret`]s that never print.
 //!
+//! When a conversation ends, the generated `Session::finish` sends its post-call webhooks in the
+//! background ([`Delivery`]), signed with HMAC-SHA256 and retried; a receiving service checks
+//! them with a [`Verifier`].
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), apicall_runtime::Error> {
 //! // Point every call at a local server, as tests do.
