@@ -53,6 +53,16 @@ pub enum WebhookError {
         /// Attempts made.
         attempts: u32,
     },
+    /// The receiver answered with a redirect. Webhooks do not follow redirects silently: an
+    /// HTTP client turns a redirected POST into a GET without its body, which would look
+    /// delivered and deliver nothing. Point `url:` at the final address.
+    #[error("webhook {webhook}: the receiver redirected it; point `url:` at the final address")]
+    Redirected {
+        /// The webhook's name.
+        webhook: &'static str,
+        /// Attempts made.
+        attempts: u32,
+    },
     /// Every attempt failed, or one failed in a way retrying cannot fix (TLS, say).
     #[error("webhook {webhook}: gave up after {attempts} attempt(s): {last}")]
     GaveUp {
@@ -83,6 +93,7 @@ impl WebhookError {
             WebhookError::NotSent { webhook, .. }
             | WebhookError::MissingSigningKey { webhook }
             | WebhookError::Rejected { webhook, .. }
+            | WebhookError::Redirected { webhook, .. }
             | WebhookError::GaveUp { webhook, .. }
             | WebhookError::NoRuntime { webhook } => Some(webhook),
             WebhookError::Cancelled => None,
@@ -143,7 +154,6 @@ impl Delivery {
 }
 
 /// A rendered webhook, ready to sign and send.
-#[derive(Debug)]
 pub struct Webhook {
     spec: &'static CallSpec,
     url: Url,
@@ -151,6 +161,16 @@ pub struct Webhook {
     body: Vec<u8>,
     signing_key: Option<Secret>,
     idempotency_key: HeaderValue,
+}
+
+impl std::fmt::Debug for Webhook {
+    /// The name only: the URL, headers and body may hold secrets or personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("name", &self.spec.name)
+            .field("signed", &self.signing_key.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Finishes a rendered request as a webhook of the conversation that ended with `end`.
@@ -264,6 +284,12 @@ impl Webhook {
             attempt = attempt.saturating_add(1);
             span.record("attempts", attempt);
             let failure = match tokio::time::timeout(timeout, self.attempt(client)).await {
+                Ok(Ok(response)) if response.url() != &self.url => {
+                    return Err(WebhookError::Redirected {
+                        webhook,
+                        attempts: attempt,
+                    });
+                }
                 Ok(Ok(response)) if response.status().is_success() => {
                     let status = response.status().as_u16();
                     span.record("status", status);
