@@ -527,6 +527,7 @@ impl Checker<'_, '_, '_> {
                 .url
                 .as_ref()
                 .and_then(|url| self.url(url, &[], Place::Webhook));
+            self.reserved_webhook_headers(&decl.headers);
             let headers = self.headers(&decl.headers, &[], Place::Webhook);
             let body = match &decl.body {
                 Some((node, _)) => self.json(node, &[], Place::Webhook),
@@ -550,6 +551,27 @@ impl Checker<'_, '_, '_> {
             });
         }
         webhooks
+    }
+
+    /// Headers apicall sets on every webhook: a second value would confuse the receiver.
+    fn reserved_webhook_headers(&mut self, headers: &[(Text, Text)]) {
+        for (name, _) in headers {
+            let help = match name.value.to_ascii_lowercase().as_str() {
+                "content-type" => "webhook bodies are always JSON, sent as `application/json`",
+                "idempotency-key" => "it is `<call.id>:<webhook name>`, the same for every attempt",
+                "x-apicall-timestamp" | "x-apicall-signature" => {
+                    "they sign the webhook when it has a `secret:`"
+                }
+                _ => continue,
+            };
+            self.report
+                .error_spanning(
+                    name.pos,
+                    name.value.chars().count(),
+                    format!("`{}` is set by apicall on every webhook", name.value),
+                )
+                .help(format!("remove it: {help}"));
+        }
     }
 
     /// Without `body:`, a webhook sends every fact of the conversation and every `api.*` value.

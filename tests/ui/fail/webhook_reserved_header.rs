@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("webhook_reserved_header.yaml");
+
+fn main() {}
