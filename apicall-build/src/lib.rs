@@ -36,7 +36,7 @@ use proc_macro2::TokenStream;
 pub use builder::{BuildError, Builder};
 pub use diagnostic::{Diagnostic, Diagnostics, Pos};
 pub use expand::expand;
-pub use plan::{CallPlan, PathStep, PlanError, Step, plan_call};
+pub use plan::{CallFacts, CallPlan, PathStep, PlanError, Step, Values, plan_call, plan_webhook};
 pub use schema::json_schema;
 pub use tools::Tool;
 

@@ -64,6 +64,8 @@ pub struct CallPlan {
     pub steps: Vec<Step>,
     /// Each response variable: its name, its path as written, and the path.
     pub extract: Vec<(String, String, Vec<PathStep>)>,
+    /// For a webhook with `secret:`, the variable's value, which signs it.
+    pub signing_key: Option<String>,
     secrets: Vec<String>,
 }
 
@@ -112,13 +114,56 @@ pub enum PlanError {
     /// A value was given for something the file does not declare.
     #[error("`{0}` is not a variable or parameter of this call")]
     Unknown(String),
-    /// The URL needs an `api.*` value, which `apicall run` cannot know.
-    #[error("the URL needs `{{{{api.{0}}}}}`, a value an earlier call extracts")]
+    /// The URL needs an `api.*` value that was not given.
+    #[error(
+        "the URL needs `{{{{api.{0}}}}}`, a value an earlier call extracts: pass --api {0}=..."
+    )]
     MissingApiValue(String),
+    /// `--api` named a value no call extracts.
+    #[error("no call extracts `{{{{api.{0}}}}}`")]
+    UnknownApiValue(String),
+    /// No webhook has that name.
+    #[error("no webhook named `{name}`; the webhooks are: {known}")]
+    UnknownWebhook {
+        /// The name asked for.
+        name: String,
+        /// The webhooks there are.
+        known: String,
+    },
+    /// The webhook is signed with a secret variable that was not given.
+    #[error("the webhook is signed with `{0}`: pass --var {0}=...")]
+    MissingSigningKey(String),
+}
+
+/// The values a plan is worked out from, given as text: context variables, LLM parameters
+/// (calls only) and `api.*` values.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Values<'a> {
+    /// `--var NAME=VALUE`
+    pub vars: &'a [(String, String)],
+    /// `--arg NAME=VALUE`
+    pub args: &'a [(String, String)],
+    /// `--api NAME=VALUE`
+    pub api: &'a [(String, String)],
+}
+
+/// The ended conversation's facts a webhook plan renders: `{{call.*}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallFacts {
+    /// `{{call.id}}`
+    pub id: String,
+    /// `{{call.started_at}}`
+    pub started_at: String,
+    /// `{{call.ended_at}}`
+    pub ended_at: String,
+    /// `{{call.duration_ms}}`
+    pub duration_ms: u64,
+    /// `{{call.outcome}}`
+    pub outcome: String,
 }
 
 /// Works out the request of `call` in the calls.yaml `bytes` (named `file` in diagnostics),
-/// with context variables `vars` and LLM parameters `args` given as text.
+/// with the given context variables, LLM parameters and `api.*` values.
 ///
 /// # Errors
 ///
@@ -127,14 +172,9 @@ pub fn plan_call(
     file: &str,
     bytes: &[u8],
     call: &str,
-    vars: &[(String, String)],
-    args: &[(String, String)],
+    values: Values<'_>,
 ) -> Result<CallPlan, PlanError> {
-    let (model, diagnostics) = crate::check(file, bytes);
-    let model = match model {
-        Some(model) if diagnostics.is_empty() => model,
-        _ => return Err(PlanError::Invalid(diagnostics)),
-    };
+    let model = checked(file, bytes)?;
     let Some(found) = model.calls.iter().find(|c| c.name == call) else {
         let known: Vec<&str> = model.calls.iter().map(|c| c.name.as_str()).collect();
         return Err(PlanError::UnknownCall {
@@ -142,61 +182,168 @@ pub fn plan_call(
             known: known.join(", "),
         });
     };
-    Planner::new(&model, found, vars, args)?.plan()
+    let planner = Planner::new(&model, &found.params, values, None)?;
+    let request = Request {
+        name: &found.name,
+        method: found.method.as_str(),
+        timeout_ms: found.timeout_ms,
+        retries: found.retries,
+        url: &found.url,
+        query: &found.query,
+        headers: &found.headers,
+        body: found.body.as_ref(),
+        signing_key: None,
+    };
+    let mut plan = planner.plan(&request)?;
+    plan.extract = found
+        .responses
+        .iter()
+        .map(|r| {
+            let path = r
+                .path
+                .iter()
+                .map(|segment| match segment {
+                    Segment::Key(key) => PathStep::Key(key.clone()),
+                    Segment::Index(index) => PathStep::Index(*index),
+                })
+                .collect();
+            (r.name.clone(), crate::parse::path::display(&r.path), path)
+        })
+        .collect();
+    Ok(plan)
+}
+
+/// Works out the request of the webhook `webhook`, for a conversation that ended with `facts`.
+///
+/// # Errors
+///
+/// A [`PlanError`] saying what is missing or wrong.
+pub fn plan_webhook(
+    file: &str,
+    bytes: &[u8],
+    webhook: &str,
+    values: Values<'_>,
+    facts: &CallFacts,
+) -> Result<CallPlan, PlanError> {
+    let model = checked(file, bytes)?;
+    let Some(found) = model.webhooks.iter().find(|w| w.name == webhook) else {
+        let known: Vec<&str> = model.webhooks.iter().map(|w| w.name.as_str()).collect();
+        return Err(PlanError::UnknownWebhook {
+            name: webhook.to_owned(),
+            known: if known.is_empty() {
+                "(none)".to_owned()
+            } else {
+                known.join(", ")
+            },
+        });
+    };
+    let planner = Planner::new(&model, &[], values, Some(facts))?;
+    let request = Request {
+        name: &found.name,
+        method: "POST",
+        timeout_ms: found.timeout_ms,
+        retries: found.retries,
+        url: &found.url,
+        query: &[],
+        headers: &found.headers,
+        body: Some(&found.body),
+        signing_key: found.signing_key,
+    };
+    planner.plan(&request)
+}
+
+fn checked(file: &str, bytes: &[u8]) -> Result<ir::File, PlanError> {
+    let (model, diagnostics) = crate::check(file, bytes);
+    match model {
+        Some(model) if diagnostics.is_empty() => Ok(model),
+        _ => Err(PlanError::Invalid(diagnostics)),
+    }
+}
+
+/// What a call and a webhook have in common: a request to render.
+struct Request<'a> {
+    name: &'a str,
+    method: &'static str,
+    timeout_ms: u64,
+    retries: u32,
+    url: &'a [UrlPart],
+    query: &'a [ir::QueryParam],
+    headers: &'a [ir::Header],
+    body: Option<&'a Json>,
+    /// Index of the secret variable that signs it.
+    signing_key: Option<usize>,
 }
 
 struct Planner<'a> {
     file: &'a ir::File,
-    call: &'a ir::Call,
+    params: &'a [ir::Param],
     vars: HashMap<&'a str, &'a str>,
+    /// Each given context variable as typed JSON, for bodies.
+    typed_vars: HashMap<&'a str, Value>,
     /// Each given parameter as typed JSON.
     args: HashMap<&'a str, Value>,
+    /// Each given `api.*` value as typed JSON.
+    api: HashMap<&'a str, Value>,
+    facts: Option<&'a CallFacts>,
 }
 
 impl<'a> Planner<'a> {
     fn new(
         file: &'a ir::File,
-        call: &'a ir::Call,
-        vars: &'a [(String, String)],
-        args: &'a [(String, String)],
+        params: &'a [ir::Param],
+        values: Values<'a>,
+        facts: Option<&'a CallFacts>,
     ) -> Result<Self, PlanError> {
+        let mut text_vars = HashMap::new();
         let mut typed_vars = HashMap::new();
-        for (name, value) in vars {
+        for (name, value) in values.vars {
             let variable = file
                 .variables
                 .iter()
                 .find(|v| v.name == *name)
                 .ok_or_else(|| PlanError::Unknown(name.clone()))?;
-            typed(name, value, &ir::ParamType::Value(variable.ty))?;
-            typed_vars.insert(name.as_str(), value.as_str());
+            let typed_value = typed(name, value, &ir::ParamType::Value(variable.ty))?;
+            text_vars.insert(name.as_str(), value.as_str());
+            typed_vars.insert(name.as_str(), typed_value);
         }
         let mut typed_args = HashMap::new();
-        for (name, value) in args {
-            let param = call
-                .params
+        for (name, value) in values.args {
+            let param = params
                 .iter()
                 .find(|p| p.name == *name)
                 .ok_or_else(|| PlanError::Unknown(name.clone()))?;
             typed_args.insert(name.as_str(), typed(name, value, &param.ty)?);
         }
-        if let Some(missing) = call
-            .params
+        if let Some(missing) = params
             .iter()
             .find(|p| p.required && !typed_args.contains_key(p.name.as_str()))
         {
             return Err(PlanError::MissingArgument(missing.name.clone()));
         }
+        let mut typed_api = HashMap::new();
+        for (name, value) in values.api {
+            let api_value = file
+                .api_values
+                .iter()
+                .find(|v| v.name == *name)
+                .ok_or_else(|| PlanError::UnknownApiValue(name.clone()))?;
+            let value = typed(name, value, &ir::ParamType::Value(api_value.ty))?;
+            typed_api.insert(name.as_str(), value);
+        }
         Ok(Self {
             file,
-            call,
-            vars: typed_vars,
+            params,
+            vars: text_vars,
+            typed_vars,
             args: typed_args,
+            api: typed_api,
+            facts,
         })
     }
 
-    fn plan(&self) -> Result<CallPlan, PlanError> {
+    fn plan(&self, request: &Request<'_>) -> Result<CallPlan, PlanError> {
         let mut steps = Vec::new();
-        for part in &self.call.url {
+        for part in request.url {
             steps.push(match part {
                 UrlPart::Literal(text) => Step::UrlText(text.clone()),
                 UrlPart::Raw(var) => Step::UrlText(self.required(*var)?),
@@ -204,7 +351,7 @@ impl<'a> Planner<'a> {
                 UrlPart::QueryValue(var) => Step::QueryValue(self.required(*var)?),
             });
         }
-        for query in &self.call.query {
+        for query in request.query {
             if let Some(value) = self.render(&query.value)? {
                 steps.push(Step::Query {
                     name: query.name.clone(),
@@ -212,7 +359,7 @@ impl<'a> Planner<'a> {
                 });
             }
         }
-        for header in &self.call.headers {
+        for header in request.headers {
             if let Some(value) = self.render(&header.value)? {
                 let secret = header.value.iter().any(|piece| {
                     matches!(piece, Piece::Var(Var::Context(i)) if self.file.variables[*i].secret)
@@ -224,9 +371,20 @@ impl<'a> Planner<'a> {
                 });
             }
         }
-        if let Some(body) = &self.call.body {
+        if let Some(body) = request.body {
             steps.push(Step::Body(self.json(body)?));
         }
+        let signing_key = match request.signing_key {
+            Some(index) => {
+                let name = &self.file.variables[index].name;
+                let value = self
+                    .vars
+                    .get(name.as_str())
+                    .ok_or_else(|| PlanError::MissingSigningKey(name.clone()))?;
+                Some((*value).to_owned())
+            }
+            None => None,
+        };
         let secrets = self
             .file
             .variables
@@ -235,27 +393,13 @@ impl<'a> Planner<'a> {
             .filter_map(|v| self.vars.get(v.name.as_str()).map(|s| (*s).to_owned()))
             .collect();
         Ok(CallPlan {
-            name: self.call.name.clone(),
-            method: self.call.method.as_str(),
-            timeout_ms: self.call.timeout_ms,
-            retries: self.call.retries,
+            name: request.name.to_owned(),
+            method: request.method,
+            timeout_ms: request.timeout_ms,
+            retries: request.retries,
             steps,
-            extract: self
-                .call
-                .responses
-                .iter()
-                .map(|r| {
-                    let path = r
-                        .path
-                        .iter()
-                        .map(|segment| match segment {
-                            Segment::Key(key) => PathStep::Key(key.clone()),
-                            Segment::Index(index) => PathStep::Index(*index),
-                        })
-                        .collect();
-                    (r.name.clone(), crate::parse::path::display(&r.path), path)
-                })
-                .collect(),
+            extract: Vec::new(),
+            signing_key,
             secrets,
         })
     }
@@ -272,17 +416,26 @@ impl<'a> Planner<'a> {
                     .ok_or_else(|| PlanError::MissingVariable(name.clone()))
             }
             Var::Collected(index) => {
-                Ok(self
-                    .args
-                    .get(self.call.params[index].name.as_str())
-                    .map(|value| match value {
-                        Value::String(text) => text.clone(),
-                        other => other.to_string(),
-                    }))
+                Ok(self.args.get(self.params[index].name.as_str()).map(as_text))
             }
-            // Only webhooks read the ended conversation's facts; `apicall run` runs calls.
-            Var::Api(_) | Var::Call(_) => Ok(None),
+            Var::Api(index) => Ok(self
+                .api
+                .get(self.file.api_values[index].name.as_str())
+                .map(as_text)),
+            Var::Call(field) => Ok(self.fact(field).as_ref().map(as_text)),
         }
+    }
+
+    /// A fact of the ended conversation, as JSON; `None` outside a webhook.
+    fn fact(&self, field: ir::CallField) -> Option<Value> {
+        let facts = self.facts?;
+        Some(match field {
+            ir::CallField::Id => json!(facts.id),
+            ir::CallField::StartedAt => json!(facts.started_at),
+            ir::CallField::EndedAt => json!(facts.ended_at),
+            ir::CallField::DurationMs => json!(facts.duration_ms),
+            ir::CallField::Outcome => json!(facts.outcome),
+        })
     }
 
     fn required(&self, var: Var) -> Result<String, PlanError> {
@@ -325,12 +478,25 @@ impl<'a> Planner<'a> {
                 }
                 Value::String(out)
             }
+            // Typed values keep their JSON type, as in generated code.
             Json::Var(Var::Collected(index)) => self
                 .args
-                .get(self.call.params[*index].name.as_str())
+                .get(self.params[*index].name.as_str())
                 .cloned()
                 .unwrap_or(Value::Null),
-            Json::Var(var) => self.text(*var)?.map_or(Value::Null, Value::String),
+            Json::Var(Var::Api(index)) => self
+                .api
+                .get(self.file.api_values[*index].name.as_str())
+                .cloned()
+                .unwrap_or(Value::Null),
+            Json::Var(Var::Call(field)) => self.fact(*field).unwrap_or(Value::Null),
+            Json::Var(Var::Context(index)) => {
+                let name = &self.file.variables[*index].name;
+                self.typed_vars
+                    .get(name.as_str())
+                    .cloned()
+                    .ok_or_else(|| PlanError::MissingVariable(name.clone()))?
+            }
             Json::Array(items) => Value::Array(
                 items
                     .iter()
@@ -344,8 +510,7 @@ impl<'a> Planner<'a> {
                     .collect::<Result<_, PlanError>>()?,
             ),
             Json::Params => Value::Object(
-                self.call
-                    .params
+                self.params
                     .iter()
                     .map(|p| {
                         let value = self
@@ -358,6 +523,14 @@ impl<'a> Planner<'a> {
                     .collect(),
             ),
         })
+    }
+}
+
+/// A JSON value as template text: strings as they are, anything else as JSON.
+fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 

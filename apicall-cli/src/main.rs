@@ -5,9 +5,14 @@
 //! apicall expand FILE     print the Rust that include_api_calls! generates for FILE
 //! apicall schema          print the JSON Schema of calls.yaml, for editors
 //! apicall tools FILE [--format openai|anthropic]   print the calls as LLM tool definitions
-//! apicall run FILE CALL [--var NAME=VALUE]... [--arg NAME=VALUE]... [--base-url URL]
+//! apicall run FILE CALL [--var NAME=VALUE]... [--arg NAME=VALUE]... [--api NAME=VALUE]...
+//!                         [--base-url URL]
 //!                         send one call live; print the request (secrets as ***), status,
 //!                         latency and the extracted values
+//! apicall webhook FILE NAME [--var NAME=VALUE]... [--api NAME=VALUE]... [--outcome OUTCOME]
+//!                         [--id ID] [--base-url URL]
+//!                         send one post-call webhook live, signed and retried, as a
+//!                         conversation ending now would
 //! ```
 //!
 //! Exit status: 0 when valid, 1 when any file has errors, 2 when a file cannot be read or the
@@ -24,8 +29,12 @@ const USAGE: &str = "usage:
   apicall schema          print the JSON Schema of calls.yaml, for editors
   apicall tools FILE [--format openai|anthropic]
                           print the calls as LLM tool definitions (default: openai)
-  apicall run FILE CALL [--var NAME=VALUE]... [--arg NAME=VALUE]... [--base-url URL]
-                          send one call live and show the request, status, latency and values";
+  apicall run FILE CALL [--var NAME=VALUE]... [--arg NAME=VALUE]... [--api NAME=VALUE]...
+                        [--base-url URL]
+                          send one call live and show the request, status, latency and values
+  apicall webhook FILE NAME [--var NAME=VALUE]... [--api NAME=VALUE]... [--outcome OUTCOME]
+                        [--id ID] [--base-url URL]
+                          send one post-call webhook live (signed, retried) and show it";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +44,7 @@ fn main() -> ExitCode {
         Some("tools") if args.len() == 2 => tools(&args[1], "openai"),
         Some("tools") if args.len() == 4 && args[2] == "--format" => tools(&args[1], &args[3]),
         Some("run") if args.len() >= 3 => run::run(&args[1], &args[2], &args[3..]),
+        Some("webhook") if args.len() >= 3 => run::webhook(&args[1], &args[2], &args[3..]),
         Some("schema") if args.len() == 1 => {
             print!("{}", apicall_build::json_schema());
             ExitCode::SUCCESS

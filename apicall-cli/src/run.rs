@@ -1,80 +1,167 @@
-//! `apicall run`: one call, live, through the same request builder generated code uses.
+//! `apicall run` and `apicall webhook`: one call or one webhook, live, through the same request
+//! builder generated code uses.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use apicall_build::{CallPlan, PathStep, PlanError, Step, plan_call};
-use apicall_runtime::__private::{CallSpec, Method, Request};
-use apicall_runtime::Client;
+use apicall_build::{
+    CallFacts, CallPlan, PathStep, PlanError, Step, Values, plan_call, plan_webhook,
+};
+use apicall_runtime::__private::{CallSpec, Method, Request, deliver, webhook as prepare};
+use apicall_runtime::{
+    CallEnd, Client, Conversation, IDEMPOTENCY_KEY_HEADER, Outcome, SIGNATURE_HEADER, Secret,
+    TIMESTAMP_HEADER,
+};
 use serde_json::Value;
 
-pub(crate) fn run(file: &str, call: &str, options: &[String]) -> ExitCode {
-    let mut vars = Vec::new();
-    let mut args = Vec::new();
-    let mut base_url = None;
+/// What `run` and `webhook` take after the file and the name.
+#[derive(Default)]
+struct Options {
+    vars: Vec<(String, String)>,
+    args: Vec<(String, String)>,
+    api: Vec<(String, String)>,
+    base_url: Option<String>,
+    outcome: Option<String>,
+    id: Option<String>,
+}
+
+impl Options {
+    fn values(&self) -> Values<'_> {
+        Values {
+            vars: &self.vars,
+            args: &self.args,
+            api: &self.api,
+        }
+    }
+}
+
+/// Reads `--flag value` pairs; `webhook` allows `--outcome` and `--id`, `run` allows `--arg`.
+fn options(options: &[String], webhook: bool) -> Result<Options, ExitCode> {
+    let mut parsed = Options::default();
     let mut rest = options.iter();
     while let Some(option) = rest.next() {
         let Some(value) = rest.next() else {
             eprintln!("error: `{option}` needs a value");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         };
         let pair = || {
             value
                 .split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
         };
-        match (option.as_str(), pair()) {
-            ("--var", Some(pair)) => vars.push(pair),
-            ("--arg", Some(pair)) => args.push(pair),
-            ("--base-url", _) => base_url = Some(value.clone()),
+        match (option.as_str(), pair(), webhook) {
+            ("--var", Some(pair), _) => parsed.vars.push(pair),
+            ("--api", Some(pair), _) => parsed.api.push(pair),
+            ("--arg", Some(pair), false) => parsed.args.push(pair),
+            ("--outcome", _, true) => parsed.outcome = Some(value.clone()),
+            ("--id", _, true) => parsed.id = Some(value.clone()),
+            ("--base-url", ..) => parsed.base_url = Some(value.clone()),
             _ => {
-                eprintln!(
-                    "error: expected --var NAME=VALUE, --arg NAME=VALUE or --base-url URL, found `{option} {value}`"
-                );
-                return ExitCode::from(2);
+                let expected = if webhook {
+                    "--var NAME=VALUE, --api NAME=VALUE, --outcome OUTCOME, --id ID or --base-url URL"
+                } else {
+                    "--var NAME=VALUE, --arg NAME=VALUE, --api NAME=VALUE or --base-url URL"
+                };
+                eprintln!("error: expected {expected}, found `{option} {value}`");
+                return Err(ExitCode::from(2));
             }
         }
     }
+    Ok(parsed)
+}
+
+/// Reports a plan that could not be made: the file's diagnostics, or what is missing.
+fn plan_failed(error: PlanError) -> ExitCode {
+    match error {
+        PlanError::Invalid(diagnostics) => {
+            eprintln!("{diagnostics}");
+            ExitCode::from(1)
+        }
+        error => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub(crate) fn run(file: &str, call: &str, given: &[String]) -> ExitCode {
+    let options = match options(given, false) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
     let bytes = match crate::read(file) {
         Ok(bytes) => bytes,
         Err(code) => return code,
     };
-    let plan = match plan_call(file, &bytes, call, &vars, &args) {
-        Ok(plan) => plan,
-        Err(PlanError::Invalid(diagnostics)) => {
-            eprintln!("{diagnostics}");
-            return ExitCode::from(1);
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    runtime.block_on(send(&plan, base_url.as_deref()))
+    match plan_call(file, &bytes, call, options.values()) {
+        Ok(plan) => block_on(send(&plan, options.base_url.as_deref())),
+        Err(error) => plan_failed(error),
+    }
 }
 
-async fn send(plan: &CallPlan, base_url: Option<&str>) -> ExitCode {
-    let mut client = Client::new();
-    if let Some(base) = base_url {
-        client = match client.with_base_url(base) {
-            Ok(client) => client,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
-        };
+/// `apicall webhook`: one post-call webhook, rendered for a conversation ending now, signed and
+/// delivered (with its retries) as `finish` would.
+pub(crate) fn webhook(file: &str, name: &str, given: &[String]) -> ExitCode {
+    let options = match options(given, true) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
+    let bytes = match crate::read(file) {
+        Ok(bytes) => bytes,
+        Err(code) => return code,
+    };
+    let outcome = match options.outcome.as_deref().unwrap_or("completed") {
+        "completed" => Outcome::Completed,
+        "transferred" => Outcome::Transferred,
+        "abandoned" => Outcome::Abandoned,
+        "failed" => Outcome::Failed,
+        other => Outcome::Other(other.to_owned()),
+    };
+    let conversation = options
+        .id
+        .clone()
+        .map_or_else(Conversation::new, Conversation::with_id);
+    let end = conversation.end(outcome);
+    let facts = CallFacts {
+        id: end.id.clone(),
+        started_at: end.started_at.clone(),
+        ended_at: end.ended_at.clone(),
+        duration_ms: end.duration_ms,
+        outcome: end.outcome.to_string(),
+    };
+    match plan_webhook(file, &bytes, name, options.values(), &facts) {
+        Ok(plan) => block_on(deliver_one(&plan, &end, options.base_url.as_deref())),
+        Err(error) => plan_failed(error),
     }
-    // A command runs one call: the spec may live as long as the process.
+}
+
+fn client(base_url: Option<&str>) -> Result<Client, ExitCode> {
+    let client = Client::new();
+    match base_url {
+        None => Ok(client),
+        Some(base) => client.with_base_url(base).map_err(|error| {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }),
+    }
+}
+
+/// The request a plan describes, printed as it goes (secrets as `***`).
+fn build<'c>(plan: &CallPlan, client: &'c Client) -> Result<Request<'c>, ExitCode> {
+    // A command sends one request: the spec may live as long as the process.
     let spec: &'static CallSpec = Box::leak(Box::new(CallSpec {
         name: Box::leak(plan.name.clone().into_boxed_str()),
         method: match plan.method {
@@ -87,7 +174,7 @@ async fn send(plan: &CallPlan, base_url: Option<&str>) -> ExitCode {
         timeout_ms: plan.timeout_ms,
         retries: plan.retries,
     }));
-    let mut request = Request::new(&client, spec);
+    let mut request = Request::new(client, spec);
     let mut shown_headers = Vec::new();
     let mut shown_body = None;
     for step in &plan.steps {
@@ -116,7 +203,7 @@ async fn send(plan: &CallPlan, base_url: Option<&str>) -> ExitCode {
         Ok(url) => println!("{} {}", plan.method, plan.redact(url.as_str())),
         Err(error) => {
             eprintln!("error: {error}");
-            return ExitCode::from(1);
+            return Err(ExitCode::from(1));
         }
     }
     for header in &shown_headers {
@@ -125,6 +212,56 @@ async fn send(plan: &CallPlan, base_url: Option<&str>) -> ExitCode {
     if let Some(body) = &shown_body {
         println!("  body: {}", plan.redact(body));
     }
+    Ok(request)
+}
+
+async fn deliver_one(plan: &CallPlan, end: &CallEnd, base_url: Option<&str>) -> ExitCode {
+    let client = match client(base_url) {
+        Ok(client) => client,
+        Err(code) => return code,
+    };
+    let request = match build(plan, &client) {
+        Ok(request) => request,
+        Err(code) => return code,
+    };
+    println!("  {IDEMPOTENCY_KEY_HEADER}: {}:{}", end.id, plan.name);
+    if plan.signing_key.is_some() {
+        println!("  {TIMESTAMP_HEADER}, {SIGNATURE_HEADER}: signed when sent");
+    }
+    println!(
+        "  (timeout {} ms per attempt, retries {})",
+        plan.timeout_ms, plan.retries
+    );
+    let key = plan.signing_key.clone().map(Secret::new);
+    let started = Instant::now();
+    let prepared = prepare(request, key.as_ref(), end);
+    let results = deliver(&client, vec![prepared]).wait().await;
+    let latency = started.elapsed().as_millis();
+    let mut code = ExitCode::SUCCESS;
+    for result in results {
+        match result {
+            Ok(delivered) => println!(
+                "-> HTTP {} in {latency} ms after {} attempt(s)",
+                delivered.status, delivered.attempts
+            ),
+            Err(error) => {
+                println!("-> not delivered after {latency} ms: {error}");
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    code
+}
+
+async fn send(plan: &CallPlan, base_url: Option<&str>) -> ExitCode {
+    let client = match client(base_url) {
+        Ok(client) => client,
+        Err(code) => return code,
+    };
+    let request = match build(plan, &client) {
+        Ok(request) => request,
+        Err(code) => return code,
+    };
     println!(
         "  (timeout {} ms, retries {})",
         plan.timeout_ms, plan.retries

@@ -223,3 +223,122 @@ fn run_says_what_is_missing() {
             .contains("no call named `order_stats`; the calls are: lookup_customer, order_status")
     );
 }
+
+#[tokio::test]
+async fn webhook_sends_one_signed_webhook_live_and_shows_it_without_secrets() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/customers/C%2F7/calls"))
+        .and(header("idempotency-key", "CA-77:crm_summary"))
+        .and(header("authorization", "Bearer sk-hook-api"))
+        .respond_with(ResponseTemplate::new(202))
+        .mount(&server)
+        .await;
+    let base = server.uri();
+    let args: Vec<String> = [
+        "webhook",
+        "../tests/fixtures/webhooks.yaml",
+        "crm_summary",
+        "--var",
+        "caller_phone=+15550100",
+        "--var",
+        "api_key=sk-hook-api",
+        "--var",
+        "webhook_secret=whsec-hook-signing",
+        "--var",
+        "agent_id=42",
+        "--api",
+        "customer_id=C/7",
+        "--api",
+        "customer_name=Ada",
+        "--api",
+        "open_orders=2",
+        "--outcome",
+        "transferred",
+        "--id",
+        "CA-77",
+        "--base-url",
+        base.as_str(),
+    ]
+    .iter()
+    .map(|arg| (*arg).to_owned())
+    .collect();
+
+    let output = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        apicall(&args)
+    })
+    .await
+    .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!(
+            "POST {base}/customers/C%2F7/calls?source=agent-42\n"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  Authorization: Bearer ***\n"), "{stdout}");
+    assert!(stdout.contains("-> HTTP 202 in "), "{stdout}");
+    for secret in ["sk-hook-api", "whsec-hook-signing"] {
+        assert!(!stdout.contains(secret), "{stdout}");
+    }
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    let request = &received[0];
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["customer"], "Ada");
+    assert_eq!(body["open_orders"], 2);
+    assert_eq!(body["agent"], 42);
+    assert_eq!(body["outcome"], "transferred");
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let verifier =
+        apicall_runtime::Verifier::new(apicall_runtime::Secret::new("whsec-hook-signing"));
+    assert_eq!(
+        verifier.verify_parts(
+            &header(apicall_runtime::TIMESTAMP_HEADER),
+            &header(apicall_runtime::SIGNATURE_HEADER),
+            &request.body
+        ),
+        Ok(())
+    );
+}
+
+#[test]
+fn webhook_and_run_say_what_is_missing() {
+    let hooks = "../tests/fixtures/webhooks.yaml";
+    let output = apicall(&["webhook", hooks, "crm_sumary"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("no webhook named `crm_sumary`; the webhooks are: crm_summary, audit_log"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = apicall(&["webhook", hooks, "crm_summary", "--var", "agent_id=1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: the URL needs `{{api.customer_id}}`, a value an earlier call extracts: pass --api customer_id=...\n"
+    );
+    let output = apicall(&["run", SEED, "lookup_customer", "--api", "nope=1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: no call extracts `{{api.nope}}`\n"
+    );
+}
