@@ -97,13 +97,16 @@ fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
     }
 }
 
+/// The command line's options and the file's bytes, or the exit status that says why not.
+fn inputs(file: &str, given: &[String], webhook: bool) -> Result<(Options, Vec<u8>), ExitCode> {
+    let options = options(given, webhook)?;
+    let bytes = crate::read(file)?;
+    Ok((options, bytes))
+}
+
 pub(crate) fn run(file: &str, call: &str, given: &[String]) -> ExitCode {
-    let options = match options(given, false) {
-        Ok(options) => options,
-        Err(code) => return code,
-    };
-    let bytes = match crate::read(file) {
-        Ok(bytes) => bytes,
+    let (options, bytes) = match inputs(file, given, false) {
+        Ok(inputs) => inputs,
         Err(code) => return code,
     };
     match plan_call(file, &bytes, call, options.values()) {
@@ -115,12 +118,8 @@ pub(crate) fn run(file: &str, call: &str, given: &[String]) -> ExitCode {
 /// `apicall webhook`: one post-call webhook, rendered for a conversation ending now, signed and
 /// delivered (with its retries) as `finish` would.
 pub(crate) fn webhook(file: &str, name: &str, given: &[String]) -> ExitCode {
-    let options = match options(given, true) {
-        Ok(options) => options,
-        Err(code) => return code,
-    };
-    let bytes = match crate::read(file) {
-        Ok(bytes) => bytes,
+    let (options, bytes) = match inputs(file, given, true) {
+        Ok(inputs) => inputs,
         Err(code) => return code,
     };
     let outcome = match options.outcome.as_deref().unwrap_or("completed") {

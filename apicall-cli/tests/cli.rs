@@ -21,6 +21,26 @@ fn fixture(name: &str, yaml: &str) -> PathBuf {
 
 const SEED: &str = "../examples/calls.yaml";
 
+/// Runs the binary off the async runtime (the test's server keeps answering meanwhile),
+/// asserts it exits 0, and returns its stdout.
+async fn succeeds_beside_a_server(args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        apicall(&args)
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn check_of_a_valid_file_exits_0() {
     let output = apicall(&["check", SEED]);
@@ -180,21 +200,7 @@ async fn run_sends_one_call_live_and_shows_request_status_and_values_without_sec
         base.as_str(),
     ];
 
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    let output = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        apicall(&args)
-    })
-    .await
-    .unwrap();
-
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeds_beside_a_server(&args).await;
     assert!(
         stdout.starts_with(&format!("GET {base}/api/customers?phone=%2B15551234567\n")),
         "{stdout}"
@@ -237,7 +243,7 @@ async fn webhook_sends_one_signed_webhook_live_and_shows_it_without_secrets() {
         .mount(&server)
         .await;
     let base = server.uri();
-    let args: Vec<String> = [
+    let args = [
         "webhook",
         "../tests/fixtures/webhooks.yaml",
         "crm_summary",
@@ -261,25 +267,9 @@ async fn webhook_sends_one_signed_webhook_live_and_shows_it_without_secrets() {
         "CA-77",
         "--base-url",
         base.as_str(),
-    ]
-    .iter()
-    .map(|arg| (*arg).to_owned())
-    .collect();
+    ];
 
-    let output = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        apicall(&args)
-    })
-    .await
-    .unwrap();
-
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeds_beside_a_server(&args).await;
     assert!(
         stdout.starts_with(&format!(
             "POST {base}/customers/C%2F7/calls?source=agent-42\n"
