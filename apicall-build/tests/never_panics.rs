@@ -35,6 +35,18 @@ proptest! {
     }
 
     #[test]
+    fn any_webhook_compiles_or_is_diagnosed(
+        url in "(https?://|\\{\\{|\\}\\}|call\\.|api\\.|[a-z/?#:@. {}%])*",
+        body in "(\\{\\{|\\}\\}|call\\.|api\\.|collected\\.|[a-z_ .\"'{}|#/])*",
+        secret in "(\\{\\{|\\}\\}|[a-z_ ])*",
+    ) {
+        let yaml = format!(
+            "variables:\n  k: {{ secret: true }}\n{CALL_HEAD}https://x.example/\nwebhooks:\n  post_call:\n    - name: w\n      url: {url:?}\n      secret: {secret:?}\n      body:\n        b: {body:?}\n"
+        );
+        let _ = apicall_build::compile("calls.yaml", &yaml);
+    }
+
+    #[test]
     fn any_prompt_compiles_or_is_diagnosed(prompt in "(\\{\\{|\\}\\}|api\\.|[a-z .\"'{}\n])*") {
         let yaml = format!("{CALL_HEAD}https://x.example/\nprompts:\n  p: {prompt:?}\n");
         let _ = apicall_build::compile("calls.yaml", &yaml);
