@@ -552,11 +552,17 @@ async fn secrets_stay_out_of_logs_and_errors() {
         .finish();
     // A current-thread runtime: the delivery task runs on this thread, under this subscriber.
     let _guard = tracing::subscriber::set_default(subscriber);
+    let conversation = tracing::info_span!("conversation", id = "CA-1001");
 
-    let results = session().finish(&client, Outcome::Completed).wait().await;
+    let delivery = conversation.in_scope(|| session().finish(&client, Outcome::Completed));
+    let results = delivery.wait().await;
 
     let traced = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(traced.contains("apicall.webhook"), "{traced}");
+    // The background delivery is traced under the span `finish` was called in.
+    assert!(
+        traced.contains("conversation{id=\"CA-1001\"}:apicall.webhook"),
+        "{traced}"
+    );
     assert!(traced.contains("crm_summary"), "{traced}");
     assert!(traced.contains("retrying"), "{traced}");
     assert!(traced.contains("webhook not delivered"), "{traced}");

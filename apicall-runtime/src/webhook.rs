@@ -230,6 +230,9 @@ pub fn deliver(client: &Client, webhooks: Vec<Result<Webhook, WebhookError>>) ->
         };
     };
     let client = client.clone();
+    // The task runs after `finish` returns: carry the caller's span (a conversation's, say) so
+    // the delivery's events still sit under it.
+    let parent = tracing::Span::current();
     let task = runtime.spawn(async move {
         let sends = webhooks.into_iter().map(|webhook| {
             let client = &client;
@@ -243,7 +246,9 @@ pub fn deliver(client: &Client, webhooks: Vec<Result<Webhook, WebhookError>>) ->
                 }
             }
         });
-        futures_util::future::join_all(sends).await
+        futures_util::future::join_all(sends)
+            .instrument(parent)
+            .await
     });
     Delivery {
         state: DeliveryState::Running(task),
