@@ -516,6 +516,7 @@ fn finishing_outside_a_runtime_is_an_error_not_a_panic() {
         .build()
         .unwrap();
     let results = runtime.block_on(delivery.wait());
+    assert_eq!(results.len(), 2, "{results:?}");
     assert!(
         results
             .iter()

@@ -277,9 +277,8 @@ struct Request<'a> {
 struct Planner<'a> {
     file: &'a ir::File,
     params: &'a [ir::Param],
-    vars: HashMap<&'a str, &'a str>,
-    /// Each given context variable as typed JSON, for bodies.
-    typed_vars: HashMap<&'a str, Value>,
+    /// Each given context variable as typed JSON.
+    vars: HashMap<&'a str, Value>,
     /// Each given parameter as typed JSON.
     args: HashMap<&'a str, Value>,
     /// Each given `api.*` value as typed JSON.
@@ -294,18 +293,9 @@ impl<'a> Planner<'a> {
         values: Values<'a>,
         facts: Option<&'a CallFacts>,
     ) -> Result<Self, PlanError> {
-        let mut text_vars = HashMap::new();
-        let mut typed_vars = HashMap::new();
-        for (name, value) in values.vars {
-            let variable = file
-                .variables
-                .iter()
-                .find(|v| v.name == *name)
-                .ok_or_else(|| PlanError::Unknown(name.clone()))?;
-            let typed_value = typed(name, value, &ir::ParamType::Value(variable.ty))?;
-            text_vars.insert(name.as_str(), value.as_str());
-            typed_vars.insert(name.as_str(), typed_value);
-        }
+        let vars = typed_values(values.vars, PlanError::Unknown, |name| {
+            file.variables.iter().find(|v| v.name == name).map(|v| v.ty)
+        })?;
         let mut typed_args = HashMap::new();
         for (name, value) in values.args {
             let param = params
@@ -320,23 +310,18 @@ impl<'a> Planner<'a> {
         {
             return Err(PlanError::MissingArgument(missing.name.clone()));
         }
-        let mut typed_api = HashMap::new();
-        for (name, value) in values.api {
-            let api_value = file
-                .api_values
+        let api = typed_values(values.api, PlanError::UnknownApiValue, |name| {
+            file.api_values
                 .iter()
-                .find(|v| v.name == *name)
-                .ok_or_else(|| PlanError::UnknownApiValue(name.clone()))?;
-            let value = typed(name, value, &ir::ParamType::Value(api_value.ty))?;
-            typed_api.insert(name.as_str(), value);
-        }
+                .find(|v| v.name == name)
+                .map(|v| v.ty)
+        })?;
         Ok(Self {
             file,
             params,
-            vars: text_vars,
-            typed_vars,
+            vars,
             args: typed_args,
-            api: typed_api,
+            api,
             facts,
         })
     }
@@ -381,7 +366,7 @@ impl<'a> Planner<'a> {
                     .vars
                     .get(name.as_str())
                     .ok_or_else(|| PlanError::MissingSigningKey(name.clone()))?;
-                Some((*value).to_owned())
+                Some(as_text(value))
             }
             None => None,
         };
@@ -390,7 +375,7 @@ impl<'a> Planner<'a> {
             .variables
             .iter()
             .filter(|v| v.secret)
-            .filter_map(|v| self.vars.get(v.name.as_str()).map(|s| (*s).to_owned()))
+            .filter_map(|v| self.vars.get(v.name.as_str()).map(as_text))
             .collect();
         Ok(CallPlan {
             name: request.name.to_owned(),
@@ -412,7 +397,7 @@ impl<'a> Planner<'a> {
                 let name = &self.file.variables[index].name;
                 self.vars
                     .get(name.as_str())
-                    .map(|value| Some((*value).to_owned()))
+                    .map(|value| Some(as_text(value)))
                     .ok_or_else(|| PlanError::MissingVariable(name.clone()))
             }
             Var::Collected(index) => {
@@ -492,7 +477,7 @@ impl<'a> Planner<'a> {
             Json::Var(Var::Call(field)) => self.fact(*field).unwrap_or(Value::Null),
             Json::Var(Var::Context(index)) => {
                 let name = &self.file.variables[*index].name;
-                self.typed_vars
+                self.vars
                     .get(name.as_str())
                     .cloned()
                     .ok_or_else(|| PlanError::MissingVariable(name.clone()))?
@@ -524,6 +509,25 @@ impl<'a> Planner<'a> {
             ),
         })
     }
+}
+
+/// Values given as text, each parsed by the type `declared` gives its name; a name it does not
+/// know is `unknown`.
+fn typed_values(
+    given: &[(String, String)],
+    unknown: fn(String) -> PlanError,
+    declared: impl Fn(&str) -> Option<ir::ValueType>,
+) -> Result<HashMap<&str, Value>, PlanError> {
+    given
+        .iter()
+        .map(|(name, value)| {
+            let ty = declared(name).ok_or_else(|| unknown(name.clone()))?;
+            Ok((
+                name.as_str(),
+                typed(name, value, &ir::ParamType::Value(ty))?,
+            ))
+        })
+        .collect()
 }
 
 /// A JSON value as template text: strings as they are, anything else as JSON.

@@ -191,10 +191,31 @@ impl Checker<'_, '_, '_> {
     }
 
     fn call(&mut self, decl: &CallDecl, names: &mut HashMap<String, Pos>) -> Option<ir::Call> {
-        let name = self.required(decl.name.as_ref(), decl, "name");
-        let description = self.required(decl.description.as_ref(), decl, "description");
-        let url = self.required(decl.url.as_ref(), decl, "url");
-        let method = self.required(decl.method.as_ref(), decl, "method");
+        let call = ("API call", decl.pos, decl.present.as_slice());
+        let name = self.required(
+            decl.name.as_ref(),
+            call,
+            "name",
+            "add `name: lookup_customer` (a snake_case identifier)",
+        );
+        let description = self.required(
+            decl.description.as_ref(),
+            call,
+            "description",
+            "add `description:` telling the LLM when to use this call",
+        );
+        let url = self.required(
+            decl.url.as_ref(),
+            call,
+            "url",
+            "add `url: https://...`, the endpoint to call",
+        );
+        let method = self.required(
+            decl.method.as_ref(),
+            call,
+            "method",
+            "add `method: GET` (or POST, PUT, PATCH, DELETE)",
+        );
 
         let mut name = name.filter(|name| self.name(name, "call"));
         if let Some(long) = name.filter(|name| name.value.len() > MAX_TOOL_NAME) {
@@ -470,25 +491,22 @@ impl Checker<'_, '_, '_> {
         clashing
     }
 
+    /// Reports `key` missing from the `what` (an API call, a webhook) that starts at `item`,
+    /// unless the key is there with a bad value (reported already).
     fn required<'t>(
         &mut self,
         field: Option<&'t Text>,
-        call: &CallDecl,
+        (what, item, present): (&str, Pos, &[&str]),
         key: &str,
+        help: &str,
     ) -> Option<&'t Text> {
-        if field.is_none() && !call.present.contains(&key) {
-            let call = call.pos;
+        if field.is_none() && !present.contains(&key) {
             self.report
                 .error(
-                    call,
-                    format!("this API call is missing the required field `{key}`"),
+                    item,
+                    format!("this {what} is missing the required field `{key}`"),
                 )
-                .help(match key {
-                    "name" => "add `name: lookup_customer` (a snake_case identifier)",
-                    "description" => "add `description:` telling the LLM when to use this call",
-                    "url" => "add `url: https://...`, the endpoint to call",
-                    _ => "add `method: GET` (or POST, PUT, PATCH, DELETE)",
-                });
+                .help(help);
         }
         field
     }
@@ -497,24 +515,20 @@ impl Checker<'_, '_, '_> {
         let mut webhooks = Vec::new();
         let mut seen: HashMap<&str, Pos> = HashMap::new();
         for decl in &document.webhooks {
-            for (key, field) in [("name", &decl.name), ("url", &decl.url)] {
-                if field.is_none() && !decl.present.contains(&key) {
-                    self.report
-                        .error(
-                            decl.pos,
-                            format!("this webhook is missing the required field `{key}`"),
-                        )
-                        .help(if key == "name" {
-                            "add `name: crm_summary` (a snake_case identifier)"
-                        } else {
-                            "add `url: https://...`, where the webhook is POSTed"
-                        });
-                }
-            }
-            let mut valid = decl
-                .name
-                .as_ref()
-                .is_some_and(|name| self.name(name, "webhook"));
+            let webhook = ("webhook", decl.pos, decl.present.as_slice());
+            let name = self.required(
+                decl.name.as_ref(),
+                webhook,
+                "name",
+                "add `name: crm_summary` (a snake_case identifier)",
+            );
+            let url = self.required(
+                decl.url.as_ref(),
+                webhook,
+                "url",
+                "add `url: https://...`, where the webhook is POSTed",
+            );
+            let mut valid = name.is_some_and(|name| self.name(name, "webhook"));
             if let Some(name) = decl.name.as_ref().filter(|_| valid)
                 && let Some(first) = seen.insert(&name.value, name.pos)
             {
@@ -523,10 +537,7 @@ impl Checker<'_, '_, '_> {
             }
             let timeout_ms = self.timeout(decl.timeout_ms, Place::Webhook);
             let retries = self.webhook_retries(decl.retries);
-            let url = decl
-                .url
-                .as_ref()
-                .and_then(|url| self.url(url, &[], Place::Webhook));
+            let url = url.and_then(|url| self.url(url, &[], Place::Webhook));
             self.reserved_webhook_headers(&decl.headers);
             let headers = self.headers(&decl.headers, &[], Place::Webhook);
             let body = match &decl.body {
@@ -618,12 +629,23 @@ impl Checker<'_, '_, '_> {
 
     /// `secret: webhook_secret` (or `secret: "{{webhook_secret}}"`): a declared secret variable.
     fn signing_key(&mut self, secret: &Text) -> Option<usize> {
-        let trimmed = secret.value.trim();
-        let name = trimmed
-            .strip_prefix("{{")
-            .and_then(|rest| rest.strip_suffix("}}"))
-            .map_or(trimmed, str::trim);
         let width = secret.value.chars().count().max(1);
+        // A bare name, or the name as a template (`{{ webhook_secret }}`), read by the lexer.
+        let name = match template::lex(&secret.value).as_deref() {
+            Ok([template::Piece::Text(text)]) => text.trim().to_owned(),
+            Ok([template::Piece::Var(var_ref, None)])
+                if var_ref.namespace == Namespace::Context =>
+            {
+                var_ref.name.clone()
+            }
+            _ => {
+                self.report
+                    .error_spanning(secret.pos, width, "`secret:` names one secret variable")
+                    .help("for example `secret: webhook_secret`");
+                return None;
+            }
+        };
+        let name = name.as_str();
         let Some(index) = self.variables.iter().position(|v| v.name == name) else {
             let secrets = self
                 .variables

@@ -347,6 +347,24 @@ fn a_webhook_secret_may_be_written_as_a_template() {
 }
 
 #[test]
+fn a_webhook_secret_is_one_context_variable() {
+    for secret in [
+        "\"{{api.customer_name}}\"",
+        "\"{{webhook_secret}}x\"",
+        "\"{{a\"",
+    ] {
+        let yaml = format!(
+            "{WEBHOOK_FILE}    - name: crm_summary\n      url: https://crm.example.com/hooks\n      secret: {secret}\n"
+        );
+        assert_eq!(
+            located(&yaml),
+            vec![(15, 15, "`secret:` names one secret variable".to_owned())],
+            "{secret}"
+        );
+    }
+}
+
+#[test]
 fn a_webhook_name_may_not_shadow_a_call_s_generated_items() {
     let yaml =
         format!("{WEBHOOK_FILE}    - name: summary\n      url: https://crm.example.com/hooks\n")

@@ -97,20 +97,32 @@ fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
     }
 }
 
-/// The command line's options and the file's bytes, or the exit status that says why not.
-fn inputs(file: &str, given: &[String], webhook: bool) -> Result<(Options, Vec<u8>), ExitCode> {
+/// The command line's options, the file's bytes and the client to send with, or the exit
+/// status that says why not.
+fn inputs(
+    file: &str,
+    given: &[String],
+    webhook: bool,
+) -> Result<(Options, Vec<u8>, Client), ExitCode> {
     let options = options(given, webhook)?;
     let bytes = crate::read(file)?;
-    Ok((options, bytes))
+    let client = match &options.base_url {
+        None => Client::new(),
+        Some(base) => Client::new().with_base_url(base).map_err(|error| {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        })?,
+    };
+    Ok((options, bytes, client))
 }
 
 pub(crate) fn run(file: &str, call: &str, given: &[String]) -> ExitCode {
-    let (options, bytes) = match inputs(file, given, false) {
+    let (options, bytes, client) = match inputs(file, given, false) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
     match plan_call(file, &bytes, call, options.values()) {
-        Ok(plan) => block_on(send(&plan, options.base_url.as_deref())),
+        Ok(plan) => block_on(send(&plan, &client)),
         Err(error) => plan_failed(error),
     }
 }
@@ -118,17 +130,15 @@ pub(crate) fn run(file: &str, call: &str, given: &[String]) -> ExitCode {
 /// `apicall webhook`: one post-call webhook, rendered for a conversation ending now, signed and
 /// delivered (with its retries) as `finish` would.
 pub(crate) fn webhook(file: &str, name: &str, given: &[String]) -> ExitCode {
-    let (options, bytes) = match inputs(file, given, true) {
+    let (options, bytes, client) = match inputs(file, given, true) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let outcome = match options.outcome.as_deref().unwrap_or("completed") {
-        "completed" => Outcome::Completed,
-        "transferred" => Outcome::Transferred,
-        "abandoned" => Outcome::Abandoned,
-        "failed" => Outcome::Failed,
-        other => Outcome::Other(other.to_owned()),
-    };
+    let Ok(outcome) = options
+        .outcome
+        .as_deref()
+        .unwrap_or("completed")
+        .parse::<Outcome>();
     let conversation = options
         .id
         .clone()
@@ -142,19 +152,8 @@ pub(crate) fn webhook(file: &str, name: &str, given: &[String]) -> ExitCode {
         outcome: end.outcome.to_string(),
     };
     match plan_webhook(file, &bytes, name, options.values(), &facts) {
-        Ok(plan) => block_on(deliver_one(&plan, &end, options.base_url.as_deref())),
+        Ok(plan) => block_on(deliver_one(&plan, &end, &client)),
         Err(error) => plan_failed(error),
-    }
-}
-
-fn client(base_url: Option<&str>) -> Result<Client, ExitCode> {
-    let client = Client::new();
-    match base_url {
-        None => Ok(client),
-        Some(base) => client.with_base_url(base).map_err(|error| {
-            eprintln!("error: {error}");
-            ExitCode::from(2)
-        }),
     }
 }
 
@@ -214,12 +213,8 @@ fn build<'c>(plan: &CallPlan, client: &'c Client) -> Result<Request<'c>, ExitCod
     Ok(request)
 }
 
-async fn deliver_one(plan: &CallPlan, end: &CallEnd, base_url: Option<&str>) -> ExitCode {
-    let client = match client(base_url) {
-        Ok(client) => client,
-        Err(code) => return code,
-    };
-    let request = match build(plan, &client) {
+async fn deliver_one(plan: &CallPlan, end: &CallEnd, client: &Client) -> ExitCode {
+    let request = match build(plan, client) {
         Ok(request) => request,
         Err(code) => return code,
     };
@@ -234,7 +229,7 @@ async fn deliver_one(plan: &CallPlan, end: &CallEnd, base_url: Option<&str>) -> 
     let key = plan.signing_key.clone().map(Secret::new);
     let started = Instant::now();
     let prepared = prepare(request, key.as_ref(), end);
-    let results = deliver(&client, vec![prepared]).wait().await;
+    let results = deliver(client, vec![prepared]).wait().await;
     let latency = started.elapsed().as_millis();
     let mut code = ExitCode::SUCCESS;
     for result in results {
@@ -252,12 +247,8 @@ async fn deliver_one(plan: &CallPlan, end: &CallEnd, base_url: Option<&str>) -> 
     code
 }
 
-async fn send(plan: &CallPlan, base_url: Option<&str>) -> ExitCode {
-    let client = match client(base_url) {
-        Ok(client) => client,
-        Err(code) => return code,
-    };
-    let request = match build(plan, &client) {
+async fn send(plan: &CallPlan, client: &Client) -> ExitCode {
+    let request = match build(plan, client) {
         Ok(request) => request,
         Err(code) => return code,
     };

@@ -92,6 +92,21 @@ impl Outcome {
     }
 }
 
+impl std::str::FromStr for Outcome {
+    type Err = std::convert::Infallible;
+
+    /// The outcome `as_str` names; any other text is [`Outcome::Other`].
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(match text {
+            "completed" => Outcome::Completed,
+            "transferred" => Outcome::Transferred,
+            "abandoned" => Outcome::Abandoned,
+            "failed" => Outcome::Failed,
+            other => Outcome::Other(other.to_owned()),
+        })
+    }
+}
+
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -205,6 +220,19 @@ mod tests {
         // A clock that went backwards gives zero, not an underflow.
         let earlier = conversation.end_at(UNIX_EPOCH, Outcome::Completed);
         assert_eq!(earlier.duration_ms, 0);
+    }
+
+    #[test]
+    fn outcomes_read_back_what_they_write() {
+        for outcome in [
+            Outcome::Completed,
+            Outcome::Transferred,
+            Outcome::Abandoned,
+            Outcome::Failed,
+            Outcome::Other("voicemail".into()),
+        ] {
+            assert_eq!(outcome.as_str().parse::<Outcome>(), Ok(outcome.clone()));
+        }
     }
 
     #[test]

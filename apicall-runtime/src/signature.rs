@@ -294,6 +294,24 @@ mod tests {
     }
 
     #[test]
+    fn the_default_tolerance_is_five_minutes() {
+        let secret = Secret::new("whsec_test");
+        let verifier = Verifier::new(secret.clone());
+        let signature = sign(&secret, 1_000, b"{}");
+        assert_eq!(
+            verifier.verify_at("1000", &signature, b"{}", at(1_300)),
+            Ok(())
+        );
+        assert!(matches!(
+            verifier.verify_at("1000", &signature, b"{}", at(1_301)),
+            Err(VerifyError::OutsideTolerance {
+                tolerance_secs: 300,
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn malformed_headers_are_errors_not_panics() {
         let verifier = Verifier::new(Secret::new("k"));
         for timestamp in ["", "soon", "-1", "1.5", "99999999999999999999999"] {

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
 use tracing::Instrument;
@@ -158,7 +159,8 @@ pub struct Webhook {
     spec: &'static CallSpec,
     url: Url,
     headers: Vec<(HeaderName, HeaderValue)>,
-    body: Vec<u8>,
+    /// The same bytes go out on every attempt: `Bytes` clones without copying.
+    body: Bytes,
     signing_key: Option<Secret>,
     idempotency_key: HeaderValue,
 }
@@ -205,7 +207,7 @@ pub fn prepare(
         spec,
         url,
         headers,
-        body: body.unwrap_or_else(|| b"{}".to_vec()),
+        body: Bytes::from(body.unwrap_or_else(|| b"{}".to_vec())),
         signing_key: signing_key.cloned(),
         idempotency_key,
     })
