@@ -31,22 +31,32 @@ fn webhooks_macro_expansion_equals_build_rs_output() {
 /// build.rs wrote for it, header line and all.
 fn assert_same_code(yaml: &str, build_rs_output: &str) {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let input: proc_macro2::TokenStream = format!("{yaml:?}").parse().unwrap();
-    let expansion = apicall_build::expand(input, Some(&manifest_dir.join("lib.rs")), None);
+    assert_expansion_matches(
+        yaml,
+        &manifest_dir.join("lib.rs"),
+        &manifest_dir.join(yaml),
+        build_rs_output,
+    );
+}
 
-    let mut file: syn::File = syn::parse2(expansion.clone()).expect("the expansion parses as Rust");
-    let mut tracking_only: syn::File =
-        syn::parse2(expansion).expect("the expansion parses as Rust");
-    tracking_only.items.truncate(1);
-    file.items.remove(0);
-    let tracking = prettyplease::unparse(&tracking_only);
-    let yaml = manifest_dir.join(yaml);
+/// Expands `include_api_calls!(written)` as if invoked from `invoking_file`, and checks it is
+/// the tracking item for `yaml_path` followed by exactly what build.rs wrote. Everything is
+/// compared as parsed Rust, never as text that mentions the path: prettyplease wraps a long
+/// `include_bytes!` line, so text comparisons would depend on where the checkout sits.
+fn assert_expansion_matches(
+    written: &str,
+    invoking_file: &Path,
+    yaml_path: &Path,
+    build_rs_output: &str,
+) {
+    let input: proc_macro2::TokenStream = format!("{written:?}").parse().unwrap();
+    let expansion = apicall_build::expand(input, Some(invoking_file), None);
+    let mut file: syn::File = syn::parse2(expansion).expect("the expansion parses as Rust");
+    assert!(!file.items.is_empty(), "the expansion has items");
+    let tracking = file.items.remove(0);
     assert_eq!(
-        tracking.trim(),
-        format!(
-            "const _: &[u8] = ::core::include_bytes!({:?});",
-            yaml.to_string_lossy()
-        ),
+        tracked_path(&tracking).as_deref(),
+        Some(yaml_path.to_string_lossy().as_ref()),
         "the first item is the file-tracking line, with the YAML's absolute path"
     );
     let macro_code = prettyplease::unparse(&file);
@@ -59,6 +69,64 @@ fn assert_same_code(yaml: &str, build_rs_output: &str) {
         "{header}"
     );
     assert_eq!(macro_code, build_rs_code);
+}
+
+/// The path in `const _: &[u8] = ::core::include_bytes!("...");`, if `item` is that line.
+fn tracked_path(item: &syn::Item) -> Option<String> {
+    let syn::Item::Const(constant) = item else {
+        return None;
+    };
+    let syn::Expr::Macro(call) = constant.expr.as_ref() else {
+        return None;
+    };
+    let segments: Vec<String> = call
+        .mac
+        .path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    if segments != ["core", "include_bytes"] {
+        return None;
+    }
+    let literal: syn::LitStr = syn::parse2(call.mac.tokens.clone()).ok()?;
+    Some(literal.value())
+}
+
+/// A checkout deep in a home directory (`~/projects/voice-agents/apicall/...`) gives paths long
+/// enough for prettyplease to wrap the tracking line; the comparison must not care.
+#[test]
+fn agreement_holds_for_a_yaml_at_a_path_over_150_characters() {
+    let mut dir = std::env::temp_dir().join(format!("apicall-long-{}", std::process::id()));
+    for segment in [
+        "projects",
+        "voice-agents",
+        "apicall-checkout-with-a-rather-long-name",
+        "tests",
+        "fixtures-for-an-agent-with-many-integrations",
+        "and-one-more-level",
+    ] {
+        dir.push(segment);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let yaml = dir.join("language.yaml");
+    assert!(yaml.to_string_lossy().len() > 150, "{}", yaml.display());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/language.yaml");
+    std::fs::copy(&fixture, &yaml).expect("copy the fixture");
+
+    let out = apicall_build::Builder::new()
+        .out_dir(&dir)
+        .cargo_directives(false)
+        .compile(&yaml)
+        .expect("the fixture compiles");
+    let build_rs_output = std::fs::read_to_string(out).expect("build output");
+    assert_expansion_matches(
+        "language.yaml",
+        &dir.join("lib.rs"),
+        &yaml,
+        &build_rs_output,
+    );
 }
 
 #[test]
