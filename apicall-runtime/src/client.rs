@@ -25,15 +25,31 @@ pub struct Client {
 }
 
 impl Client {
-    /// The shared default client: rustls, connection pooling, no base URL override, a 1 MiB
-    /// body cap. Timeouts are per call, from the YAML.
+    /// The shared default client: rustls, connection pooling, gzip/brotli/zstd decoding, no
+    /// base URL override, a 1 MiB body cap. Timeouts are per call, from the YAML.
+    ///
+    /// It follows no redirect by itself: apicall decides which to follow (see
+    /// [`Error::Redirect`]).
+    ///
+    /// # Panics
+    ///
+    /// When the TLS backend cannot be initialised, as `reqwest::Client::new` does.
     #[must_use]
     pub fn new() -> Self {
         static SHARED: OnceLock<reqwest::Client> = OnceLock::new();
-        Self::with_http_client(SHARED.get_or_init(reqwest::Client::new).clone())
+        Self::with_http_client(SHARED.get_or_init(shared_http_client).clone())
     }
 
-    /// Uses your own `reqwest::Client` (proxies, TLS roots, default headers...).
+    /// Uses your own `reqwest::Client` (proxies, TLS roots...).
+    ///
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())`: apicall follows redirects
+    /// itself, only where it is safe (same origin, no body, at most 5). A client that follows
+    /// them on its own may already have sent the request elsewhere; apicall notices (the final
+    /// URL is not the one it asked for) and fails the call with [`Error::Redirect`] all the
+    /// same, but cannot unsend it.
+    ///
+    /// apicall sets `User-Agent: apicall/<version>` on each request unless the YAML sets one,
+    /// which replaces a default user agent configured on this client.
     #[must_use]
     pub fn with_http_client(http: reqwest::Client) -> Self {
         Self {
@@ -116,6 +132,18 @@ impl Client {
         let _ = url.set_port(base.port());
         url.set_path(&path);
     }
+}
+
+/// The process-wide client behind [`Client::new`].
+fn shared_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        // A followed redirect could carry the call's secret headers and query to another host,
+        // or silently turn a POST into a bodiless GET: the runtime decides, per hop.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        // Fails only when the TLS backend cannot start, which `reqwest::Client::new` also
+        // treats as fatal; nothing a call or its input controls.
+        .expect("the TLS backend could not be initialised")
 }
 
 impl Default for Client {

@@ -22,6 +22,47 @@ impl fmt::Display for TimeoutPhase {
     }
 }
 
+/// Why a redirect was not followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedirectReason {
+    /// It would have been the sixth redirect of the call.
+    TooMany,
+    /// It leads to another scheme, host or port, where the call's headers and query (secrets
+    /// among them) must not go.
+    OtherOrigin,
+    /// The request has a body: re-sending it to another URL, or dropping it as clients do on
+    /// 301/302/303, would change what the call does.
+    HasBody,
+    /// The response has no `Location` header, or one that is not a valid URL.
+    NoLocation,
+    /// The `reqwest::Client` given to [`Client::with_http_client`](crate::Client::with_http_client)
+    /// followed redirects itself; build it with `redirect::Policy::none()`.
+    FollowedByClient,
+}
+
+impl fmt::Display for RedirectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RedirectReason::TooMany => "more than 5 redirects",
+            RedirectReason::OtherOrigin => "it leads to another origin",
+            RedirectReason::HasBody => "the request has a body",
+            RedirectReason::NoLocation => "no valid Location header",
+            RedirectReason::FollowedByClient => {
+                "the HTTP client followed it itself (build it with redirect::Policy::none())"
+            }
+        })
+    }
+}
+
+fn status_text(status: Option<u16>) -> String {
+    status.map_or_else(String::new, |status| format!("HTTP {status}: "))
+}
+
+fn target_text(target: Option<&str>) -> String {
+    target.map_or_else(String::new, |target| format!(" to {target}"))
+}
+
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -157,14 +198,21 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// Redirects looped or went on too long.
-    #[error("{call}: too many redirects")]
+    /// The server redirected the call somewhere apicall will not follow: nothing was sent
+    /// there. A call follows at most 5 redirects, each to the same scheme, host and port, and
+    /// only for a request without a body.
+    #[error("{call}: {}refused the redirect{}: {reason}", status_text(*.status), target_text(.target.as_deref()))]
     Redirect {
         /// The call's name.
         call: &'static str,
-        /// The transport's error, without the URL.
-        #[source]
-        source: reqwest::Error,
+        /// The redirect's status (301, 302, 303, 307, 308); `None` when a caller-supplied
+        /// `reqwest::Client` followed redirects itself and the status is unknown.
+        status: Option<u16>,
+        /// The target's origin (`scheme://host:port`), never its path or query, which may
+        /// carry secrets; `None` without a usable `Location`.
+        target: Option<String>,
+        /// Why it was not followed.
+        reason: RedirectReason,
     },
     /// Any other transport failure (connection reset, malformed response...).
     #[error("{call}: the request failed")]

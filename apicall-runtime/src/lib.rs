@@ -24,6 +24,7 @@ mod conversation;
 mod dispatch;
 mod error;
 mod extract;
+mod json_text;
 mod request;
 mod secret;
 mod signature;
@@ -33,7 +34,7 @@ mod webhook;
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
 pub use conversation::{CallEnd, Conversation, Outcome};
 pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
-pub use error::{Error, Result, TimeoutPhase};
+pub use error::{Error, RedirectReason, Result, TimeoutPhase};
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};
 pub use signature::{
@@ -53,6 +54,7 @@ pub mod __private {
 
     pub use crate::dispatch::{arguments, content, finish};
     pub use crate::extract::{Extracted, PathNode, extract};
+    pub use crate::json_text::JsonText;
     pub use crate::request::{CallSpec, Method, Request};
     pub use crate::webhook::{Webhook, deliver, prepare as webhook};
 

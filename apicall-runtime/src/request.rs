@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
+use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
-use crate::{Client, Error, TimeoutPhase};
+use crate::{Client, Error, RedirectReason, TimeoutPhase};
 
 /// Everything but RFC 3986's unreserved characters: `/ ? # % @ :` and the rest cannot leave
 /// the one path segment the YAML put the value in.
@@ -22,6 +22,9 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// The longest URL the `http` crate (and so reqwest) can carry; refused with a clear error
 /// rather than a transport failure.
 const MAX_URL_BYTES: usize = 65_534;
+
+/// A call follows at most this many redirects, each to its own origin.
+const MAX_REDIRECTS: usize = 5;
 
 /// A checked request's URL, headers and body.
 pub(crate) type RequestParts = (Url, Vec<(HeaderName, HeaderValue)>, Option<Vec<u8>>);
@@ -151,6 +154,12 @@ impl<'a> Request<'a> {
                 self.header_error = Some(Error::InvalidHeaderValue { call, header: name });
             }
         }
+    }
+
+    /// Sets the JSON body from text built by generated code, which keeps every digit of the
+    /// YAML's numbers (see [`JsonText`](crate::__private::JsonText)).
+    pub fn json_body_text(&mut self, body: crate::json_text::JsonText) {
+        self.body = Some(body.into_bytes());
     }
 
     /// Sets the JSON body.
@@ -321,7 +330,8 @@ impl Client {
         })
     }
 
-    /// One attempt: send, check the status, read the body under the cap.
+    /// One attempt: send, follow the redirects the rule allows, check the status, read the body
+    /// under the cap.
     async fn exchange(
         &self,
         spec: &CallSpec,
@@ -329,11 +339,69 @@ impl Client {
         span: &tracing::Span,
         phase: &mut TimeoutPhase,
     ) -> Result<Bytes, Error> {
-        let response = self
-            .http()
-            .execute(request)
-            .await
-            .map_err(|error| transport(spec, error))?;
+        let mut request = request;
+        let mut redirects = 0;
+        let response = loop {
+            let sent = request.url().clone();
+            // Taken before sending, since `execute` consumes the request. Only a request
+            // without a body is ever redirected, and for one the copy always exists.
+            let next = if request.body().is_none() {
+                request.try_clone()
+            } else {
+                None
+            };
+            let response = self
+                .http()
+                .execute(request)
+                .await
+                .map_err(|error| transport(spec, error))?;
+            if !same_resource(response.url(), &sent) {
+                // A caller's client with its own redirect policy already went elsewhere.
+                return Err(Error::Redirect {
+                    call: spec.name,
+                    status: None,
+                    target: Some(origin(response.url())),
+                    reason: RedirectReason::FollowedByClient,
+                });
+            }
+            let status = response.status();
+            if !is_redirect(status) {
+                break response;
+            }
+            span.record("status", status.as_u16());
+            let target = location(&response, &sent);
+            let refuse = |reason, target: Option<&Url>| Error::Redirect {
+                call: spec.name,
+                status: Some(status.as_u16()),
+                target: target.map(origin),
+                reason,
+            };
+            let Some(target) = target else {
+                return Err(refuse(RedirectReason::NoLocation, None));
+            };
+            let Some(mut next) = next else {
+                return Err(refuse(RedirectReason::HasBody, Some(&target)));
+            };
+            if origin(&target) != origin(&sent) {
+                return Err(refuse(RedirectReason::OtherOrigin, Some(&target)));
+            }
+            if redirects == MAX_REDIRECTS {
+                return Err(refuse(RedirectReason::TooMany, Some(&target)));
+            }
+            redirects += 1;
+            // 303 means "see the result with GET"; the others repeat the same method.
+            if status == StatusCode::SEE_OTHER && next.method() != reqwest::Method::HEAD {
+                *next.method_mut() = reqwest::Method::GET;
+            }
+            *next.url_mut() = target;
+            // The status only: the target's path and query may hold secrets.
+            tracing::debug!(
+                status = status.as_u16(),
+                redirects,
+                "following a same-origin redirect"
+            );
+            request = next;
+        };
         let status = response.status();
         span.record("status", status.as_u16());
         if !status.is_success() {
@@ -346,6 +414,45 @@ impl Client {
         *phase = TimeoutPhase::Body;
         read_body(spec, response, self.max_body_bytes()).await
     }
+}
+
+/// The statuses that ask the client to go to `Location` (not 300 or 304, which do not).
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+/// `Location` resolved against the URL that was asked (it may be relative), without the
+/// fragment, which never goes on the wire; `None` when absent or not a URL.
+fn location(response: &reqwest::Response, sent: &Url) -> Option<Url> {
+    let text = response.headers().get(LOCATION)?.to_str().ok()?;
+    let mut target = sent.join(text.trim()).ok()?;
+    target.set_fragment(None);
+    // Credentials in a Location are the server's to send, not ours to forward; these setters
+    // fail only for URLs that cannot have them.
+    let _ = target.set_username("");
+    let _ = target.set_password(None);
+    Some(target)
+}
+
+/// `scheme://host:port`, with the port spelled out even when it is the scheme's default: all
+/// of a URL that errors may show, since the path and query may hold secrets.
+fn origin(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port_or_known_default() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
+}
+
+/// Whether two URLs name the same resource on the wire: reqwest reports the response's URL
+/// re-parsed from the request line, so the fragment (never sent) may differ.
+pub(crate) fn same_resource(a: &Url, b: &Url) -> bool {
+    let without_fragment = |url: &Url| {
+        let mut url = url.clone();
+        url.set_fragment(None);
+        url
+    };
+    a == b || without_fragment(a) == without_fragment(b)
 }
 
 /// Failures another attempt may fix without risk: the request never arrived, or the server
@@ -413,7 +520,14 @@ pub(crate) fn transport(spec: &CallSpec, error: reqwest::Error) -> Error {
     } else if source.is_body() || source.is_decode() {
         Error::Body { call, source }
     } else if source.is_redirect() {
-        Error::Redirect { call, source }
+        // Only a caller's client with its own redirect policy follows redirects (and gives up
+        // on too many); the status and target are not reported.
+        Error::Redirect {
+            call,
+            status: None,
+            target: None,
+            reason: RedirectReason::FollowedByClient,
+        }
     } else {
         Error::Request { call, source }
     }

@@ -9,7 +9,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
 use tracing::Instrument;
 
 use crate::conversation::{CallEnd, random_u64, unix_ms};
-use crate::request::{CallSpec, Request, transport};
+use crate::request::{CallSpec, Request, same_resource, transport};
 use crate::signature::{IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 use crate::{Client, Error, Secret};
 
@@ -54,9 +54,10 @@ pub enum WebhookError {
         /// Attempts made.
         attempts: u32,
     },
-    /// The receiver answered with a redirect. Webhooks do not follow redirects silently: an
-    /// HTTP client turns a redirected POST into a GET without its body, which would look
-    /// delivered and deliver nothing. Point `url:` at the final address.
+    /// The receiver answered with a redirect (any 3xx). A webhook never follows one: the
+    /// signed body must not go to a second address, and an HTTP client would turn a redirected
+    /// POST into a GET without its body, which would look delivered and deliver nothing. Point
+    /// `url:` at the final address.
     #[error("webhook {webhook}: the receiver redirected it; point `url:` at the final address")]
     Redirected {
         /// The webhook's name.
@@ -291,7 +292,13 @@ impl Webhook {
             attempt = attempt.saturating_add(1);
             span.record("attempts", attempt);
             let failure = match tokio::time::timeout(timeout, self.attempt(client)).await {
-                Ok(Ok(response)) if response.url() != &self.url => {
+                // The shared client follows no redirect, so a 3xx arrives here; a caller's own
+                // client may have followed it already, which only the URL shows.
+                Ok(Ok(response))
+                    if response.status().is_redirection()
+                        || !same_resource(response.url(), &self.url) =>
+                {
+                    span.record("status", response.status().as_u16());
                     return Err(WebhookError::Redirected {
                         webhook,
                         attempts: attempt,

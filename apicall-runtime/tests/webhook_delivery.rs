@@ -227,3 +227,61 @@ async fn a_prepared_webhook_shows_no_body_or_headers_in_debug() {
         assert!(!shown.contains(secret), "{shown}");
     }
 }
+
+#[tokio::test]
+async fn a_webhook_never_sends_a_second_request_to_a_redirect_target() {
+    for status in [301, 302, 303, 307, 308] {
+        let server = MockServer::start().await;
+        let elsewhere = MockServer::start().await;
+        Mock::given(path("/hook"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .insert_header("location", format!("{}/hook", elsewhere.uri())),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/same"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&server)
+            .await;
+
+        let error = send(&client(&server.uri())).await.expect_err("redirected");
+
+        assert!(
+            matches!(
+                error,
+                WebhookError::Redirected {
+                    webhook: "quick_hook",
+                    attempts: 1
+                }
+            ),
+            "{status}: {error:?}"
+        );
+        let sent_elsewhere = elsewhere.received_requests().await.unwrap_or_default();
+        assert!(sent_elsewhere.is_empty(), "{status}: {sent_elsewhere:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_same_origin_redirect_is_not_followed_either() {
+    let server = MockServer::start().await;
+    Mock::given(path("/hook"))
+        .respond_with(ResponseTemplate::new(308).insert_header("location", "/same"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/same"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+
+    let error = send(&client(&server.uri())).await.expect_err("redirected");
+
+    assert!(
+        matches!(error, WebhookError::Redirected { attempts: 1, .. }),
+        "{error:?}"
+    );
+}
