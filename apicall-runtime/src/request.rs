@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, USER_AGENT};
 use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
@@ -22,6 +22,9 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// The longest URL the `http` crate (and so reqwest) can carry; refused with a clear error
 /// rather than a transport failure.
 const MAX_URL_BYTES: usize = 65_534;
+
+/// Identifies apicall to the APIs it calls, unless the YAML sets its own `User-Agent`.
+const APICALL_USER_AGENT: &str = concat!("apicall/", env!("CARGO_PKG_VERSION"));
 
 /// A call follows at most this many redirects, each to its own origin.
 const MAX_REDIRECTS: usize = 5;
@@ -251,6 +254,12 @@ impl<'a> Request<'a> {
             return Err(error);
         }
         let url = self.resolve_url()?;
+        // Here rather than as a client default, so a caller's own client sends it too and a
+        // YAML `User-Agent` replaces it instead of going out beside it.
+        if !self.headers.iter().any(|(name, _)| name == USER_AGENT) {
+            self.headers
+                .push((USER_AGENT, HeaderValue::from_static(APICALL_USER_AGENT)));
+        }
         Ok((url, self.headers, self.body))
     }
 
