@@ -474,7 +474,7 @@ fn is_retryable(error: &Error) -> bool {
     }
 }
 
-/// Reads the body up to `limit` bytes, stopping as soon as it is exceeded.
+/// Reads the body up to `limit` decoded bytes, stopping as soon as it is exceeded.
 async fn read_body(
     spec: &CallSpec,
     mut response: reqwest::Response,
@@ -485,7 +485,9 @@ async fn read_body(
         limit,
     };
     // A declared length over the cap is refused before a byte of the body is read. The
-    // declaration can lie, so the count below is what actually holds the cap.
+    // declaration can lie, so the count below is what actually holds the cap. For a gzip, br
+    // or zstd body reqwest reports no length (the declared one is the compressed size), and
+    // the chunks counted below are decoded ones: the cap is on what the body inflates to.
     let declared = response.content_length();
     if declared.is_some_and(|length| u64::try_from(limit).is_ok_and(|limit| length > limit)) {
         return Err(too_large());
