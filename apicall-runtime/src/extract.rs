@@ -1,9 +1,16 @@
-//! Typed partial deserialization: walk the response JSON once, descend only into members on a
+//! Typed partial deserialization: walk the response JSON, descend only into members on a
 //! requested path, skip everything else unparsed, and keep just the values asked for.
+//!
+//! A value on a path is read as its raw JSON text first, so a number keeps every digit
+//! (`98765432109876543210`, `1E+400`) until a variable's type says how to read it; serde_json's
+//! own number parsing would round it to `f64`. When a value is also a parent of other path
+//! values, its text is walked again with a second parser.
 
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::Error;
 use crate::request::CallSpec;
@@ -24,9 +31,8 @@ pub struct PathNode {
 enum Leaf {
     Null,
     Bool(bool),
-    Int(i64),
-    Uint(u64),
-    Float(f64),
+    /// The number's JSON text, exactly as the response wrote it.
+    Number(String),
     Str(String),
     Object,
     Array,
@@ -37,13 +43,19 @@ impl Leaf {
         match self {
             Leaf::Null => "null",
             Leaf::Bool(_) => "a boolean",
-            Leaf::Int(_) | Leaf::Uint(_) => "an integer",
-            Leaf::Float(_) => "a decimal number",
+            Leaf::Number(text) if is_integer_text(text) => "an integer",
+            Leaf::Number(_) => "a decimal number",
             Leaf::Str(_) => "a string",
             Leaf::Object => "an object",
             Leaf::Array => "an array",
         }
     }
+}
+
+/// Whether a JSON number's text is an integer (no fraction, no exponent), as serde_json would
+/// have read it.
+fn is_integer_text(text: &str) -> bool {
+    !text.contains(['.', 'e', 'E'])
 }
 
 /// The values found for each slot, read out with their declared types.
@@ -107,7 +119,8 @@ impl Extracted {
         }
     }
 
-    /// A string; numbers and booleans become their JSON text. Absent or null is `None`.
+    /// A string; numbers and booleans become their JSON text, every digit of a number kept
+    /// as the response wrote it. Absent or null is `None`.
     ///
     /// # Errors
     ///
@@ -115,11 +128,8 @@ impl Extracted {
     pub fn string(&mut self, slot: usize, variable: &'static str) -> Result<Option<String>, Error> {
         match self.take(slot) {
             None | Some(Leaf::Null) => Ok(None),
-            Some(Leaf::Str(s)) => Ok(Some(s)),
+            Some(Leaf::Str(s) | Leaf::Number(s)) => Ok(Some(s)),
             Some(Leaf::Bool(b)) => Ok(Some(b.to_string())),
-            Some(Leaf::Int(n)) => Ok(Some(n.to_string())),
-            Some(Leaf::Uint(n)) => Ok(Some(n.to_string())),
-            Some(Leaf::Float(n)) => Ok(Some(float_text(n))),
             Some(other) => Err(self.wrong_type(variable, "a string", &other)),
         }
     }
@@ -128,31 +138,37 @@ impl Extracted {
     ///
     /// # Errors
     ///
-    /// [`Error::WrongType`] for anything else, including `4.5` and integers beyond `i64`.
+    /// [`Error::WrongType`] for anything else, including `4.5`, `1e3` and integers beyond `i64`.
     pub fn integer(&mut self, slot: usize, variable: &'static str) -> Result<Option<i64>, Error> {
         match self.take(slot) {
             None | Some(Leaf::Null) => Ok(None),
-            Some(Leaf::Int(n)) => Ok(Some(n)),
-            Some(leaf @ Leaf::Uint(n)) => i64::try_from(n)
-                .map(Some)
-                .map_err(|_| self.wrong_type(variable, "an integer within i64", &leaf)),
-            Some(other) => Err(self.wrong_type(variable, "an integer", &other)),
+            Some(leaf) => match &leaf {
+                Leaf::Number(text) if is_integer_text(text) => text
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| self.wrong_type(variable, "an integer within i64", &leaf)),
+                _ => Err(self.wrong_type(variable, "an integer", &leaf)),
+            },
         }
     }
 
-    /// Any JSON number. Absent or null is `None`.
+    /// Any JSON number, as the nearest `f64`. Absent or null is `None`.
     ///
     /// # Errors
     ///
-    /// [`Error::WrongType`] for anything but a number.
-    #[allow(clippy::cast_precision_loss, reason = "JSON numbers are f64 by nature")]
+    /// [`Error::WrongType`] for anything but a number, or one beyond `f64` (`1e400`).
     pub fn number(&mut self, slot: usize, variable: &'static str) -> Result<Option<f64>, Error> {
         match self.take(slot) {
             None | Some(Leaf::Null) => Ok(None),
-            Some(Leaf::Int(n)) => Ok(Some(n as f64)),
-            Some(Leaf::Uint(n)) => Ok(Some(n as f64)),
-            Some(Leaf::Float(n)) => Ok(Some(n)),
-            Some(other) => Err(self.wrong_type(variable, "a number", &other)),
+            Some(leaf) => match &leaf {
+                // JSON number syntax is a subset of what `f64::from_str` reads; only a number
+                // beyond f64 (`1e400`) reads as infinite.
+                Leaf::Number(text) => match text.parse::<f64>() {
+                    Ok(n) if n.is_finite() => Ok(Some(n)),
+                    _ => Err(self.wrong_type(variable, "a number within f64 range", &leaf)),
+                },
+                _ => Err(self.wrong_type(variable, "a number", &leaf)),
+            },
         }
     }
 
@@ -170,13 +186,6 @@ impl Extracted {
     }
 }
 
-/// A decimal number as JSON writes it (`4.5`, `1.0`, `1e+20`), which is closer to the text
-/// the response had than Rust's `Display` (`1`, `100000000000000000000`).
-fn float_text(n: f64) -> String {
-    // Only non-finite numbers have no JSON form, and a JSON parser never produces them.
-    serde_json::Number::from_f64(n).map_or_else(|| n.to_string(), |n| n.to_string())
-}
-
 /// Deserializes one JSON value at `node`, capturing it into `node.slots` and descending into
 /// the members and elements the node lists.
 struct Walk<'s> {
@@ -188,65 +197,97 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        if self.node.keys.is_empty() && self.node.indexes.is_empty() && self.node.slots.is_empty() {
-            deserializer.deserialize_ignored_any(IgnoredAny)?;
+        let node = self.node;
+        let has_children = !node.keys.is_empty() || !node.indexes.is_empty();
+        if node.slots.is_empty() {
+            if has_children {
+                deserializer.deserialize_any(Descend {
+                    node,
+                    slots: self.slots,
+                })?;
+            } else {
+                deserializer.deserialize_ignored_any(IgnoredAny)?;
+            }
             return Ok(());
         }
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl Walk<'_> {
-    fn capture(&mut self, leaf: &Leaf) {
-        for &slot in self.node.slots {
+        // The raw text is found by serde_json's skipping scanner, which checks the syntax
+        // without recursing, so deep nesting here costs no stack.
+        let raw = <&'de RawValue>::deserialize(deserializer)?;
+        let text = raw.get().trim_start();
+        let leaf = match text.as_bytes().first() {
+            Some(b'n') => Leaf::Null,
+            Some(b't') => Leaf::Bool(true),
+            Some(b'f') => Leaf::Bool(false),
+            Some(b'"') => Leaf::Str(serde_json::from_str(text).map_err(de::Error::custom)?),
+            Some(b'{') => Leaf::Object,
+            Some(b'[') => Leaf::Array,
+            _ => Leaf::Number(text.trim_end().to_owned()),
+        };
+        for &slot in node.slots {
             if let Some(target) = self.slots.get_mut(slot) {
                 *target = Some(leaf.clone());
             }
         }
+        if has_children && matches!(leaf, Leaf::Object | Leaf::Array) {
+            let mut inner = serde_json::Deserializer::from_str(text);
+            Descend {
+                node,
+                slots: self.slots,
+            }
+            .deserialize(&mut inner)
+            .map_err(de::Error::custom)?;
+        }
+        Ok(())
     }
 }
 
-impl<'de> Visitor<'de> for Walk<'_> {
+/// Walks the members or elements of the value at `node`, without capturing the value itself.
+/// Anything but an object or array has no children, so it is skipped.
+struct Descend<'s> {
+    node: &'static PathNode,
+    slots: &'s mut [Option<Leaf>],
+}
+
+impl<'de> DeserializeSeed<'de> for Descend<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Descend<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
-        self.capture(&Leaf::Null);
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Ok(())
     }
 
-    fn visit_bool<E: de::Error>(mut self, v: bool) -> Result<(), E> {
-        self.capture(&Leaf::Bool(v));
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
         Ok(())
     }
 
-    fn visit_i64<E: de::Error>(mut self, v: i64) -> Result<(), E> {
-        self.capture(&Leaf::Int(v));
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
         Ok(())
     }
 
-    fn visit_u64<E: de::Error>(mut self, v: u64) -> Result<(), E> {
-        self.capture(&i64::try_from(v).map_or(Leaf::Uint(v), Leaf::Int));
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
         Ok(())
     }
 
-    fn visit_f64<E: de::Error>(mut self, v: f64) -> Result<(), E> {
-        self.capture(&Leaf::Float(v));
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
         Ok(())
     }
 
-    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
-        if !self.node.slots.is_empty() {
-            self.capture(&Leaf::Str(v.to_owned()));
-        }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        self.capture(&Leaf::Object);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(child) = map.next_key_seed(KeySeed(self.node.keys))? {
             match child {
                 Some(node) => map.next_value_seed(Walk {
@@ -261,8 +302,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
         Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        self.capture(&Leaf::Array);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
         loop {
             let child = self
@@ -406,11 +446,101 @@ mod tests {
     }
 
     #[test]
-    fn decimal_numbers_render_as_json_writes_them() {
-        for (json, text) in [("1.0", "1.0"), ("-0.25", "-0.25"), ("1e20", "1e+20")] {
-            let mut found = run(&format!(r#"{{"customer": {{"name": {json}}}}}"#)).unwrap();
-            assert_eq!(found.string(0, "name").unwrap().as_deref(), Some(text));
+    fn numbers_extracted_as_strings_keep_their_exact_json_text() {
+        for json in [
+            "98765432109876543210",
+            "-98765432109876543210",
+            "123456789012345678901234567890",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "1E+400",
+            "-1.5e-7",
+            "12345678901234567890123e5",
+            "3.14159265358979323846264338327950288",
+            "0.10000000000000000000000001",
+            "1.0",
+            "-0.25",
+            "1e20",
+            "-0",
+            "0",
+        ] {
+            let body = format!(r#"{{"customer": {{"name": {json}, "age": [{json}]}}}}"#);
+            let mut found = run(&body).unwrap();
+            assert_eq!(found.string(0, "name").unwrap().as_deref(), Some(json));
         }
+    }
+
+    #[test]
+    fn a_captured_parent_keeps_the_digits_of_its_children() {
+        let mut found = run(
+            r#"{"customer": {"age": 98765432109876543210, "name": 12345678901234567890123e5}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            found.string(4, "customer"),
+            Err(Error::WrongType {
+                found: "an object",
+                ..
+            })
+        ));
+        assert_eq!(
+            found.string(0, "name").unwrap().as_deref(),
+            Some("12345678901234567890123e5")
+        );
+        assert_eq!(
+            found.string(1, "age").unwrap().as_deref(),
+            Some("98765432109876543210")
+        );
+    }
+
+    #[test]
+    fn integers_must_fit_i64_and_numbers_f64() {
+        // `age` (slot 1) read as an integer and as a number.
+        let age = |json: &str| {
+            let body = format!(r#"{{"customer": {{"age": {json}}}}}"#);
+            let mut found = run(&body).unwrap();
+            let mut again = run(&body).unwrap();
+            (found.integer(1, "age"), again.number(1, "age"))
+        };
+        assert_eq!(age("9223372036854775807").0.unwrap(), Some(i64::MAX));
+        assert_eq!(age("-9223372036854775808").0.unwrap(), Some(i64::MIN));
+        assert_eq!(age("-0").0.unwrap(), Some(0));
+        for (json, found) in [
+            ("9223372036854775808", "an integer"),
+            ("98765432109876543210", "an integer"),
+            ("1e3", "a decimal number"),
+            ("4.0", "a decimal number"),
+        ] {
+            match age(json).0 {
+                Err(Error::WrongType { found: kind, .. }) => assert_eq!(kind, found, "{json}"),
+                other => panic!("{json}: {other:?}"),
+            }
+        }
+        assert_eq!(age("-1.5e-7").1.unwrap(), Some(-1.5e-7));
+        assert_eq!(
+            age("98765432109876543210").1.unwrap(),
+            Some(9.876_543_210_987_654e19)
+        );
+        assert_eq!(age("1e3").1.unwrap(), Some(1000.0));
+        assert!(matches!(
+            age("1E+400").1,
+            Err(Error::WrongType {
+                expected: "a number within f64 range",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn strings_are_unescaped_and_literals_read_as_themselves() {
+        let mut found =
+            run(r#"{"customer": {"name": "A\u00e9\n\"b\"", "age": null}, "a.b": true}"#).unwrap();
+        assert_eq!(
+            found.string(0, "name").unwrap().as_deref(),
+            Some("A\u{e9}\n\"b\"")
+        );
+        assert_eq!(found.integer(1, "age").unwrap(), None);
+        assert_eq!(found.boolean(3, "ab").unwrap(), Some(true));
     }
 
     #[test]
