@@ -7,6 +7,11 @@ pub(crate) enum Segment {
     Index(usize),
 }
 
+/// The deepest path accepted. Real responses nest a handful of levels; the code generated for
+/// a path, and the compiler itself, nest once per segment, so an unbounded path could exhaust
+/// the stack while compiling (a fuzzed 4,000-segment path did).
+pub(crate) const MAX_SEGMENTS: usize = 64;
+
 /// A malformed path, with the byte offset in the path text where the problem is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PathError {
@@ -38,6 +43,12 @@ pub(crate) fn parse(path: &str) -> Result<Vec<Segment>, PathError> {
         return Err(error(i, "the path is empty"));
     }
     while i < bytes.len() {
+        if starts_segment(bytes[i], expect_key) && segments.len() == MAX_SEGMENTS {
+            return Err(PathError {
+                offset: i,
+                message: format!("a response path deeper than {MAX_SEGMENTS} segments"),
+            });
+        }
         match bytes[i] {
             b'[' => {
                 let close = path[i..]
@@ -91,6 +102,11 @@ pub(crate) fn parse(path: &str) -> Result<Vec<Segment>, PathError> {
         }
     }
     Ok(segments)
+}
+
+/// Whether the byte at the cursor starts a new segment (so the depth bound applies there).
+fn starts_segment(byte: u8, expect_key: bool) -> bool {
+    byte == b'[' || (expect_key && byte != b'.')
 }
 
 /// The path as it would be written in the YAML, for documentation.
@@ -157,6 +173,16 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn depth_is_bounded_at_the_first_segment_too_many() {
+        let deepest = vec!["a"; MAX_SEGMENTS].join(".");
+        assert_eq!(parse(&deepest).unwrap().len(), MAX_SEGMENTS);
+        let error = parse(&format!("{deepest}.b")).unwrap_err();
+        assert_eq!(error.offset, deepest.len() + 1);
+        let error = parse(&format!("$.{deepest}[0]")).unwrap_err();
+        assert_eq!(error.offset, deepest.len() + 2);
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //! `{{api.x}}` a value extracted from a response. Whitespace inside the braces is allowed.
 //! `{{ "{{" }}` writes a literal `{{`.
 
+/// The deepest nesting of `{{#if}}` blocks accepted. Checking, generating and dropping a
+/// template each recurse once per level, so unbounded nesting could exhaust the stack (fuzzed
+/// prompts with 4,000 nested blocks did); no readable prompt comes near this.
+pub(crate) const MAX_NESTING: usize = 64;
+
 /// Which family of variables a reference names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Namespace {
@@ -79,6 +84,20 @@ pub(crate) fn lex(template: &str) -> Result<Vec<Piece>, TemplateError> {
             Token::Text(text) => push_text(&mut current, text),
             Token::Var(var, default) => current.push(Piece::Var(var, default)),
             Token::If(condition) => {
+                if stack.len() == MAX_NESTING {
+                    return Err(TemplateError {
+                        offset: condition.offset,
+                        len: condition.len,
+                        message: format!(
+                            "`{{{{#if}}}}` blocks nested deeper than {MAX_NESTING} levels"
+                        ),
+                        help: Some(
+                            "combine conditions into fewer blocks, or split the text into \
+                             several prompts"
+                                .to_owned(),
+                        ),
+                    });
+                }
                 stack.push((condition, std::mem::take(&mut current), None));
             }
             Token::Else { offset, len } => match stack.last_mut() {
@@ -386,6 +405,20 @@ mod tests {
         ] {
             assert!(lex(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded_at_the_first_block_too_deep() {
+        let open = "{{#if a}}";
+        let nested = |depth: usize| format!("{}x{}", open.repeat(depth), "{{/if}}".repeat(depth));
+        assert!(lex(&nested(MAX_NESTING)).is_ok());
+        let error = lex(&nested(MAX_NESTING + 1)).unwrap_err();
+        assert_eq!(error.offset, MAX_NESTING * open.len());
+        assert_eq!(error.len, open.len());
+        assert_eq!(
+            error.message,
+            "`{{#if}}` blocks nested deeper than 64 levels"
+        );
     }
 
     #[test]
