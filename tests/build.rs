@@ -5,5 +5,6 @@ fn main() -> Result<(), apicall_build::BuildError> {
     builder.compile("../examples/calls.yaml")?;
     builder.compile("fixtures/language.yaml")?;
     builder.compile("fixtures/webhooks.yaml")?;
+    builder.compile("fixtures/prompts.yaml")?;
     Ok(())
 }

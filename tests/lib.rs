@@ -17,3 +17,8 @@ pub mod language {
 pub mod webhooks {
     include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
 }
+
+/// `{{#if}}` over every kind of value, `fixtures/prompts.yaml`.
+pub mod prompts {
+    include!(concat!(env!("OUT_DIR"), "/prompts.rs"));
+}

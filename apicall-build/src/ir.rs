@@ -259,8 +259,9 @@ pub(crate) struct EnumChoice {
 pub(crate) enum Json {
     Null,
     Bool(bool),
-    Int(i128),
-    Float(f64),
+    /// A number as JSON text: the YAML's own digits when they are a JSON number, so none is
+    /// lost to a 64-bit integer or an `f64` on the way.
+    Number(String),
     /// Text with variables, sent as a JSON string.
     Text(Template),
     /// A string that is exactly one variable: sent with the variable's own JSON type.
@@ -278,7 +279,7 @@ impl Json {
             Json::Var(var) => wanted(var),
             Json::Array(items) => items.iter().any(|item| item.uses(wanted)),
             Json::Object(members) => members.iter().any(|(_, value)| value.uses(wanted)),
-            Json::Null | Json::Bool(_) | Json::Int(_) | Json::Float(_) | Json::Params => false,
+            Json::Null | Json::Bool(_) | Json::Number(_) | Json::Params => false,
         }
     }
 }

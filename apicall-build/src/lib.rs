@@ -25,6 +25,7 @@ mod diagnostic;
 mod emit;
 mod expand;
 mod ir;
+mod names;
 mod parse;
 mod plan;
 mod schema;

@@ -450,8 +450,7 @@ impl<'a> Planner<'a> {
         Ok(match json {
             Json::Null => Value::Null,
             Json::Bool(b) => json!(b),
-            Json::Int(n) => i64::try_from(*n).map_or_else(|_| json!(n.to_string()), |n| json!(n)),
-            Json::Float(n) => json!(n),
+            Json::Number(text) => serde_json::from_str(text).unwrap_or_else(|_| json!(text)),
             Json::Text(template) => {
                 let mut out = String::new();
                 for piece in template {

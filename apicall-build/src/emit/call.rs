@@ -1,10 +1,11 @@
 //! Per call, the async function that renders the request, sends it and extracts the values.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{ToTokens, quote};
+use quote::quote;
 
-use super::{code, docs, ident, response, type_ident};
+use super::{code, docs, ident, response};
 use crate::ir::{self, Piece, Var};
+use crate::names;
 
 /// Where a request is rendered: an API call, with its LLM parameters, or a webhook.
 pub(super) struct Site<'a> {
@@ -18,16 +19,16 @@ pub(super) struct Site<'a> {
 }
 
 pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
-    let spec_name = ident(&format!("{}_SPEC", call.name.to_uppercase()));
+    let spec_name = ident(&names::call_spec(&call.name));
     let site = Site {
         file,
         params: &call.params,
         spec: spec_name.clone(),
         webhook: false,
     };
-    let name = ident(&call.name);
+    let name = ident(&names::call_fn(&call.name));
     let call_name = &call.name;
-    let response_type = type_ident(&call.name, "Response");
+    let response_type = ident(&names::response_type(&call.name));
     let method = ident(match call.method {
         ir::Method::Get => "Get",
         ir::Method::Post => "Post",
@@ -75,7 +76,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
     let params_arg = if call.params.is_empty() {
         TokenStream::new()
     } else {
-        let params_type = type_ident(&call.name, "Params");
+        let params_type = ident(&names::params_type(&call.name));
         quote!(params: &#params_type,)
     };
     let url = call.url.iter().map(|part| url_part(&site, part));
@@ -98,7 +99,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
         .map(|header| header_statement(&site, header));
     // The request's fixed parts are statics beside the function, not inside it: a call with
     // many response paths would otherwise make the function long enough for clippy to object.
-    let paths_name = ident(&format!("{}_PATHS", call.name.to_uppercase()));
+    let paths_name = ident(&names::call_paths(&call.name));
     let spec_doc = format!(" How [`{}`] is sent.", call.name);
     let paths_doc = format!(" Where [`{}`] finds its values in the response.", call.name);
     let (paths, extraction) = if call.responses.is_empty() {
@@ -367,89 +368,155 @@ fn collected_place(param: &ir::Param) -> TokenStream {
     }
 }
 
-/// The body as a `serde_json::json!` invocation. A string that is one variable keeps the
-/// variable's JSON type; an absent optional parameter is `null`.
+/// The body, written as JSON text: the fixed parts (keys, punctuation, literals from the YAML,
+/// digit for digit) joined at compile time, each value serialized at run time. A string that
+/// is one variable keeps the variable's JSON type; an absent optional parameter is `null`.
 pub(super) fn body(site: &Site<'_>, json: &ir::Json) -> TokenStream {
-    let value = json_tokens(site, json);
+    let mut writer = BodyWriter {
+        site,
+        fixed: String::new(),
+        capacity: 0,
+        statements: Vec::new(),
+    };
+    writer.json(json);
+    writer.flush();
+    let BodyWriter {
+        capacity,
+        statements,
+        ..
+    } = writer;
+    let capacity = Literal::usize_unsuffixed(capacity);
     quote! {
-        request.json_body(&::apicall_runtime::__private::serde_json::json!(#value));
+        let mut body = ::apicall_runtime::__private::JsonText::with_capacity(#capacity);
+        #(#statements)*
+        request.json_body_text(body);
     }
 }
 
-fn json_tokens(site: &Site<'_>, json: &ir::Json) -> TokenStream {
-    match json {
-        ir::Json::Null => quote!(null),
-        ir::Json::Bool(b) => quote!(#b),
-        // Suffixed, so `json!` does not infer i32 and overflow.
-        ir::Json::Int(n) => match (i64::try_from(*n), u64::try_from(*n)) {
-            (Ok(n), _) => Literal::i64_suffixed(n).into_token_stream(),
-            (_, Ok(n)) => Literal::u64_suffixed(n).into_token_stream(),
-            #[allow(
-                clippy::cast_precision_loss,
-                reason = "JSON reads such integers as floats"
-            )]
-            _ => Literal::f64_suffixed(*n as f64).into_token_stream(),
-        },
-        ir::Json::Float(n) => Literal::f64_suffixed(*n).into_token_stream(),
-        ir::Json::Text(template) => {
-            let mut format = String::new();
-            let mut args = Vec::new();
-            for piece in template {
-                match piece {
-                    Piece::Text(text) => {
-                        format.push_str(&text.replace('{', "{{").replace('}', "}}"))
+/// Turns a body's JSON into `body.raw(..)` and `body.value(..)` statements.
+struct BodyWriter<'s> {
+    site: &'s Site<'s>,
+    /// Fixed text not yet written out.
+    fixed: String,
+    capacity: usize,
+    statements: Vec<TokenStream>,
+}
+
+impl BodyWriter<'_> {
+    fn raw(&mut self, text: &str) {
+        self.fixed.push_str(text);
+    }
+
+    fn flush(&mut self) {
+        if !self.fixed.is_empty() {
+            let text = std::mem::take(&mut self.fixed);
+            self.capacity += text.len();
+            self.statements.push(quote!(body.raw(#text);));
+        }
+    }
+
+    fn value(&mut self, expr: TokenStream) {
+        self.flush();
+        // A guess for the value's length; the buffer grows if it is longer.
+        self.capacity += 16;
+        self.statements.push(quote!(body.value(#expr);));
+    }
+
+    /// A JSON string literal for `text`.
+    fn string(&mut self, text: &str) {
+        self.raw(&serde_json::Value::from(text).to_string());
+    }
+
+    fn json(&mut self, json: &ir::Json) {
+        match json {
+            ir::Json::Null => self.raw("null"),
+            ir::Json::Bool(b) => self.raw(if *b { "true" } else { "false" }),
+            ir::Json::Number(text) => self.raw(text),
+            ir::Json::Text(template) => self.text(template),
+            ir::Json::Var(var) => {
+                let expr = body_value_expr(self.site, *var);
+                self.value(expr);
+            }
+            ir::Json::Array(items) => {
+                self.raw("[");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.raw(",");
                     }
-                    Piece::Var(var) => {
-                        format.push_str("{}");
-                        args.push(body_display_expr(site, *var));
-                    }
-                    // Validation keeps defaults and conditionals in prompts.
-                    Piece::VarOr(..) | Piece::If { .. } => {}
+                    self.json(item);
                 }
+                self.raw("]");
             }
-            if args.is_empty() {
-                let text = format.replace("{{", "{").replace("}}", "}");
-                quote!(#text)
-            } else {
-                quote!(::std::format!(#format, #(#args),*))
+            ir::Json::Object(members) => {
+                self.raw("{");
+                for (i, (key, value)) in members.iter().enumerate() {
+                    if i > 0 {
+                        self.raw(",");
+                    }
+                    self.string(key);
+                    self.raw(":");
+                    self.json(value);
+                }
+                self.raw("}");
+            }
+            ir::Json::Params => {
+                self.raw("{");
+                for (i, param) in self.site.params.iter().enumerate() {
+                    if i > 0 {
+                        self.raw(",");
+                    }
+                    self.string(&param.name);
+                    self.raw(":");
+                    let field = ident(&param.name);
+                    self.value(quote!(&params.#field));
+                }
+                self.raw("}");
             }
         }
-        ir::Json::Var(var) => body_value_expr(site, *var),
-        ir::Json::Array(items) => {
-            let items = items.iter().map(|item| json_tokens(site, item));
-            quote!([#(#items),*])
+    }
+
+    /// Text with variables, as one JSON string.
+    fn text(&mut self, template: &ir::Template) {
+        let mut format = String::new();
+        let mut args = Vec::new();
+        for piece in template {
+            match piece {
+                Piece::Text(text) => format.push_str(&text.replace('{', "{{").replace('}', "}}")),
+                Piece::Var(var) => {
+                    format.push_str("{}");
+                    args.push(body_display_expr(self.site, *var));
+                }
+                // Validation keeps defaults and conditionals in prompts.
+                Piece::VarOr(..) | Piece::If { .. } => {}
+            }
         }
-        ir::Json::Object(members) => {
-            let members = members.iter().map(|(key, value)| {
-                let value = json_tokens(site, value);
-                quote!(#key: #value)
-            });
-            quote!({ #(#members),* })
-        }
-        ir::Json::Params => {
-            let members = site.params.iter().map(|param| {
-                let key = &param.name;
-                let field = ident(&param.name);
-                quote!(#key: params.#field)
-            });
-            quote!({ #(#members),* })
+        if args.is_empty() {
+            let text = format.replace("{{", "{").replace("}}", "}");
+            self.string(&text);
+        } else {
+            self.value(quote!(&::std::format!(#format, #(#args),*)));
         }
     }
 }
 
-/// A body value with its own JSON type: `Option`s serialize as the value or `null`.
+/// A reference to a body value with its own JSON type: `Option`s serialize as the value or
+/// `null`.
 fn body_value_expr(site: &Site<'_>, var: Var) -> TokenStream {
     match var {
         Var::Collected(index) => {
             let field = ident(&site.params[index].name);
-            quote!(params.#field)
+            quote!(&params.#field)
         }
         Var::Api(index) => {
             let field = ident(&site.file.api_values[index].name);
-            quote!(api.#field)
+            quote!(&api.#field)
         }
         Var::Call(ir::CallField::Outcome) => quote!(end.outcome.as_str()),
-        other => display_expr(site, other),
+        Var::Context(index) if site.file.variables[index].secret => display_expr(site, var),
+        other => {
+            let value = display_expr(site, other);
+            quote!(&#value)
+        }
     }
 }
 

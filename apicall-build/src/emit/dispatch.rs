@@ -4,8 +4,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{ident, type_ident};
-use crate::ir;
+use super::ident;
+use crate::{ir, names};
 
 pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     let has_values = !file.api_values.is_empty();
@@ -115,7 +115,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
 
 fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
     let name = &call.name;
-    let function = ident(&call.name);
+    let function = ident(&names::call_fn(&call.name));
     let api = if call.uses_api() {
         quote!(api,)
     } else {
@@ -124,7 +124,7 @@ fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
     let record = if call.responses.is_empty() || !has_values {
         TokenStream::new()
     } else {
-        let method = ident(&format!("record_{}", call.name));
+        let method = ident(&names::record_method(&call.name));
         quote!(extracted.#method(&response);)
     };
     let run = |params: TokenStream| {
@@ -142,7 +142,7 @@ fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
         let run = run(TokenStream::new());
         quote!(#name => #run,)
     } else {
-        let params_type = type_ident(&call.name, "Params");
+        let params_type = ident(&names::params_type(&call.name));
         let run = run(quote!(&params,));
         quote! {
             #name => match ::apicall_runtime::__private::arguments::<#params_type>(call, #name) {

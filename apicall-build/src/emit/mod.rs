@@ -12,8 +12,8 @@ mod webhook;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use crate::ir;
 use crate::tools::Tool;
+use crate::{ir, names};
 
 /// All generated items for one file, in the YAML's order.
 pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
@@ -76,20 +76,6 @@ pub(crate) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-/// `lookup_customer` + `Params` → `LookupCustomerParams`.
-pub(crate) fn type_ident(snake: &str, suffix: &str) -> Ident {
-    let mut camel = String::with_capacity(snake.len() + suffix.len());
-    for word in snake.split('_').filter(|w| !w.is_empty()) {
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            camel.push(first.to_ascii_uppercase());
-            camel.extend(chars);
-        }
-    }
-    camel.push_str(suffix);
-    ident(&camel)
-}
-
 /// The Rust type of a value of this JSON type.
 pub(crate) fn rust_type(ty: ir::ValueType) -> TokenStream {
     match ty {
@@ -113,7 +99,7 @@ pub(crate) fn param_type(call: &ir::Call, param: &ir::Param) -> TokenStream {
 
 /// `order_status` + `priority` → `OrderStatusPriority`.
 pub(crate) fn enum_ident(call: &ir::Call, param: &ir::Param) -> Ident {
-    type_ident(&format!("{}_{}", call.name, param.name), "")
+    ident(&names::enum_type(&call.name, &param.name))
 }
 
 /// Doc attributes, one per line, so multi-line YAML descriptions stay readable.

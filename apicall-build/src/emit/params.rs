@@ -3,14 +3,14 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{code, docs, enum_ident, ident, param_type, type_ident};
-use crate::ir;
+use super::{code, docs, enum_ident, ident, param_type};
+use crate::{ir, names};
 
 pub(crate) fn params_struct(call: &ir::Call) -> TokenStream {
     if call.params.is_empty() {
         return TokenStream::new();
     }
-    let name = type_ident(&call.name, "Params");
+    let name = ident(&names::params_type(&call.name));
     let doc = docs(&format!(
         "LLM parameters of [`{}`], as the LLM passes them in a tool call (JSON).",
         call.name

@@ -5,9 +5,10 @@ use quote::quote;
 
 use super::{docs, ident};
 use crate::ir::{self, Piece, Template, Var};
+use crate::names;
 
 pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
-    let name = ident(&format!("render_{}", prompt.name));
+    let name = ident(&names::render_fn(&prompt.name));
     let mut doc = format!(
         "Renders the `{}` prompt with the values extracted so far. A value no call has \
          extracted renders as its `default`, or as nothing.\n\nTemplate:\n\n```text\n",
@@ -19,12 +20,12 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
     }
     doc.push_str("```");
     let doc = docs(&doc);
-    let context = if uses(&prompt.template, &|v| matches!(v, Var::Context(_))) {
+    let context = if uses(file, &prompt.template, &|v| matches!(v, Var::Context(_))) {
         quote!(context)
     } else {
         quote!(_context)
     };
-    let api = if uses(&prompt.template, &|v| matches!(v, Var::Api(_))) {
+    let api = if uses(file, &prompt.template, &|v| matches!(v, Var::Api(_))) {
         quote!(api)
     } else {
         quote!(_api)
@@ -32,7 +33,7 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
     let capacity = Literal::usize_unsuffixed(capacity(&prompt.template));
     let lenient = pushes(file, &prompt.template, false);
     let strict = if has_bare_api_value(&prompt.template) {
-        let try_name = ident(&format!("try_render_{}", prompt.name));
+        let try_name = ident(&names::try_render_fn(&prompt.name));
         let prompt_name = &prompt.name;
         let pushes = pushes(file, &prompt.template, true);
         let doc = format!(
@@ -120,7 +121,9 @@ fn write_template(file: &ir::File, template: &Template, doc: &mut String) {
     }
 }
 
-fn uses(template: &Template, wanted: &dyn Fn(&Var) -> bool) -> bool {
+/// Whether the rendered code reads a variable `wanted` picks (a condition that is always true
+/// reads nothing).
+fn uses(file: &ir::File, template: &Template, wanted: &dyn Fn(&Var) -> bool) -> bool {
     template.iter().any(|piece| match piece {
         Piece::Text(_) => false,
         Piece::Var(var) | Piece::VarOr(var, _) => wanted(var),
@@ -128,7 +131,11 @@ fn uses(template: &Template, wanted: &dyn Fn(&Var) -> bool) -> bool {
             condition,
             then,
             otherwise,
-        } => wanted(condition) || uses(then, wanted) || uses(otherwise, wanted),
+        } => {
+            (wanted(condition) && truthy(file, *condition).is_some())
+                || uses(file, then, wanted)
+                || uses(file, otherwise, wanted)
+        }
     })
 }
 
@@ -197,25 +204,76 @@ fn pushes(file: &ir::File, template: &Template, strict: bool) -> TokenStream {
         } => {
             let then = pushes(file, then, strict);
             let otherwise = pushes(file, otherwise, strict);
-            match value(file, *condition) {
-                // A context variable always has a value.
-                Value::Always(_) => then,
-                Value::Maybe(place, _) if otherwise.is_empty() => quote! {
-                    if #place.is_some() {
+            match truthy(file, *condition) {
+                None => then,
+                Some(Test::True(test)) if otherwise.is_empty() => quote! {
+                    if #test {
                         #then
                     }
                 },
-                Value::Maybe(place, _) => quote! {
-                    if #place.is_some() {
+                Some(Test::False(test)) if otherwise.is_empty() => quote! {
+                    if !#test {
+                        #then
+                    }
+                },
+                Some(Test::True(test)) => quote! {
+                    if #test {
                         #then
                     } else {
                         #otherwise
+                    }
+                },
+                // `if !x {} else {}` reads backwards (clippy's `if_not_else` says so).
+                Some(Test::False(test)) => quote! {
+                    if #test {
+                        #otherwise
+                    } else {
+                        #then
                     }
                 },
             }
         }
     });
     quote!(#(#pushes)*)
+}
+
+/// The test `{{#if var}}` makes, as Handlebars and Liquid users expect: absent (or `null`),
+/// `false` and `""` take the `else` branch; anything else, `0` included, takes `then`. `None`
+/// when the value is always true (a numeric context variable), so no test is emitted.
+fn truthy(file: &ir::File, var: Var) -> Option<Test> {
+    let (ty, place, optional) = match var {
+        Var::Context(index) => {
+            let variable = &file.variables[index];
+            let field = ident(&variable.name);
+            (variable.ty, quote!(context.#field), false)
+        }
+        Var::Api(index) => {
+            let value = &file.api_values[index];
+            let field = ident(&value.name);
+            (value.ty, quote!(api.#field), true)
+        }
+        Var::Collected(_) | Var::Call(_) => return None,
+    };
+    match (ty, optional) {
+        (ir::ValueType::String, false) => Some(Test::False(quote!(#place.is_empty()))),
+        (ir::ValueType::Boolean, false) => Some(Test::True(place)),
+        (ir::ValueType::Integer | ir::ValueType::Number, false) => None,
+        (ir::ValueType::String, true) => Some(Test::True(quote!(
+            #place.as_deref().is_some_and(|value| !value.is_empty())
+        ))),
+        (ir::ValueType::Boolean, true) => Some(Test::True(
+            quote!(#place == ::core::option::Option::Some(true)),
+        )),
+        (ir::ValueType::Integer | ir::ValueType::Number, true) => {
+            Some(Test::True(quote!(#place.is_some())))
+        }
+    }
+}
+
+/// A condition's test: true when the value is truthy, or true when it is falsy.
+enum Test {
+    True(TokenStream),
+    False(TokenStream),
 }
 
 /// Appends literal text; one character is a `push`, as clippy's `single_char_add_str` wants in

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::{code, docs, ident, rust_type, type_ident};
-use crate::ir;
+use super::{code, docs, ident, rust_type};
 use crate::parse::path::{self, Segment};
+use crate::{ir, names};
 
 pub(crate) fn response_struct(file: &ir::File, call: &ir::Call) -> TokenStream {
-    let name = type_ident(&call.name, "Response");
+    let name = ident(&names::response_type(&call.name));
     let doc = docs(&format!(
         "Values extracted from the response of [`{}`]. A value the API left out is `None`.",
         call.name
@@ -48,8 +48,8 @@ fn record_method(file: &ir::File, call: &ir::Call) -> TokenStream {
     if call.responses.is_empty() {
         return TokenStream::new();
     }
-    let response = type_ident(&call.name, "Response");
-    let method = ident(&format!("record_{}", call.name));
+    let response = ident(&names::response_type(&call.name));
+    let method = ident(&names::record_method(&call.name));
     let doc = docs(&format!(
         "Stores the values a [`{}`] call extracted. A value the response left out keeps its \
          earlier value.",
@@ -171,7 +171,7 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
 
 /// The response struct literal, reading each slot with its declared type.
 pub(crate) fn response_literal(call: &ir::Call) -> TokenStream {
-    let name = type_ident(&call.name, "Response");
+    let name = ident(&names::response_type(&call.name));
     let fields = call.responses.iter().enumerate().map(|(slot, variable)| {
         let field = ident(&variable.name);
         let getter = ident(match variable.ty {

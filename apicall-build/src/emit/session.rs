@@ -5,11 +5,11 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::ident;
-use crate::ir;
+use crate::{ir, names};
 
 pub(crate) fn session(file: &ir::File) -> TokenStream {
     let renders = file.prompts.iter().map(|prompt| {
-        let method = ident(&format!("render_{}", prompt.name));
+        let method = ident(&names::render_fn(&prompt.name));
         let doc = format!(
             " Renders the `{}` prompt with this conversation's values; see [`{method}`].",
             prompt.name

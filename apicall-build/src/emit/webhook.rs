@@ -7,6 +7,7 @@ use quote::quote;
 use super::call::{Site, body, header_statement, url_part};
 use super::{code, docs, ident};
 use crate::ir::{self, Var};
+use crate::names;
 
 pub(crate) fn webhooks(file: &ir::File) -> TokenStream {
     if file.webhooks.is_empty() {
@@ -14,7 +15,7 @@ pub(crate) fn webhooks(file: &ir::File) -> TokenStream {
     }
     let renderers = file.webhooks.iter().map(|webhook| renderer(file, webhook));
     let calls = file.webhooks.iter().map(|webhook| {
-        let renderer = ident(&format!("webhook_{}", webhook.name));
+        let renderer = ident(&names::webhook_fn(&webhook.name));
         quote!(#renderer(client, context, api, end))
     });
     let mut doc = String::from(
@@ -52,7 +53,7 @@ pub(crate) fn webhooks(file: &ir::File) -> TokenStream {
 }
 
 fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
-    let spec_name = ident(&format!("WEBHOOK_{}_SPEC", webhook.name.to_uppercase()));
+    let spec_name = ident(&names::webhook_spec(&webhook.name));
     let site = Site {
         file,
         params: &[],
@@ -60,7 +61,7 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
         webhook: true,
     };
     let name = &webhook.name;
-    let function = ident(&format!("webhook_{name}"));
+    let function = ident(&names::webhook_fn(name));
     let timeout_ms = Literal::u64_unsuffixed(webhook.timeout_ms);
     let retries = Literal::u32_unsuffixed(webhook.retries);
     let spec_doc = format!(" How the `{name}` webhook is sent.");

@@ -1,0 +1,205 @@
+//! Every Rust name the generated code defines, derived from the YAML's names in this one place.
+//!
+//! The emitter spells each item through these functions, and `validate` asks [`claims`] for the
+//! whole list to report two YAML items that would generate the same name. A name added to the
+//! generated code without being listed here could clash unnoticed, so nothing else in the
+//! crate spells a generated name by hand.
+
+use crate::ir;
+
+/// Rust keeps types and values (functions, statics) apart: `Foo` the struct and `foo` the
+/// function never clash, but two functions named `foo` do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Space {
+    Type,
+    Value,
+}
+
+/// The YAML item a generated name belongs to, so a clash can leave that item out.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Owner {
+    /// Generated for every file: `Context`, `dispatch`...
+    Fixed,
+    Call(String),
+    Prompt(String),
+    Webhook(String),
+}
+
+/// One name the generated module defines.
+#[derive(Clone, Debug)]
+pub(crate) struct Claim {
+    pub space: Space,
+    pub name: String,
+    /// What the name is, for messages: "the renderer of prompt `greeting`".
+    pub what: String,
+    pub owner: Owner,
+}
+
+pub(crate) const CONTEXT: &str = "Context";
+pub(crate) const API_VALUES: &str = "ApiValues";
+pub(crate) const SESSION: &str = "Session";
+pub(crate) const TOOLS: &str = "TOOLS";
+pub(crate) const DISPATCH: &str = "dispatch";
+pub(crate) const DISPATCH_ALL: &str = "dispatch_all";
+pub(crate) const RUN_TOOL: &str = "run_tool";
+pub(crate) const FINISH: &str = "finish";
+
+/// The async function that makes the call.
+pub(crate) fn call_fn(call: &str) -> String {
+    call.to_owned()
+}
+
+/// `lookup_customer` → `LookupCustomerParams`.
+pub(crate) fn params_type(call: &str) -> String {
+    camel(call, "Params")
+}
+
+/// `lookup_customer` → `LookupCustomerResponse`.
+pub(crate) fn response_type(call: &str) -> String {
+    camel(call, "Response")
+}
+
+/// The enum of an `enum:` parameter: `order_status` + `priority` → `OrderStatusPriority`.
+pub(crate) fn enum_type(call: &str, param: &str) -> String {
+    camel(&format!("{call}_{param}"), "")
+}
+
+/// The static `CallSpec` a call is sent under.
+pub(crate) fn call_spec(call: &str) -> String {
+    format!("{}_SPEC", call.to_uppercase())
+}
+
+/// The static tree of a call's response paths.
+pub(crate) fn call_paths(call: &str) -> String {
+    format!("{}_PATHS", call.to_uppercase())
+}
+
+/// `ApiValues::record_<call>` (a method: it cannot clash with module items).
+pub(crate) fn record_method(call: &str) -> String {
+    format!("record_{call}")
+}
+
+pub(crate) fn render_fn(prompt: &str) -> String {
+    format!("render_{prompt}")
+}
+
+pub(crate) fn try_render_fn(prompt: &str) -> String {
+    format!("try_render_{prompt}")
+}
+
+pub(crate) fn webhook_fn(webhook: &str) -> String {
+    format!("webhook_{webhook}")
+}
+
+pub(crate) fn webhook_spec(webhook: &str) -> String {
+    format!("WEBHOOK_{}_SPEC", webhook.to_uppercase())
+}
+
+/// `lookup_customer` + `Params` → `LookupCustomerParams`.
+pub(crate) fn camel(snake: &str, suffix: &str) -> String {
+    let mut camel = String::with_capacity(snake.len() + suffix.len());
+    for word in snake.split('_').filter(|w| !w.is_empty()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            camel.push(first.to_ascii_uppercase());
+            camel.extend(chars);
+        }
+    }
+    camel.push_str(suffix);
+    camel
+}
+
+/// Every module-level name generated for `file`, fixed ones first, then in YAML order.
+///
+/// Names that are emitted only in some cases (`try_render_<prompt>`, `<CALL>_PATHS`, `finish`)
+/// are claimed always: whether they appear then depends on the file's contents, and a rename
+/// forced by an unrelated edit would surprise more than a name reserved up front.
+pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
+    let mut claims = Vec::new();
+    let mut claim = |space, name: String, what: String, owner: &Owner| {
+        claims.push(Claim {
+            space,
+            name,
+            what,
+            owner: owner.clone(),
+        });
+    };
+    let fixed = Owner::Fixed;
+    for (space, name, what) in [
+        (Space::Type, CONTEXT, "the context struct"),
+        (Space::Type, API_VALUES, "the API values struct"),
+        (Space::Type, SESSION, "the session struct"),
+        (Space::Value, TOOLS, "the tool definitions"),
+        (Space::Value, DISPATCH, "the dispatcher"),
+        (Space::Value, DISPATCH_ALL, "the dispatcher"),
+        (Space::Value, RUN_TOOL, "the dispatcher's helper"),
+        (Space::Value, FINISH, "the function that sends the webhooks"),
+    ] {
+        claim(space, name.to_owned(), what.to_owned(), &fixed);
+    }
+    for call in &file.calls {
+        let owner = Owner::Call(call.name.clone());
+        let what = |item: &str| format!("{item} of call `{}`", call.name);
+        let name = &call.name;
+        claim(Space::Value, call_fn(name), what("the function"), &owner);
+        claim(
+            Space::Value,
+            call_spec(name),
+            what("the request spec"),
+            &owner,
+        );
+        claim(
+            Space::Value,
+            call_paths(name),
+            what("the response paths"),
+            &owner,
+        );
+        claim(
+            Space::Type,
+            response_type(name),
+            what("the response struct"),
+            &owner,
+        );
+        claim(
+            Space::Type,
+            params_type(name),
+            what("the parameters struct"),
+            &owner,
+        );
+        for param in &call.params {
+            if matches!(param.ty, ir::ParamType::Enum(_)) {
+                let what = what(&format!("the enum of parameter `{}`", param.name));
+                claim(Space::Type, enum_type(name, &param.name), what, &owner);
+            }
+        }
+    }
+    for prompt in &file.prompts {
+        let owner = Owner::Prompt(prompt.name.clone());
+        let name = &prompt.name;
+        let what = format!("the renderer of prompt `{name}`");
+        claim(Space::Value, render_fn(name), what, &owner);
+        let what = format!("the strict renderer of prompt `{name}`");
+        claim(Space::Value, try_render_fn(name), what, &owner);
+    }
+    for webhook in &file.webhooks {
+        let owner = Owner::Webhook(webhook.name.clone());
+        let name = &webhook.name;
+        let what = format!("the renderer of webhook `{name}`");
+        claim(Space::Value, webhook_fn(name), what, &owner);
+        let what = format!("the request spec of webhook `{name}`");
+        claim(Space::Value, webhook_spec(name), what, &owner);
+    }
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_joins_words() {
+        assert_eq!(params_type("lookup_customer"), "LookupCustomerParams");
+        assert_eq!(enum_type("order", "ship_speed"), "OrderShipSpeed");
+        assert_eq!(camel("a__b", ""), "AB");
+    }
+}

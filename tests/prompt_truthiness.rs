@@ -1,0 +1,84 @@
+//! `{{#if x}}` decides as Handlebars and Liquid users expect: absent, `null`, `false` and `""`
+//! take the `else` branch; everything else — `0` and `0.0` included — takes `then`.
+
+use apicall_tests::prompts::{self as calls, ApiValues, Context};
+
+fn context() -> Context {
+    Context {
+        caller_name: "Ada".into(),
+        vip: true,
+        open_tickets: 0,
+    }
+}
+
+#[test]
+fn an_absent_value_is_false() {
+    let api = ApiValues::default();
+    let context = context();
+    assert_eq!(calls::render_name(&context, &api), "unknown");
+    assert_eq!(calls::render_verified(&context, &api), "unverified");
+    assert_eq!(calls::render_balance(&context, &api), "no balance");
+    assert_eq!(calls::render_orders(&context, &api), "no orders");
+}
+
+#[test]
+fn a_false_boolean_is_false_and_true_is_true() {
+    let context = context();
+    let api = ApiValues {
+        verified: Some(false),
+        ..ApiValues::default()
+    };
+    assert_eq!(calls::render_verified(&context, &api), "unverified");
+    let api = ApiValues {
+        verified: Some(true),
+        ..ApiValues::default()
+    };
+    assert_eq!(calls::render_verified(&context, &api), "verified");
+}
+
+#[test]
+fn an_empty_string_is_false_and_any_other_is_true() {
+    let context = context();
+    let api = ApiValues {
+        customer_name: Some(String::new()),
+        ..ApiValues::default()
+    };
+    assert_eq!(calls::render_name(&context, &api), "unknown");
+    for name in ["Ada", " ", "0", "false"] {
+        let api = ApiValues {
+            customer_name: Some(name.into()),
+            ..ApiValues::default()
+        };
+        assert_eq!(calls::render_name(&context, &api), "known", "{name:?}");
+    }
+}
+
+#[test]
+fn zero_is_true() {
+    let context = context();
+    let api = ApiValues {
+        balance: Some(0.0),
+        orders: Some(0),
+        ..ApiValues::default()
+    };
+    assert_eq!(calls::render_balance(&context, &api), "has a balance");
+    assert_eq!(calls::render_orders(&context, &api), "has orders");
+    assert_eq!(
+        calls::render_tickets(&context, &api),
+        "0 open",
+        "a numeric context variable is always true"
+    );
+    assert_eq!(calls::render_count_only(&context, &api), "counted");
+}
+
+#[test]
+fn context_variables_follow_the_same_rule() {
+    let api = ApiValues::default();
+    let mut context = context();
+    assert_eq!(calls::render_caller(&context, &api), "Hi Ada");
+    assert_eq!(calls::render_vip(&context, &api), "VIP");
+    context.caller_name = String::new();
+    context.vip = false;
+    assert_eq!(calls::render_caller(&context, &api), "Hi there");
+    assert_eq!(calls::render_vip(&context, &api), "regular");
+}
