@@ -9,8 +9,9 @@ use quote::{quote, quote_spanned};
 /// Expands the macro's input (one string literal naming the YAML file).
 ///
 /// The path resolves like `include_str!`: relative to `invoking_file`'s directory (the file
-/// that contains the macro call), or to `manifest_dir` when the compiler cannot say which file
-/// that is. The output starts with an `include_bytes!` of the YAML's absolute path, so editing
+/// that contains the macro call). When the compiler cannot say which file that is (rust-analyzer
+/// never does), the first that exists of `manifest_dir` and its `src/` and `src/bin/` — where
+/// the invoking file of a package usually is. The output starts with an `include_bytes!` of the YAML's absolute path, so editing
 /// the YAML rebuilds the crate; it is present even when the YAML has errors. Every error,
 /// including a missing file, becomes a `compile_error!` naming the path as the user wrote it.
 #[must_use]
@@ -29,13 +30,19 @@ pub fn expand(
     };
     let written = literal.value();
     let span = literal.span();
-    let path = resolve(Path::new(&written), invoking_file, manifest_dir);
+    let candidates = candidates(Path::new(&written), invoking_file, manifest_dir);
+    // Without an invoking file there are several guesses: take the first that exists, and
+    // report the read error of the first when none does.
+    let path = candidates
+        .iter()
+        .find(|path| path.is_file())
+        .or_else(|| candidates.first())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(&written));
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(error) => {
-            let message = format!(
-                "cannot read `{written}`: {error}\n  (paths are relative to the file that calls include_api_calls!)"
-            );
+            let message = unreadable(&written, &error, &candidates);
             return quote_spanned!(span=> ::core::compile_error!(#message););
         }
     };
@@ -68,21 +75,121 @@ pub fn tracking_item(path: &Path) -> TokenStream {
     }
 }
 
-fn resolve(written: &Path, invoking_file: Option<&Path>, manifest_dir: Option<&Path>) -> PathBuf {
+/// Where `written` may be, in order: one place when the invoking file is known (or the path is
+/// absolute), else the places a package's source files usually are.
+fn candidates(
+    written: &Path,
+    invoking_file: Option<&Path>,
+    manifest_dir: Option<&Path>,
+) -> Vec<PathBuf> {
     if written.is_absolute() {
-        return written.to_path_buf();
+        return vec![written.to_path_buf()];
     }
-    let base = invoking_file
-        .and_then(Path::parent)
-        .map(|dir| {
-            // `local_file()` can be relative to the crate root (the working directory of rustc).
-            if dir.is_absolute() {
-                dir.to_path_buf()
-            } else {
-                std::env::current_dir().map_or_else(|_| dir.to_path_buf(), |cwd| cwd.join(dir))
-            }
-        })
-        .or_else(|| manifest_dir.map(Path::to_path_buf))
-        .unwrap_or_default();
-    base.join(written)
+    if let Some(dir) = invoking_file.and_then(Path::parent) {
+        // `local_file()` can be relative to the crate root (the working directory of rustc).
+        let dir = if dir.is_absolute() {
+            dir.to_path_buf()
+        } else {
+            std::env::current_dir().map_or_else(|_| dir.to_path_buf(), |cwd| cwd.join(dir))
+        };
+        return vec![dir.join(written)];
+    }
+    let Some(manifest_dir) = manifest_dir else {
+        return vec![written.to_path_buf()];
+    };
+    ["", "src", "src/bin"]
+        .iter()
+        .map(|dir| manifest_dir.join(dir).join(written))
+        .collect()
+}
+
+/// The error for a YAML file that could not be read, naming every place that was tried.
+fn unreadable(written: &str, error: &std::io::Error, tried: &[PathBuf]) -> String {
+    match tried {
+        [_] | [] => format!(
+            "cannot read `{written}`: {error}\n  (paths are relative to the file that calls include_api_calls!)"
+        ),
+        several => {
+            let places: Vec<String> = several
+                .iter()
+                .map(|path| format!("  - {}", path.display()))
+                .collect();
+            format!(
+                "cannot read `{written}`: {error}\n  the compiler did not say which file calls \
+                 include_api_calls!, so these were tried:\n{}",
+                places.join("\n")
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("apicall-expand-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src/bin")).expect("temp dir");
+        dir
+    }
+
+    const YAML: &str = "api_calls:\n  - { name: ping, description: d, url: \"https://x.example.com/\", method: GET }\n";
+
+    fn expand_without_invoking_file(written: &str, manifest_dir: &Path) -> String {
+        let input = format!("{written:?}").parse().expect("a literal");
+        expand(input, None, Some(manifest_dir)).to_string()
+    }
+
+    /// rust-analyzer gives a proc macro no invoking file: `src/main.rs` calling
+    /// `include_api_calls!("calls.yaml")` must still find `src/calls.yaml`.
+    #[test]
+    fn without_an_invoking_file_the_yaml_beside_src_main_is_found() {
+        let dir = scratch("src");
+        std::fs::write(dir.join("src/calls.yaml"), YAML).expect("write");
+        let expanded = expand_without_invoking_file("calls.yaml", &dir);
+        assert!(expanded.contains("fn ping"), "{expanded}");
+        assert!(!expanded.contains("compile_error"), "{expanded}");
+    }
+
+    /// `src/bin/x.rs` calling `include_api_calls!("../calls.yaml")`.
+    #[test]
+    fn without_an_invoking_file_a_path_relative_to_src_bin_is_found() {
+        let dir = scratch("bin");
+        std::fs::write(dir.join("src/calls.yaml"), YAML).expect("write");
+        let expanded = expand_without_invoking_file("../calls.yaml", &dir);
+        assert!(expanded.contains("fn ping"), "{expanded}");
+    }
+
+    #[test]
+    fn the_manifest_directory_comes_first() {
+        let dir = scratch("root");
+        std::fs::write(dir.join("calls.yaml"), YAML).expect("write");
+        std::fs::write(dir.join("src/calls.yaml"), YAML.replace("ping", "pong")).expect("write");
+        let expanded = expand_without_invoking_file("calls.yaml", &dir);
+        assert!(expanded.contains("fn ping"), "{expanded}");
+    }
+
+    #[test]
+    fn a_file_in_none_of_the_places_names_each_place_tried() {
+        let dir = scratch("none");
+        let expanded = expand_without_invoking_file("calls.yaml", &dir);
+        assert!(expanded.contains("compile_error"), "{expanded}");
+        assert!(expanded.contains("these were tried"), "{expanded}");
+        for place in ["calls.yaml", "src/calls.yaml", "src/bin/calls.yaml"] {
+            let shown = dir.join(place).display().to_string();
+            assert!(expanded.contains(&shown), "{shown} in {expanded}");
+        }
+    }
+
+    #[test]
+    fn with_an_invoking_file_only_its_directory_is_used() {
+        let dir = scratch("invoking");
+        std::fs::write(dir.join("calls.yaml"), YAML).expect("write");
+        let input = "\"calls.yaml\"".parse().expect("a literal");
+        let expanded = expand(input, Some(&dir.join("src/main.rs")), Some(&dir)).to_string();
+        assert!(expanded.contains("compile_error"), "{expanded}");
+        assert!(expanded.contains("relative to the file"), "{expanded}");
+    }
 }
