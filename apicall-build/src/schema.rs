@@ -23,7 +23,7 @@ fn schema() -> Value {
     });
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://github.com/apicall/apicall/schema/calls.schema.json",
+        "$id": "urn:apicall:calls.schema.json",
         "title": "apicall calls.yaml",
         "description": "HTTP calls a conversational agent makes, the values it extracts, and the prompts that use them.",
         "type": "object",

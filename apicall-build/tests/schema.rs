@@ -68,3 +68,25 @@ fn the_schema_flags_what_editors_should_flag() {
         assert!(!validator.is_valid(&document), "should be flagged:\n{yaml}");
     }
 }
+
+/// Editors find the schema through a `yaml-language-server` line naming a path relative to the
+/// YAML file; the one in the repository must name the committed schema, whose `$id` is a name
+/// that claims no web address.
+#[test]
+fn the_schema_modeline_in_the_examples_points_at_the_committed_schema() {
+    let example = repository().join("examples/agent.yaml");
+    let text = std::fs::read_to_string(&example).expect("readable example");
+    let target = text
+        .lines()
+        .find_map(|line| line.strip_prefix("# yaml-language-server: $schema="))
+        .expect("examples/agent.yaml names its schema");
+    let schema_path = example.parent().expect("a directory").join(target.trim());
+    let on_disk = std::fs::read_to_string(&schema_path).expect("the modeline's schema exists");
+    let schema: serde_json::Value = serde_json::from_str(&on_disk).expect("JSON");
+    assert_eq!(schema["$id"], "urn:apicall:calls.schema.json");
+    let readme = std::fs::read_to_string(repository().join("README.md")).expect("README");
+    assert!(
+        readme.contains(&format!("$schema={}", target.trim())),
+        "README shows the same modeline"
+    );
+}

@@ -1,0 +1,37 @@
+//! The README's examples are what the compiler does: its minimal calls.yaml compiles, and the
+//! mistake it shows is the diagnostic the compiler prints for that file with that typo.
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md")
+}
+
+/// The first fenced block of `language` after `heading`.
+fn block_after(text: &str, heading: &str, language: &str) -> String {
+    let section = &text[text.find(heading).expect("the heading is in the README")..];
+    let fence = format!("```{language}\n");
+    let start = section.find(&fence).expect("a fenced block") + fence.len();
+    let end = section[start..].find("```").expect("the block ends") + start;
+    section[start..end].to_owned()
+}
+
+#[test]
+fn the_minimal_calls_yaml_compiles() {
+    let yaml = block_after(&readme(), "## A minimal calls.yaml", "yaml");
+    if let Err(diagnostics) = apicall_build::compile("calls.yaml", &yaml) {
+        panic!("{diagnostics}");
+    }
+}
+
+#[test]
+fn the_mistake_shown_is_what_the_compiler_prints() {
+    let readme = readme();
+    let yaml = block_after(&readme, "## A minimal calls.yaml", "yaml")
+        .replace("phone: \"{{caller_phone}}\"", "phone: \"{{caler_phone}}\"");
+    let shown = block_after(&readme, "## What a mistake looks like", "text");
+    let printed = apicall_build::compile("calls.yaml", &yaml)
+        .err()
+        .expect("the typo is an error")
+        .to_string();
+    assert_eq!(printed.trim_end(), shown.trim_end());
+}
