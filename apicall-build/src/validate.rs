@@ -35,6 +35,7 @@ pub(crate) fn validate(
         report,
         variables: Vec::new(),
         api_values: Vec::new(),
+        api_index: HashMap::new(),
         anchors: std::cell::Cell::default(),
     };
     checker.variables(document);
@@ -103,6 +104,8 @@ struct Checker<'a, 'r, 's> {
     variables: Vec<ir::Variable>,
     /// name, type, where first declared
     api_values: Vec<(String, ir::ValueType, Pos)>,
+    /// Where each name is in `api_values`: files with thousands of calls look names up often.
+    api_index: HashMap<String, usize>,
     /// The `{{` positions of the scalar whose variables are being placed.
     anchors: std::cell::Cell<Anchors>,
 }
@@ -161,11 +164,8 @@ impl Checker<'_, '_, '_> {
                     .as_ref()
                     .map_or(Some(ir::ValueType::String), |ty| self.value_type(ty));
                 let Some(ty) = ty else { continue };
-                match self
-                    .api_values
-                    .iter()
-                    .find(|(name, ..)| *name == variable.value)
-                {
+                let first = self.api_index.get(&variable.value).copied();
+                match first.map(|index| &self.api_values[index]) {
                     Some((_, first_ty, first_pos)) if *first_ty != ty => {
                         let (first_ty, first_pos) = (*first_ty, *first_pos);
                         self.report
@@ -184,6 +184,8 @@ impl Checker<'_, '_, '_> {
                     }
                     Some(_) => {}
                     None => {
+                        self.api_index
+                            .insert(variable.value.clone(), self.api_values.len());
                         self.api_values
                             .push((variable.value.clone(), ty, variable.pos));
                     }
@@ -1020,7 +1022,8 @@ impl Checker<'_, '_, '_> {
                     continue;
                 }
             };
-            let Some((_, ty, _)) = self.api_values.iter().find(|(n, ..)| *n == name.value) else {
+            let found = self.api_index.get(&name.value).copied();
+            let Some((_, ty, _)) = found.map(|index| &self.api_values[index]) else {
                 // Already reported while collecting (bad name or type).
                 continue;
             };
@@ -1269,11 +1272,7 @@ impl Checker<'_, '_, '_> {
                 }
                 field.map(ir::Var::Call)
             }
-            Namespace::Api => match self
-                .api_values
-                .iter()
-                .position(|(n, ..)| *n == var_ref.name)
-            {
+            Namespace::Api => match self.api_index.get(&var_ref.name).copied() {
                 Some(index) => Some(ir::Var::Api(index)),
                 None => {
                     let help = did_you_mean(

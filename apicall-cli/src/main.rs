@@ -71,7 +71,7 @@ fn check(files: &[String]) -> ExitCode {
                 let _ = writeln!(stderr, "error: cannot read `{file}`: {error}\n");
             }
             Ok(bytes) => {
-                if let Err(diagnostics) = apicall_build::compile_bytes(file, &bytes) {
+                if let Err(diagnostics) = apicall_build::check_bytes(file, &bytes) {
                     errors += diagnostics.len();
                     let _ = writeln!(stderr, "{diagnostics}\n");
                 }

@@ -21,7 +21,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
     let api_values = response::api_values_struct(file);
     let calls = file.calls.iter().map(|call| {
         let params = params::params_struct(call);
-        let response = response::response_struct(file, call);
+        let response = response::response_struct(call);
         let function = call::call_fn(file, call);
         quote! { #params #response #function }
     });

@@ -10,7 +10,7 @@ use super::{code, docs, ident, rust_type};
 use crate::parse::path::{self, Segment};
 use crate::{ir, names};
 
-pub(crate) fn response_struct(file: &ir::File, call: &ir::Call) -> TokenStream {
+pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
     let name = ident(&names::response_type(&call.name));
     let doc = docs(&format!(
         "Values extracted from the response of [`{}`]. A value the API left out is `None`.",
@@ -30,7 +30,7 @@ pub(crate) fn response_struct(file: &ir::File, call: &ir::Call) -> TokenStream {
             quote! { #doc pub #field: ::core::option::Option<#ty>, }
         }
     });
-    let record = record_method(file, call);
+    let record = record_method(call);
     quote! {
         #doc
         #[derive(Clone, Debug, Default, PartialEq, ::apicall_runtime::__private::serde::Serialize)]
@@ -44,7 +44,7 @@ pub(crate) fn response_struct(file: &ir::File, call: &ir::Call) -> TokenStream {
 }
 
 /// `ApiValues::record_<call>`: keeps what a response extracted for later prompts.
-fn record_method(file: &ir::File, call: &ir::Call) -> TokenStream {
+fn record_method(call: &ir::Call) -> TokenStream {
     if call.responses.is_empty() {
         return TokenStream::new();
     }
@@ -58,7 +58,6 @@ fn record_method(file: &ir::File, call: &ir::Call) -> TokenStream {
     // Two paths may fill the same variable; each present one overwrites in YAML order.
     let stores = call.responses.iter().map(|variable| {
         let field = ident(&variable.name);
-        debug_assert!(file.api_values.iter().any(|v| v.name == variable.name));
         if variable.required {
             let value = if variable.ty == ir::ValueType::String {
                 quote!(response.#field.clone())
