@@ -155,7 +155,9 @@ pub(crate) fn check(file: &str, bytes: &[u8]) -> (Option<ir::File>, Diagnostics)
         Ok(root) => root,
         Err(error) => {
             let pos = error.pos.unwrap_or(Pos::new(1, 1));
-            report.error(pos, format!("invalid YAML: {}", error.message));
+            report
+                .error_spanning(pos, error.width, error.message)
+                .maybe_help(error.help);
             return (None, report.finish());
         }
     };

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Pos, Reporter, did_you_mean};
 
-use super::yaml::{Node, Value};
+use super::yaml::{Node, Value, quoted};
 
 /// A string scalar and where it is.
 #[derive(Clone, Debug)]
@@ -144,8 +144,9 @@ pub(crate) fn read(root: &Node, report: &mut Reporter<'_>) -> Document {
                 match key_name {
                     "variables" => read_variables(value, report, &mut document.variables),
                     "api_calls" => {
-                        for item in list(value, "api_calls", report) {
-                            document.calls.push(read_call(item, report));
+                        for (item, fields) in entries_of(value, "api_calls", "an API call", report)
+                        {
+                            document.calls.push(read_call(item, fields, report));
                         }
                     }
                     "prompts" => read_prompts(value, report, &mut document.prompts),
@@ -218,7 +219,7 @@ fn read_variables(node: &Node, report: &mut Reporter<'_>, out: &mut Vec<Variable
     }
 }
 
-fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
+fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) -> CallDecl {
     let mut call = CallDecl {
         pos: node.pos,
         name: None,
@@ -235,9 +236,6 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
         failure_message: None,
         retries: None,
     };
-    let Some(fields) = mapping(node, "an API call", report) else {
-        return call;
-    };
     for (key, value) in fields {
         let known = key_text(key, CALL_KEYS, report);
         call.present.extend(known);
@@ -250,14 +248,15 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
             Some("headers") => call.headers = string_map(value, "`headers`", report),
             Some("query") => call.query = string_map(value, "`query`", report),
             Some("parameters") => {
-                for item in list(value, "parameters", report) {
-                    call.parameters.push(read_param(item, report));
+                for (item, fields) in entries_of(value, "parameters", "a parameter", report) {
+                    call.parameters.push(read_param(item, fields, report));
                 }
             }
             Some("response_variables") => {
-                for item in list(value, "response_variables", report) {
+                let what = "a response variable";
+                for (item, fields) in entries_of(value, "response_variables", what, report) {
                     call.response_variables
-                        .push(read_response_var(item, report));
+                        .push(read_response_var(item, fields, report));
                 }
             }
             Some("body") => call.body = Some((value.clone(), key.pos)),
@@ -273,34 +272,41 @@ fn read_call(node: &Node, report: &mut Reporter<'_>) -> CallDecl {
 }
 
 fn timeout_ms(value: &Node, report: &mut Reporter<'_>) -> Option<(i128, Pos)> {
-    if let Value::Int(ms) = value.value {
-        return Some((ms, value.pos));
-    }
-    report
-        .error(
-            value.pos,
-            format!(
-                "`timeout_ms` must be a whole number of milliseconds, found {}",
-                describe(value)
-            ),
-        )
-        .help("for example `timeout_ms: 5000` (the default)");
-    None
+    whole_number(
+        value,
+        "`timeout_ms`",
+        "a whole number of milliseconds",
+        "for example `timeout_ms: 5000` (the default)",
+        report,
+    )
 }
 
 fn retries(value: &Node, report: &mut Reporter<'_>) -> Option<(i128, Pos)> {
+    whole_number(
+        value,
+        "`retries`",
+        "a whole number",
+        "for example `retries: 2`",
+        report,
+    )
+}
+
+fn whole_number(
+    value: &Node,
+    what: &str,
+    expected: &str,
+    example: &str,
+    report: &mut Reporter<'_>,
+) -> Option<(i128, Pos)> {
     if let Value::Int(n) = value.value {
         return Some((n, value.pos));
     }
-    report
-        .error(
-            value.pos,
-            format!(
-                "`retries` must be a whole number, found {}",
-                describe(value)
-            ),
-        )
-        .help("for example `retries: 2`");
+    let message = if value.is_huge_int() {
+        format!("{what} is far out of range, found {}", describe(value))
+    } else {
+        format!("{what} must be {expected}, found {}", describe(value))
+    };
+    report.error(value.pos, message).help(example);
     None
 }
 
@@ -308,8 +314,8 @@ fn read_webhooks(node: &Node, report: &mut Reporter<'_>, out: &mut Vec<WebhookDe
     for (key, value) in mapping(node, "webhooks", report).unwrap_or_default() {
         match key_text(key, WEBHOOK_EVENTS, report) {
             Some("post_call") => {
-                for item in list(value, "post_call", report) {
-                    out.push(read_webhook(item, report));
+                for (item, fields) in entries_of(value, "post_call", "a webhook", report) {
+                    out.push(read_webhook(item, fields, report));
                 }
             }
             Some(_) => unreachable_key(key, report),
@@ -318,7 +324,7 @@ fn read_webhooks(node: &Node, report: &mut Reporter<'_>, out: &mut Vec<WebhookDe
     }
 }
 
-fn read_webhook(node: &Node, report: &mut Reporter<'_>) -> WebhookDecl {
+fn read_webhook(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) -> WebhookDecl {
     let mut webhook = WebhookDecl {
         pos: node.pos,
         name: None,
@@ -331,7 +337,7 @@ fn read_webhook(node: &Node, report: &mut Reporter<'_>) -> WebhookDecl {
         body: None,
         present: Vec::new(),
     };
-    for (key, value) in mapping(node, "a webhook", report).unwrap_or_default() {
+    for (key, value) in fields {
         let known = key_text(key, WEBHOOK_KEYS, report);
         webhook.present.extend(known);
         match known {
@@ -350,7 +356,7 @@ fn read_webhook(node: &Node, report: &mut Reporter<'_>) -> WebhookDecl {
     webhook
 }
 
-fn read_param(node: &Node, report: &mut Reporter<'_>) -> ParamDecl {
+fn read_param(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) -> ParamDecl {
     let mut param = ParamDecl {
         pos: node.pos,
         name: None,
@@ -359,7 +365,7 @@ fn read_param(node: &Node, report: &mut Reporter<'_>) -> ParamDecl {
         description: None,
         required: false,
     };
-    for (key, value) in mapping(node, "a parameter", report).unwrap_or_default() {
+    for (key, value) in fields {
         match key_text(key, PARAM_KEYS, report) {
             Some("name") => param.name = text(value, "`name`", report),
             Some("type") => param.ty = text(value, "`type`", report),
@@ -381,7 +387,11 @@ fn read_param(node: &Node, report: &mut Reporter<'_>) -> ParamDecl {
     param
 }
 
-fn read_response_var(node: &Node, report: &mut Reporter<'_>) -> ResponseVarDecl {
+fn read_response_var(
+    node: &Node,
+    fields: &[(Node, Node)],
+    report: &mut Reporter<'_>,
+) -> ResponseVarDecl {
     let mut variable = ResponseVarDecl {
         pos: node.pos,
         path: None,
@@ -389,7 +399,7 @@ fn read_response_var(node: &Node, report: &mut Reporter<'_>) -> ResponseVarDecl 
         ty: None,
         required: false,
     };
-    for (key, value) in mapping(node, "a response variable", report).unwrap_or_default() {
+    for (key, value) in fields {
         match key_text(key, RESPONSE_VAR_KEYS, report) {
             Some("path") => variable.path = text(value, "`path`", report),
             Some("variable") => variable.variable = text(value, "`variable`", report),
@@ -435,6 +445,50 @@ fn mapping<'n>(
     }
 }
 
+/// Entries of a list that are not mappings reported one by one, up to this many; the rest
+/// are counted in one more error. A list of 10,000 numbers is one mistake (usually by
+/// whatever generated the file), and 10,000 errors would bury it.
+const MAX_ENTRY_ERRORS: usize = 20;
+
+/// The entries of the list `key` that are mappings, with their fields. Each other entry is one
+/// error and no entry, so it is not also missing every required field.
+fn entries_of<'n>(
+    node: &'n Node,
+    key: &str,
+    what: &str,
+    report: &mut Reporter<'_>,
+) -> Vec<(&'n Node, &'n [(Node, Node)])> {
+    let mut entries = Vec::new();
+    let mut wrong = Vec::new();
+    for item in list(node, key, report) {
+        match &item.value {
+            Value::Map(fields) => entries.push((item, fields.as_slice())),
+            _ => wrong.push(item),
+        }
+    }
+    for item in wrong.iter().take(MAX_ENTRY_ERRORS) {
+        report.error(
+            item.pos,
+            format!(
+                "{what} must be a mapping of `key: value`, found {}",
+                describe(item)
+            ),
+        );
+    }
+    if let Some(first_unreported) = wrong.get(MAX_ENTRY_ERRORS) {
+        let more = wrong.len() - MAX_ENTRY_ERRORS;
+        report
+            .error(
+                first_unreported.pos,
+                format!("{more} more entries of `{key}` from here on are not mappings either"),
+            )
+            .help(format!(
+                "each entry of `{key}` is `key: value` lines under a `- `"
+            ));
+    }
+    entries
+}
+
 fn list<'n>(node: &'n Node, what: &str, report: &mut Reporter<'_>) -> &'n [Node] {
     match &node.value {
         Value::Seq(items) => items,
@@ -467,10 +521,11 @@ fn string_map(node: &Node, what: &str, report: &mut Reporter<'_>) -> Vec<(Text, 
 
 /// A scalar as text: strings as they are, numbers and booleans as written.
 fn scalar(node: &Node, what: &str, report: &mut Reporter<'_>) -> Option<Text> {
+    let shown = |value: String| node.written.clone().unwrap_or(value);
     match &node.value {
-        Value::Int(n) => Some(scalar_text(node, n.to_string())),
-        Value::Float(n) => Some(scalar_text(node, n.to_string())),
-        Value::Bool(b) => Some(scalar_text(node, b.to_string())),
+        Value::Int(n) => Some(scalar_text(node, shown(n.to_string()))),
+        Value::Float(n) => Some(scalar_text(node, shown(n.to_string()))),
+        Value::Bool(b) => Some(scalar_text(node, shown(b.to_string()))),
         _ => text(node, what, report),
     }
 }
@@ -484,16 +539,20 @@ fn scalar_text(node: &Node, value: String) -> Text {
 }
 
 fn text(node: &Node, what: &str, report: &mut Reporter<'_>) -> Option<Text> {
-    match &node.value {
-        Value::Str(value) => Some(scalar_text(node, value.clone())),
-        _ => {
-            report.error(
-                node.pos,
-                format!("{what} must be a string, found {}", describe(node)),
-            );
-            None
-        }
+    if let Value::Str(value) = &node.value {
+        return Some(scalar_text(node, value.clone()));
     }
+    if let Some(template) = unquoted_template(node) {
+        report
+            .error(node.pos, "YAML reads this as a mapping; quote it")
+            .help(format!("write `{}`", quoted(&template)));
+    } else {
+        report.error(
+            node.pos,
+            format!("{what} must be a string, found {}", describe(node)),
+        );
+    }
+    None
 }
 
 fn boolean(node: &Node, what: &str, report: &mut Reporter<'_>) -> Option<bool> {
@@ -546,13 +605,36 @@ fn unreachable_key(key: &Node, report: &mut Reporter<'_>) {
     );
 }
 
-/// A short description of a node for "found ..." messages.
+/// `{{name}}` unquoted, which YAML reads as a mapping whose one key is the mapping `{name}`.
+fn unquoted_template(node: &Node) -> Option<String> {
+    let Value::Map(outer) = &node.value else {
+        return None;
+    };
+    let [(key, value)] = outer.as_slice() else {
+        return None;
+    };
+    let Value::Map(inner) = &key.value else {
+        return None;
+    };
+    let [(name, inner_value)] = inner.as_slice() else {
+        return None;
+    };
+    let empty = |node: &Node| matches!(node.value, Value::Null);
+    (empty(value) && empty(inner_value))
+        .then(|| format!("{{{{{}}}}}", name.as_str().unwrap_or("...")))
+}
+
+/// A short description of a node for "found ..." messages, quoting numbers as written.
 pub(crate) fn describe(node: &Node) -> String {
+    let written = |value: String| node.written.clone().unwrap_or(value);
     match &node.value {
         Value::Str(s) if s.chars().count() <= 40 => format!("the string `{s}`"),
-        Value::Int(n) => format!("the number `{n}`"),
-        Value::Float(n) => format!("the number `{n}`"),
-        Value::Bool(b) => format!("`{b}`"),
+        Value::Int(n) => format!("the number `{}`", written(n.to_string())),
+        Value::Float(_) if node.is_huge_int() => {
+            format!("the number `{}`", written(String::new()))
+        }
+        Value::Float(n) => format!("`{}`, a decimal", written(n.to_string())),
+        Value::Bool(b) => format!("`{}`", written(b.to_string())),
         other => other.kind().to_owned(),
     }
 }
