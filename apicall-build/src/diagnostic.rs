@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::parse::yaml::LineIndex;
+
 /// A position in the YAML source: 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
@@ -285,40 +287,24 @@ impl std::error::Error for Diagnostics {}
 /// Collects diagnostics for one source file, so every stage reports all it finds.
 pub(crate) struct Reporter<'s> {
     file: String,
-    source: &'s str,
-    /// Byte offset of each line's start, so finding a diagnostic's line does not rescan the
-    /// file (20,000 diagnostics in a 20,000-line file took seconds that way).
-    line_starts: Vec<usize>,
+    /// Finds a diagnostic's line without rescanning the file (20,000 diagnostics in a
+    /// 20,000-line file took seconds that way), with the same line breaks as positions use.
+    lines: LineIndex<'s>,
     found: Vec<Diagnostic>,
 }
 
 impl<'s> Reporter<'s> {
     pub(crate) fn new(file: &str, source: &'s str) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         Self {
             file: file.to_owned(),
-            source,
-            line_starts,
+            lines: LineIndex::new(source),
             found: Vec::new(),
         }
     }
 
-    /// Line `line` (1-based) without its line break, as `str::lines` would give it.
+    /// Line `line` (1-based) without its line break.
     fn line(&self, line: u32) -> Option<&'s str> {
-        let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        let start = *self.line_starts.get(index)?;
-        if start >= self.source.len() {
-            return None;
-        }
-        match self.line_starts.get(index + 1) {
-            Some(next) => {
-                let text = self.source.get(start..next - 1)?;
-                Some(text.strip_suffix('\r').unwrap_or(text))
-            }
-            None => self.source.get(start..),
-        }
+        self.lines.line(line)
     }
 
     pub(crate) fn error(&mut self, pos: Pos, message: impl Into<String>) -> &mut Diagnostic {

@@ -6,10 +6,10 @@ use std::collections::{HashMap, HashSet};
 use crate::diagnostic::{Pos, Reporter, did_you_mean};
 use crate::ir;
 use crate::names::{self, Owner};
-use crate::parse::document::{CallDecl, Document, ParamDecl, Text, describe};
+use crate::parse::document::{CallDecl, Document, ParamDecl, Text, describe, unquoted_template};
 use crate::parse::path;
 use crate::parse::template::{self, Namespace, VarRef};
-use crate::parse::yaml::{LineIndex, Node, Value};
+use crate::parse::yaml::{LineIndex, Node, Value, quoted};
 
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
 const MAX_TIMEOUT_MS: u64 = 60_000;
@@ -332,6 +332,13 @@ impl Checker<'_, '_, '_> {
                 ir::Json::Array(items.into_iter().collect::<Option<_>>()?)
             }
             Value::Map(entries) => {
+                // `reason: {{x}}` is a flow mapping to YAML, not the template it looks like.
+                if let Some(template) = unquoted_template(node) {
+                    self.report
+                        .error(node.pos, "YAML reads this as a mapping; quote it")
+                        .help(format!("write `{}`", quoted(&template)));
+                    return None;
+                }
                 let mut members = Vec::new();
                 let mut ok = true;
                 for (key, value) in entries {

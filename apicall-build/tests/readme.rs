@@ -30,8 +30,7 @@ fn the_mistake_shown_is_what_the_compiler_prints() {
         .replace("phone: \"{{caller_phone}}\"", "phone: \"{{caler_phone}}\"");
     let shown = block_after(&readme, "## What a mistake looks like", "text");
     let printed = apicall_build::compile("calls.yaml", &yaml)
-        .err()
-        .expect("the typo is an error")
+        .expect_err("the typo is an error")
         .to_string();
     assert_eq!(printed.trim_end(), shown.trim_end());
 }

@@ -143,3 +143,18 @@ fn ten_thousand_distinct_calls_have_no_clash() {
             .collect::<String>()
     );
 }
+
+#[test]
+fn an_unquoted_template_as_a_body_value_says_to_quote_it() {
+    let yaml = "api_calls:
+  - name: open_ticket
+    description: Open a ticket
+    url: https://desk.example.com/tickets
+    method: POST
+    parameters:
+      - { name: summary, required: true }
+    body:
+      summary: {{collected.summary}}
+";
+    insta::assert_snapshot!(diagnostics(yaml));
+}

@@ -156,6 +156,22 @@ fn lone_cr_line_breaks_are_line_breaks() {
     assert_eq!(locations(&with_breaks("\r")), expected);
 }
 
+/// The printed snippet shows the offending line whatever the line breaks: the reporter and
+/// the positions split lines the same way.
+#[test]
+fn every_line_break_style_prints_the_same_diagnostics() {
+    let printed = |line_break: &str| {
+        compile("calls.yaml", &with_breaks(line_break))
+            .err()
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    let with_lf = printed("\n");
+    assert!(with_lf.contains("8 |     timeout_ms: soon"), "{with_lf}");
+    assert_eq!(printed("\r"), with_lf);
+    assert_eq!(printed("\r\n"), with_lf);
+}
+
 #[test]
 fn crlf_is_one_line_break() {
     assert_eq!(

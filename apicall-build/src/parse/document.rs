@@ -606,7 +606,7 @@ fn unreachable_key(key: &Node, report: &mut Reporter<'_>) {
 }
 
 /// `{{name}}` unquoted, which YAML reads as a mapping whose one key is the mapping `{name}`.
-fn unquoted_template(node: &Node) -> Option<String> {
+pub(crate) fn unquoted_template(node: &Node) -> Option<String> {
     let Value::Map(outer) = &node.value else {
         return None;
     };

@@ -688,6 +688,23 @@ impl<'s> LineIndex<'s> {
         self.source
     }
 
+    /// Line `line` (1-based) without its line break (LF, CRLF or a lone CR).
+    pub(crate) fn line(&self, line: u32) -> Option<&'s str> {
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        let start = *self.line_starts.get(index)?;
+        if start >= self.source.len() {
+            return None;
+        }
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.source.len());
+        let text = self.source.get(start..end)?;
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        Some(text.strip_suffix('\r').unwrap_or(text))
+    }
+
     pub(crate) fn pos_at(&self, byte: usize) -> Pos {
         let line = self.line_starts.partition_point(|&start| start <= byte);
         let start = self
