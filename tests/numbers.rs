@@ -28,7 +28,7 @@ async fn body_literals_are_sent_digit_for_digit() {
         String::from_utf8_lossy(&requests[0].body),
         concat!(
             r#"{"ledger_id":98765432109876543210,"debit":-98765432109876543210,"#,
-            r#""tiny":-1.5e-7,"exact":0.1000000000000000055511151231257827,"#,
+            r#""tiny":-1.5e-7,"huge":1E+400,"exact":0.1000000000000000055511151231257827,"#,
             r#""plain":1.10,"hex":31,"list":[12345678901234567890123,1]}"#
         )
     );
