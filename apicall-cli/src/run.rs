@@ -1,6 +1,7 @@
 //! `apicall run` and `apicall webhook`: one call or one webhook, live, through the same request
 //! builder generated code uses.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -13,6 +14,7 @@ use apicall_runtime::{
     TIMESTAMP_HEADER,
 };
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// What `run` and `webhook` take after the file and the name.
 #[derive(Default)]
@@ -262,11 +264,9 @@ async fn send(plan: &CallPlan, client: &Client) -> ExitCode {
     match outcome {
         Ok(body) => {
             println!("-> 2xx in {latency} ms, {} bytes", body.len());
-            let json: Option<Value> = serde_json::from_slice(&body).ok();
             for (variable, path, steps) in &plan.extract {
-                let found = json.as_ref().and_then(|json| walk(json, steps));
-                match found {
-                    Some(value) => println!("  {variable} = {}", plan.redact(&value.to_string())),
+                match walk(&body, steps) {
+                    Some(value) => println!("  {variable} = {}", plan.redact(&value)),
                     None => println!("  {variable} = (absent at {path})"),
                 }
             }
@@ -279,12 +279,30 @@ async fn send(plan: &CallPlan, client: &Client) -> ExitCode {
     }
 }
 
-fn walk<'v>(json: &'v Value, steps: &[PathStep]) -> Option<&'v Value> {
-    steps
-        .iter()
-        .try_fold(json, |value, step| match step {
-            PathStep::Key(key) => value.get(key.as_str()),
-            PathStep::Index(index) => value.get(*index),
-        })
-        .filter(|value| !value.is_null())
+/// The value at `steps` as JSON text, numbers digit for digit as the server wrote them (a
+/// `serde_json::Value` would turn `98765432109876543210` into a float); `None` when absent or
+/// `null`.
+fn walk(body: &[u8], steps: &[PathStep]) -> Option<String> {
+    let mut value: &RawValue = serde_json::from_slice(body).ok()?;
+    for step in steps {
+        value = match step {
+            PathStep::Key(key) => serde_json::from_str::<HashMap<String, &RawValue>>(value.get())
+                .ok()?
+                .remove(key.as_str())?,
+            PathStep::Index(index) => serde_json::from_str::<Vec<&RawValue>>(value.get())
+                .ok()?
+                .get(*index)
+                .copied()?,
+        };
+    }
+    let text = value.get();
+    if text == "null" {
+        return None;
+    }
+    // Objects and arrays are shown compact, as they were before; scalars exactly as sent.
+    Some(if text.starts_with(['{', '[']) {
+        serde_json::from_str::<Value>(text).map_or_else(|_| text.to_owned(), |v| v.to_string())
+    } else {
+        text.to_owned()
+    })
 }

@@ -215,6 +215,40 @@ async fn run_sends_one_call_live_and_shows_request_status_and_values_without_sec
     assert!(!stdout.contains("sk-run-secret"), "{stdout}");
 }
 
+/// `run` shows a number as the server wrote it, every digit, as generated code extracts it.
+#[tokio::test]
+async fn run_shows_large_numbers_digit_for_digit() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(path("/api/customers"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"customer": {"name": 98765432109876543210, "tier": -1.5e-7}}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let base = server.uri();
+    let args = [
+        "run",
+        SEED,
+        "lookup_customer",
+        "--var",
+        "caller_phone=+1",
+        "--var",
+        "api_key=k",
+        "--base-url",
+        base.as_str(),
+    ];
+
+    let stdout = succeeds_beside_a_server(&args).await;
+    assert!(
+        stdout.contains("  customer_name = 98765432109876543210\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  tier = -1.5e-7\n"), "{stdout}");
+}
+
 #[test]
 fn run_says_what_is_missing() {
     let output = apicall(&["run", SEED, "order_status", "--var", "caller_phone=+1"]);
