@@ -51,4 +51,41 @@ proptest! {
         let yaml = format!("{CALL_HEAD}https://x.example/\nprompts:\n  p: {prompt:?}\n");
         let _ = apicall_build::compile("calls.yaml", &yaml);
     }
+
+    #[test]
+    fn yaml_with_any_line_breaks_tabs_and_number_forms_is_diagnosed(
+        source in "([a-z_:{}\\[\\]\" .\\-|\r\n\t0-9+]|api_calls|name|0x|0o|0b|1_0|yes|on|~|\\.inf|---){0,80}"
+    ) {
+        let _ = apicall_build::compile("calls.yaml", &source);
+    }
+
+    /// Whatever the file holds, the printed diagnostics carry no terminal control sequence or
+    /// bidi override: only printable text and line breaks reach the terminal.
+    #[test]
+    fn printed_diagnostics_hold_no_control_or_bidi_characters(
+        junk in "[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{200b}-\\u{200f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}a-z{} ]{0,40}"
+    ) {
+        let yaml = format!("api_calls:\n  - name: a\n    description: x\n    method: GET\n    url: https://x.example/\n    {junk}: 1\n    headers: {{ X-A: \"{{{{{junk}}}}}\" }}\n");
+        if let Err(diagnostics) = apicall_build::compile("calls.yaml", &yaml) {
+            let printed = diagnostics.to_string();
+            let bad = printed.chars().find(|c| {
+                (c.is_control() && *c != '\n')
+                    || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            });
+            prop_assert!(bad.is_none(), "{bad:?} printed in {printed:?}");
+        }
+    }
+
+    /// A JSON number written in a body is sent digit for digit.
+    #[test]
+    fn body_numbers_keep_their_digits(
+        number in "-?(0|[1-9][0-9]{0,40})(\\.[0-9]{1,30})?([eE][+-]?[0-9]{1,3})?"
+    ) {
+        let yaml = format!("api_calls:\n  - name: a\n    description: x\n    method: POST\n    url: https://x.example/\n    body:\n      n: {number}\n");
+        let generated = apicall_build::compile("calls.yaml", &yaml);
+        prop_assert!(generated.is_ok(), "{number}: {:?}", generated.err().map(|d| d.to_string()));
+        let source = generated.map(|g| g.to_rust_source()).unwrap_or_default();
+        let needle = format!("{{\\\"n\\\":{number}}}");
+        prop_assert!(source.contains(&needle), "{needle} not in the generated body");
+    }
 }
