@@ -85,6 +85,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("baseline_yaml_parse", |b| {
         b.iter(|| serde_saphyr::from_str::<serde_json::Value>(black_box(&yaml)).map(|_| ()));
     });
+    group.bench_function("check", |b| {
+        b.iter(|| apicall_build::check_bytes("calls.yaml", black_box(yaml.as_bytes())));
+    });
     group.bench_function("compile_macro_path", |b| {
         b.iter(|| apicall_build::compile("calls.yaml", black_box(&yaml)).map(|_| ()));
     });
@@ -104,7 +107,29 @@ fn bench_large(c: &mut Criterion) {
     // as an error message or a time, not as a missing benchmark.
     match apicall_build::compile("calls.yaml", &yaml) {
         Ok(_) => {
+            // serde-saphyr's default budget refuses a file this size; lift it as apicall does.
+            let mut budget = serde_saphyr::Budget::default();
+            budget.max_nodes = 2_500_000;
+            budget.max_events = 5_000_000;
+            let mut options = serde_saphyr::Options::default();
+            options.budget = Some(budget);
+            let parsed =
+                serde_saphyr::from_str_with_options::<serde_json::Value>(&yaml, options.clone());
+            assert!(parsed.is_ok(), "the baseline parses the file");
+            group.bench_function("baseline_yaml_parse", |b| {
+                b.iter(|| {
+                    serde_saphyr::from_str_with_options::<serde_json::Value>(
+                        black_box(&yaml),
+                        options.clone(),
+                    )
+                    .map(|_| ())
+                });
+            });
+            // What `apicall check` does: parse and validate, no code.
             group.bench_function("check", |b| {
+                b.iter(|| apicall_build::check_bytes("calls.yaml", black_box(yaml.as_bytes())));
+            });
+            group.bench_function("compile_macro_path", |b| {
                 b.iter(|| apicall_build::compile("calls.yaml", black_box(&yaml)).map(|_| ()));
             });
             group.bench_function("expand", |b| {

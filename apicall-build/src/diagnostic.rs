@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::parse::yaml::LineIndex;
+use crate::parse::lines::LineIndex;
 
 /// A position in the YAML source: 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -142,7 +142,7 @@ pub(crate) fn check(file: &str, bytes: &[u8]) -> (Option<ir::File>, Diagnostics)
         Ok(source) => source,
         Err(error) => {
             let valid = std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default();
-            let pos = parse::yaml::LineIndex::new(valid).pos_at(valid.len());
+            let pos = parse::lines::LineIndex::new(valid).pos_at(valid.len());
             let mut report = diagnostic::Reporter::new(file, valid);
             report
                 .error(pos, "the file is not valid UTF-8")
@@ -162,7 +162,7 @@ pub(crate) fn check(file: &str, bytes: &[u8]) -> (Option<ir::File>, Diagnostics)
         }
     };
     let document = parse::document::read(&root, &mut report);
-    let lines = parse::yaml::LineIndex::new(source);
+    let lines = parse::lines::LineIndex::new(source);
     let model = validate::validate(&document, &lines, &mut report);
     (Some(model), report.finish())
 }

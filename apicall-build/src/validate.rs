@@ -7,9 +7,10 @@ use crate::diagnostic::{Pos, Reporter, did_you_mean};
 use crate::ir;
 use crate::names::{self, Owner};
 use crate::parse::document::{CallDecl, Document, ParamDecl, Text, describe, unquoted_template};
+use crate::parse::lines::LineIndex;
 use crate::parse::path;
 use crate::parse::template::{self, Namespace, VarRef};
-use crate::parse::yaml::{LineIndex, Node, Value, quoted};
+use crate::parse::yaml::{Node, Value, quoted};
 
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
 const MAX_TIMEOUT_MS: u64 = 60_000;
