@@ -1,9 +1,11 @@
 //! Every Rust name the generated code defines, derived from the YAML's names in this one place.
 //!
-//! The emitter spells each item through these functions, and `validate` asks [`claims`] for the
-//! whole list to report two YAML items that would generate the same name. A name added to the
-//! generated code without being listed here could clash unnoticed, so nothing else in the
-//! crate spells a generated name by hand.
+//! The emitter spells each per-item name (a call's function, structs and statics, a prompt's
+//! renderers, a webhook's renderer) through these functions, and `validate` asks [`claims`] for
+//! the whole list to report two YAML items that would generate the same name. The names every
+//! file has (`Context`, `dispatch`...) are listed here so they are reserved; the emitter writes
+//! those literally. A generated item missing from [`claims`] could clash unnoticed: add it here
+//! first.
 
 use crate::ir;
 
