@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 
+use crate::Generated;
+
 /// Expands the macro's input (one string literal naming the YAML file).
 ///
 /// The path resolves like `include_str!`: relative to `invoking_file`'s directory (the file
@@ -57,12 +59,11 @@ pub fn expand(
             .to_owned();
         quote_spanned!(span=> ::core::compile_error!(#message);)
     });
-    let tokens = generated.map(|generated| generated.tokens().clone());
-    quote! {
-        #tracking
-        #(#errors)*
-        #tokens
-    }
+    // Moved, not interpolated: `quote!` would copy every generated token once more.
+    let mut out = tracking;
+    out.extend(errors);
+    out.extend(generated.map(Generated::into_tokens));
+    out
 }
 
 /// `const _: &[u8] = include_bytes!("/abs/calls.yaml");`: makes Cargo and rustc track the YAML.

@@ -55,6 +55,12 @@ impl Generated {
         &self.tokens
     }
 
+    /// The generated items as tokens, without a copy (what the macro hands to rustc).
+    #[must_use]
+    pub fn into_tokens(self) -> TokenStream {
+        self.tokens
+    }
+
     /// Each call as an LLM tool, in YAML order (the generated `TOOLS` constant holds the same).
     #[must_use]
     pub fn tools(&self) -> &[Tool] {
