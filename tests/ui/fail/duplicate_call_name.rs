@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("duplicate_call_name.yaml");
-
-fn main() {}

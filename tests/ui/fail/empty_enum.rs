@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("empty_enum.yaml");
-
-fn main() {}

@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("enum_with_a_non_string_type.yaml");
-
-fn main() {}

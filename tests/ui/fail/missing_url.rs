@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("missing_url.yaml");
-
-fn main() {}

@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("name_not_a_string.yaml");
-
-fn main() {}

@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("response_variable_extracted_twice.yaml");
-
-fn main() {}

@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("retries_on_post.yaml");
-
-fn main() {}

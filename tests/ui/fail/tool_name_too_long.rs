@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("tool_name_too_long.yaml");
-
-fn main() {}

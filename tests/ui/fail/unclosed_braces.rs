@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("unclosed_braces.yaml");
-
-fn main() {}

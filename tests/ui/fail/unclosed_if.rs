@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("unclosed_if.yaml");
-
-fn main() {}

@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("url_without_host.yaml");
-
-fn main() {}

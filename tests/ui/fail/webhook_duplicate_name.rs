@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("webhook_duplicate_name.yaml");
-
-fn main() {}

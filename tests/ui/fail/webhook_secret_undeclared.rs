@@ -1,3 +1,0 @@
-apicall_macros::include_api_calls!("webhook_secret_undeclared.yaml");
-
-fn main() {}
