@@ -1,6 +1,6 @@
 //! The HTTP client every generated call goes through.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::Url;
@@ -14,8 +14,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// A cheaply clonable handle for making calls.
 ///
-/// [`Client::new`] shares one process-wide `reqwest::Client`, so connections are reused
-/// across calls and conversations.
+/// [`Client::new`] shares one `reqwest::Client` per Tokio runtime, so connections are reused
+/// across calls and conversations; clones of a `Client` share its connections too.
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
@@ -36,8 +36,7 @@ impl Client {
     /// When the TLS backend cannot be initialised, as `reqwest::Client::new` does.
     #[must_use]
     pub fn new() -> Self {
-        static SHARED: OnceLock<reqwest::Client> = OnceLock::new();
-        Self::with_http_client(SHARED.get_or_init(shared_http_client).clone())
+        Self::with_http_client(shared_for_this_runtime())
     }
 
     /// Uses your own `reqwest::Client` (proxies, TLS roots...).
@@ -144,6 +143,34 @@ fn shared_http_client() -> reqwest::Client {
         // Fails only when the TLS backend cannot start, which `reqwest::Client::new` also
         // treats as fatal; nothing a call or its input controls.
         .expect("the TLS backend could not be initialised")
+}
+
+/// How many runtimes' shared clients are kept; a program that starts runtimes over and over
+/// (each a `#[tokio::test]`, say) does not keep every one it ever made.
+const SHARED_CLIENTS: usize = 16;
+
+/// The shared `reqwest::Client` of the current Tokio runtime (one more for code outside any).
+///
+/// A pooled connection belongs to the runtime that opened it: reused from another runtime after
+/// that one has shut down, it fails with "runtime dropped the dispatch task". One process-wide
+/// client did exactly that when several `#[tokio::test]`s called the same server port in turn.
+fn shared_for_this_runtime() -> reqwest::Client {
+    static SHARED: Mutex<Vec<(Option<tokio::runtime::Id>, reqwest::Client)>> =
+        Mutex::new(Vec::new());
+    let runtime = tokio::runtime::Handle::try_current()
+        .ok()
+        .map(|handle| handle.id());
+    // A panic elsewhere while holding the lock leaves the list intact: keep using it.
+    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, client)) = shared.iter().find(|(id, _)| *id == runtime) {
+        return client.clone();
+    }
+    let client = shared_http_client();
+    if shared.len() == SHARED_CLIENTS {
+        shared.remove(0);
+    }
+    shared.push((runtime, client.clone()));
+    client
 }
 
 impl Default for Client {
