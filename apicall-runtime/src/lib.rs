@@ -27,6 +27,7 @@ mod extract;
 mod json_text;
 mod request;
 mod secret;
+mod send;
 mod signature;
 mod tools;
 mod webhook;

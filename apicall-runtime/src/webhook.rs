@@ -9,7 +9,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
 use tracing::Instrument;
 
 use crate::conversation::{CallEnd, random_u64, unix_ms};
-use crate::request::{CallSpec, Request, same_resource, transport};
+use crate::request::{CallSpec, Request};
+use crate::send::{same_resource, transport};
 use crate::signature::{IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 use crate::{Client, Error, Secret};
 
