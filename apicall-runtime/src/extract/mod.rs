@@ -6,14 +6,14 @@
 //! own number parsing would round it to `f64`. When a value is also a parent of other path
 //! values, its text is walked again with a second parser.
 
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::DeserializeSeed;
 
 use crate::Error;
 use crate::request::CallSpec;
+
+mod walk;
+
+use walk::Walk;
 
 /// A trie of one call's response paths, emitted by the generator as a `static`.
 #[derive(Debug)]
@@ -183,175 +183,6 @@ impl Extracted {
             Some(Leaf::Bool(b)) => Ok(Some(b)),
             Some(other) => Err(self.wrong_type(variable, "a boolean", &other)),
         }
-    }
-}
-
-/// Deserializes one JSON value at `node`, capturing it into `node.slots` and descending into
-/// the members and elements the node lists.
-struct Walk<'s> {
-    node: &'static PathNode,
-    slots: &'s mut [Option<Leaf>],
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let node = self.node;
-        let has_children = !node.keys.is_empty() || !node.indexes.is_empty();
-        if node.slots.is_empty() {
-            if has_children {
-                deserializer.deserialize_any(Descend {
-                    node,
-                    slots: self.slots,
-                })?;
-            } else {
-                deserializer.deserialize_ignored_any(IgnoredAny)?;
-            }
-            return Ok(());
-        }
-        // The raw text is found by serde_json's skipping scanner, which checks the syntax
-        // without recursing, so deep nesting here costs no stack.
-        let raw = <&'de RawValue>::deserialize(deserializer)?;
-        let text = raw.get().trim_start();
-        let leaf = match text.as_bytes().first() {
-            Some(b'n') => Leaf::Null,
-            Some(b't') => Leaf::Bool(true),
-            Some(b'f') => Leaf::Bool(false),
-            Some(b'"') => Leaf::Str(serde_json::from_str(text).map_err(de::Error::custom)?),
-            Some(b'{') => Leaf::Object,
-            Some(b'[') => Leaf::Array,
-            _ => Leaf::Number(text.trim_end().to_owned()),
-        };
-        for &slot in node.slots {
-            if let Some(target) = self.slots.get_mut(slot) {
-                *target = Some(leaf.clone());
-            }
-        }
-        if has_children && matches!(leaf, Leaf::Object | Leaf::Array) {
-            let mut inner = serde_json::Deserializer::from_str(text);
-            Descend {
-                node,
-                slots: self.slots,
-            }
-            .deserialize(&mut inner)
-            .map_err(de::Error::custom)?;
-        }
-        Ok(())
-    }
-}
-
-/// Walks the members or elements of the value at `node`, without capturing the value itself.
-/// Anything but an object or array has no children, so it is skipped.
-struct Descend<'s> {
-    node: &'static PathNode,
-    slots: &'s mut [Option<Leaf>],
-}
-
-impl<'de> DeserializeSeed<'de> for Descend<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Descend<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(child) = map.next_key_seed(KeySeed(self.node.keys))? {
-            match child {
-                Some(node) => map.next_value_seed(Walk {
-                    node,
-                    slots: self.slots,
-                })?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        loop {
-            let child = self
-                .node
-                .indexes
-                .iter()
-                .find(|(wanted, _)| *wanted == index)
-                .map(|(_, node)| node);
-            let more = match child {
-                Some(node) => seq
-                    .next_element_seed(Walk {
-                        node,
-                        slots: self.slots,
-                    })?
-                    .is_some(),
-                None => seq.next_element::<IgnoredAny>()?.is_some(),
-            };
-            if !more {
-                return Ok(());
-            }
-            index += 1;
-        }
-    }
-}
-
-/// Reads an object key and answers which child node it leads to, without allocating it.
-struct KeySeed(&'static [(&'static str, PathNode)]);
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Option<&'static PathNode>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for KeySeed {
-    type Value = Option<&'static PathNode>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self
-            .0
-            .iter()
-            .find(|(name, _)| *name == key)
-            .map(|(_, node)| node))
     }
 }
 
