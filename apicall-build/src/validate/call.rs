@@ -189,11 +189,8 @@ impl Checker<'_, '_, '_> {
     /// `98765432109876543210` and `1.10` go out digit for digit), else the value in JSON's
     /// spelling (`0x1F` is `31`, `+1.5` is `1.5`).
     pub(super) fn json_number(&mut self, node: &Node) -> Option<String> {
-        let written = node
-            .bytes
-            .and_then(|(start, len)| self.lines.source().get(start..start + len))
-            .map(str::trim);
-        if let Some(written) = written.filter(|text| is_json_number(text)) {
+        // The parser keeps each number's spelling; it is the JSON text when JSON can read it.
+        if let Some(written) = node.written.as_deref().filter(|text| is_json_number(text)) {
             return Some(written.to_owned());
         }
         match node.value {
