@@ -19,6 +19,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod backoff;
 mod client;
 mod conversation;
 mod dispatch;

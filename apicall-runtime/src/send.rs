@@ -7,11 +7,17 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::LOCATION;
 use reqwest::{StatusCode, Url};
 
+use crate::backoff::backoff;
 use crate::request::CallSpec;
 use crate::{Client, Error, RedirectReason, TimeoutPhase};
 
 /// A call follows at most this many redirects, each to its own origin.
 const MAX_REDIRECTS: usize = 5;
+/// A call's first retry waits about this long, each later one about twice as long as the one
+/// before; the call's one timeout bounds them all anyway.
+const BACKOFF: Duration = Duration::from_millis(50);
+/// No wait between a call's attempts is longer than this (`BACKOFF` doubled eight times).
+const MAX_BACKOFF: Duration = Duration::from_millis(12_800);
 
 impl Client {
     /// Runs the attempts of one call inside its single deadline.
@@ -53,8 +59,10 @@ impl Client {
                     phase,
                 },
             };
-            // Back off 50, 100, 200... ms, and only when that still leaves time to try.
-            let backoff = Duration::from_millis(50_u64 << attempt.min(8));
+            // Back off about 50, 100, 200... ms, and only when that still leaves time to try.
+            // Jittered like a webhook's: many calls failing on one server's blip come back
+            // spread out rather than together.
+            let backoff = backoff(BACKOFF, MAX_BACKOFF, attempt.saturating_add(1));
             if pending.is_none() || !is_retryable(&error) || remaining() <= backoff {
                 return Err(error);
             }

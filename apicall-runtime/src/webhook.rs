@@ -8,7 +8,8 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
 use tracing::Instrument;
 
-use crate::conversation::{CallEnd, random_u64, unix_ms};
+use crate::backoff::backoff;
+use crate::conversation::{CallEnd, unix_ms};
 use crate::request::{CallSpec, Request};
 use crate::send::{same_resource, transport};
 use crate::signature::{IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
@@ -17,7 +18,7 @@ use crate::{Client, Error, Secret};
 /// The first retry waits about this long unless the client says otherwise; each later one
 /// twice as long as the one before.
 pub const DEFAULT_WEBHOOK_BACKOFF: Duration = Duration::from_millis(500);
-/// No wait between attempts is longer than this (before jitter).
+/// No wait between attempts is longer than this (see [`backoff`]).
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A `Retry-After` asking for longer than this ends the delivery rather than holding a
 /// background task for hours.
@@ -361,8 +362,8 @@ impl Webhook {
             }
             let wait = match failure.retry_after {
                 Some(asked) if asked > MAX_RETRY_AFTER => return Err(give_up(failure.error)),
-                Some(asked) => asked.max(backoff(client.webhook_backoff(), attempt)),
-                None => backoff(client.webhook_backoff(), attempt),
+                Some(asked) => asked.max(backoff(client.webhook_backoff(), MAX_BACKOFF, attempt)),
+                None => backoff(client.webhook_backoff(), MAX_BACKOFF, attempt),
             };
             tracing::debug!(attempt, error = %failure.error, wait_ms = wait.as_millis(), "webhook attempt failed; retrying");
             tokio::time::sleep(wait).await;
@@ -396,23 +397,6 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
-/// The wait before retry number `attempt` (1 for the first): `base` doubled each time up to
-/// [`MAX_BACKOFF`], then "equal jitter" (half of it fixed, half random) so that many senders
-/// failing together do not retry together.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let exponential = base
-        .saturating_mul(1_u32 << attempt.saturating_sub(1).min(16))
-        .min(MAX_BACKOFF);
-    let half = exponential / 2;
-    let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-    let jitter = if half_ms == 0 {
-        0
-    } else {
-        random_u64() % (half_ms + 1)
-    };
-    half + Duration::from_millis(jitter)
-}
-
 /// `Retry-After` as a wait: a number of seconds, or an HTTP date.
 fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
     let text = value?.to_str().ok()?.trim();
@@ -429,26 +413,6 @@ fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let base = Duration::from_millis(100);
-        for _ in 0..100 {
-            let first = backoff(base, 1);
-            assert!(
-                (Duration::from_millis(50)..=base).contains(&first),
-                "{first:?}"
-            );
-            let third = backoff(base, 3);
-            assert!(
-                (Duration::from_millis(200)..=Duration::from_millis(400)).contains(&third),
-                "{third:?}"
-            );
-            let late = backoff(base, 40);
-            assert!((MAX_BACKOFF / 2..=MAX_BACKOFF).contains(&late), "{late:?}");
-        }
-        assert_eq!(backoff(Duration::ZERO, 3), Duration::ZERO);
-    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {
