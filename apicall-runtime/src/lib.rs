@@ -31,6 +31,7 @@ mod secret;
 mod send;
 mod signature;
 mod tools;
+mod value;
 mod webhook;
 
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
@@ -45,6 +46,25 @@ pub use signature::{
 };
 pub use tools::{ToolDefinition, anthropic_tool, openai_tool};
 pub use webhook::{DEFAULT_WEBHOOK_BACKOFF, Delivered, Delivery, MAX_RETRY_AFTER, WebhookError};
+
+/// One call, step by step: the API generated code is written against, public so that a tool
+/// holding a calls.yaml only at run time (`apicall run`) builds, sends and reads a request
+/// through exactly the same code.
+///
+/// A [`Request`](call::Request) is started for a [`CallSpec`](call::CallSpec), its URL pushed
+/// piece by piece (each piece encoded for where it lands), query entries, headers and a
+/// [`JsonText`](call::JsonText) body added, then sent; the body of the reply is read with
+/// [`extract`](call::extract) (a generated `static` path trie) or
+/// [`extract_paths`](call::extract_paths) (paths known at run time), and each value read with
+/// its declared type.
+pub mod call {
+    pub use crate::extract::{
+        Extracted, PathNode, PathStep, ResponsePaths, extract, extract_paths,
+    };
+    pub use crate::json_text::JsonText;
+    pub use crate::request::{CallSpec, Inspected, Method, Request};
+    pub use crate::value::{TypedValue, ValueKind};
+}
 
 /// Used by generated code only; not a stable API.
 #[doc(hidden)]

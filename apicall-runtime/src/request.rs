@@ -9,7 +9,7 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use tracing::Instrument;
 
-use crate::send::transport;
+use crate::send::{Seen, transport};
 use crate::{Client, Error};
 
 /// Everything but RFC 3986's unreserved characters: `/ ? # % @ :` and the rest cannot leave
@@ -219,6 +219,27 @@ impl<'a> Request<'a> {
     ///
     /// Any [`Error`] variant that belongs to a call; unsafe input is refused before sending.
     pub async fn send(self) -> Result<Bytes, Error> {
+        self.send_noting(&mut Seen::default()).await
+    }
+
+    /// Sends the request as [`Request::send`] does, keeping for a person to read what `send`
+    /// drops: the final status, and the first `error_body_limit` bytes of a non-2xx
+    /// response's body (which `send` never reads). For tools that show a call (`apicall run`);
+    /// the result is exactly `send`'s.
+    pub async fn send_and_inspect(self, error_body_limit: usize) -> Inspected {
+        let mut seen = Seen {
+            error_body_limit,
+            ..Seen::default()
+        };
+        let result = self.send_noting(&mut seen).await;
+        Inspected {
+            result,
+            status: seen.status,
+            error_body: seen.error_body,
+        }
+    }
+
+    async fn send_noting(self, seen: &mut Seen) -> Result<Bytes, Error> {
         let spec = self.spec;
         // Only the call's name and method: the URL, query and header values may hold secrets.
         // The span opens before the checks so that refused requests are traced too.
@@ -230,7 +251,7 @@ impl<'a> Request<'a> {
             latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let outcome = self.send_in(&span).instrument(span.clone()).await;
+        let outcome = self.send_in(&span, seen).instrument(span.clone()).await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         span.record("latency_ms", latency_ms);
         span.in_scope(|| match &outcome {
@@ -262,7 +283,7 @@ impl<'a> Request<'a> {
     }
 
     /// Checks the request, builds it, and runs its attempts.
-    async fn send_in(self, span: &tracing::Span) -> Result<Bytes, Error> {
+    async fn send_in(self, span: &tracing::Span, seen: &mut Seen) -> Result<Bytes, Error> {
         let spec = self.spec;
         let client = self.client;
         let (url, headers, body) = self.into_parts()?;
@@ -276,8 +297,21 @@ impl<'a> Request<'a> {
                 .body(body);
         }
         let request = builder.build().map_err(|error| transport(spec, error))?;
-        client.attempts(spec, request, span).await
+        client.attempts(spec, request, span, seen).await
     }
+}
+
+/// What [`Request::send_and_inspect`] saw.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Inspected {
+    /// Exactly what [`Request::send`] returns.
+    pub result: Result<Bytes, Error>,
+    /// The final response's status, when one arrived.
+    pub status: Option<u16>,
+    /// The start of a non-2xx response's body. It may hold anything the server sent: show it
+    /// only to the person running the call.
+    pub error_body: Option<Bytes>,
 }
 
 /// Whether the path of a URL under construction has a segment that decodes to `.` or `..`,

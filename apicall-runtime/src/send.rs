@@ -19,6 +19,17 @@ const BACKOFF: Duration = Duration::from_millis(50);
 /// No wait between a call's attempts is longer than this (`BACKOFF` doubled eight times).
 const MAX_BACKOFF: Duration = Duration::from_millis(12_800);
 
+/// What an exchange noted beside its result, for a tool that shows the call to a person.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    /// How much of a non-2xx body to keep; 0 reads none (generated code's way).
+    pub error_body_limit: usize,
+    /// The final status.
+    pub status: Option<u16>,
+    /// The start of the last non-2xx response's body.
+    pub error_body: Option<Bytes>,
+}
+
 impl Client {
     /// Runs the attempts of one call inside its single deadline.
     pub(crate) async fn attempts(
@@ -26,6 +37,7 @@ impl Client {
         spec: &CallSpec,
         request: reqwest::Request,
         span: &tracing::Span,
+        seen: &mut Seen,
     ) -> Result<Bytes, Error> {
         let total = Duration::from_millis(spec.timeout_ms);
         let started = Instant::now();
@@ -48,7 +60,7 @@ impl Client {
             // The phase is written by the exchange as it goes, and read if the timeout drops
             // it, so the error says whether the headers or the body were late.
             let mut phase = TimeoutPhase::Headers;
-            let exchange = self.exchange(spec, request, span, &mut phase);
+            let exchange = self.exchange(spec, request, span, &mut phase, seen);
             let result = tokio::time::timeout(budget, exchange).await;
             let error = match result {
                 Ok(Ok(body)) => return Ok(body),
@@ -86,6 +98,7 @@ impl Client {
         request: reqwest::Request,
         span: &tracing::Span,
         phase: &mut TimeoutPhase,
+        seen: &mut Seen,
     ) -> Result<Bytes, Error> {
         let mut request = request;
         let mut redirects = 0;
@@ -152,8 +165,14 @@ impl Client {
         };
         let status = response.status();
         span.record("status", status.as_u16());
+        seen.status = Some(status.as_u16());
         if !status.is_success() {
-            // The body of an error page is not read: nothing in it is extracted.
+            // The body of an error page is not read (nothing in it is extracted), unless a
+            // person is to be shown it.
+            if seen.error_body_limit > 0 {
+                *phase = TimeoutPhase::Body;
+                seen.error_body = Some(read_prefix(response, seen.error_body_limit).await);
+            }
             return Err(Error::Status {
                 call: spec.name,
                 status: status.as_u16(),
@@ -247,6 +266,19 @@ async fn read_body(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// The first `limit` bytes of a body, or as much as arrived before the connection failed.
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Bytes {
+    let mut body = BytesMut::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limit.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    body.freeze()
 }
 
 /// Sorts a reqwest error into our variants, dropping the URL (its query may hold a secret).

@@ -10,6 +10,7 @@ use serde::de::DeserializeSeed;
 
 use crate::Error;
 use crate::request::CallSpec;
+use crate::value::{TypedValue, ValueKind};
 
 mod walk;
 
@@ -24,6 +25,136 @@ pub struct PathNode {
     pub keys: &'static [(&'static str, PathNode)],
     /// Array elements to descend into.
     pub indexes: &'static [(usize, PathNode)],
+}
+
+/// What the walk needs of a path trie: the generator's `static` [`PathNode`] and the
+/// [`ResponsePaths`] built at run time are walked by the same code.
+pub(crate) trait Trie: Sized {
+    fn slots(&self) -> &[usize];
+    fn key(&self, key: &str) -> Option<&Self>;
+    fn index(&self, index: usize) -> Option<&Self>;
+    fn has_children(&self) -> bool;
+}
+
+impl Trie for PathNode {
+    fn slots(&self) -> &[usize] {
+        self.slots
+    }
+
+    fn key(&self, key: &str) -> Option<&Self> {
+        self.keys
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, node)| node)
+    }
+
+    fn index(&self, index: usize) -> Option<&Self> {
+        self.indexes
+            .iter()
+            .find(|(wanted, _)| *wanted == index)
+            .map(|(_, node)| node)
+    }
+
+    fn has_children(&self) -> bool {
+        !self.keys.is_empty() || !self.indexes.is_empty()
+    }
+}
+
+/// One step of a response path: an object member or an array element.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PathStep {
+    /// The member with this key.
+    Key(String),
+    /// The element at this index, from 0.
+    Index(usize),
+}
+
+/// Response paths known only at run time (the command line reads them from a calls.yaml),
+/// walked exactly as generated code walks its `static` trie. Slot `i` is the `i`th path given.
+#[derive(Debug, Default)]
+pub struct ResponsePaths {
+    root: OwnedNode,
+    count: usize,
+}
+
+#[derive(Debug, Default)]
+struct OwnedNode {
+    slots: Vec<usize>,
+    keys: Vec<(String, OwnedNode)>,
+    indexes: Vec<(usize, OwnedNode)>,
+}
+
+impl ResponsePaths {
+    /// The trie of `paths`, in order.
+    #[must_use]
+    pub fn new<'p>(paths: impl IntoIterator<Item = &'p [PathStep]>) -> Self {
+        let mut root = OwnedNode::default();
+        let mut count = 0;
+        for (slot, path) in paths.into_iter().enumerate() {
+            let mut node = &mut root;
+            for step in path {
+                node = match step {
+                    PathStep::Key(key) => child(&mut node.keys, key.as_str(), str::to_owned),
+                    PathStep::Index(index) => child(&mut node.indexes, index, |i| *i),
+                };
+            }
+            node.slots.push(slot);
+            count = slot + 1;
+        }
+        Self { root, count }
+    }
+
+    /// How many paths (and so slots) there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// The child of `children` under `label`, added when missing.
+fn child<'n, L, Q: PartialEq<L> + ?Sized>(
+    children: &'n mut Vec<(L, OwnedNode)>,
+    label: &Q,
+    owned: impl Fn(&Q) -> L,
+) -> &'n mut OwnedNode {
+    let position = match children.iter().position(|(existing, _)| label == existing) {
+        Some(position) => position,
+        None => {
+            children.push((owned(label), OwnedNode::default()));
+            children.len() - 1
+        }
+    };
+    &mut children[position].1
+}
+
+impl Trie for OwnedNode {
+    fn slots(&self) -> &[usize] {
+        &self.slots
+    }
+
+    fn key(&self, key: &str) -> Option<&Self> {
+        self.keys
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, node)| node)
+    }
+
+    fn index(&self, index: usize) -> Option<&Self> {
+        self.indexes
+            .iter()
+            .find(|(wanted, _)| *wanted == index)
+            .map(|(_, node)| node)
+    }
+
+    fn has_children(&self) -> bool {
+        !self.keys.is_empty() || !self.indexes.is_empty()
+    }
 }
 
 /// A captured value. Objects and arrays are only noted, never built.
@@ -75,6 +206,28 @@ pub fn extract(
     spec: &'static CallSpec,
     body: &[u8],
     tree: &'static PathNode,
+    slot_count: usize,
+) -> Result<Extracted, Error> {
+    walk(spec, body, tree, slot_count)
+}
+
+/// [`extract`] along paths known only at run time.
+///
+/// # Errors
+///
+/// [`Error::NotJson`] when a non-empty body is not one well-formed JSON value.
+pub fn extract_paths(
+    spec: &'static CallSpec,
+    body: &[u8],
+    paths: &ResponsePaths,
+) -> Result<Extracted, Error> {
+    walk(spec, body, &paths.root, paths.count)
+}
+
+fn walk<T: Trie>(
+    spec: &'static CallSpec,
+    body: &[u8],
+    tree: &T,
     slot_count: usize,
 ) -> Result<Extracted, Error> {
     let mut slots = vec![None; slot_count];
@@ -182,6 +335,33 @@ impl Extracted {
             None | Some(Leaf::Null) => Ok(None),
             Some(Leaf::Bool(b)) => Ok(Some(b)),
             Some(other) => Err(self.wrong_type(variable, "a boolean", &other)),
+        }
+    }
+
+    /// The value in `slot` read as `kind`, as the typed reader of that kind reads it; a
+    /// `required` value that is absent or `null` is [`Error::MissingRequired`]. This is how
+    /// generated code fills each field of a response struct, for values whose type is known
+    /// only at run time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] or [`Error::MissingRequired`].
+    pub fn read(
+        &mut self,
+        slot: usize,
+        variable: &'static str,
+        kind: ValueKind,
+        required: bool,
+    ) -> Result<Option<TypedValue>, Error> {
+        let value = match kind {
+            ValueKind::String => self.string(slot, variable)?.map(TypedValue::String),
+            ValueKind::Integer => self.integer(slot, variable)?.map(TypedValue::Integer),
+            ValueKind::Number => self.number(slot, variable)?.map(TypedValue::Number),
+            ValueKind::Boolean => self.boolean(slot, variable)?.map(TypedValue::Boolean),
+        };
+        match value {
+            None if required => Err(self.missing(variable)),
+            value => Ok(value),
         }
     }
 }

@@ -7,22 +7,22 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{Leaf, PathNode};
+use super::{Leaf, Trie};
 
 /// Deserializes one JSON value at `node`, capturing it into `node.slots` and descending into
 /// the members and elements the node lists.
-pub(super) struct Walk<'s> {
-    pub(super) node: &'static PathNode,
+pub(super) struct Walk<'t, 's, T> {
+    pub(super) node: &'t T,
     pub(super) slots: &'s mut [Option<Leaf>],
 }
 
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
+impl<'de, T: Trie> DeserializeSeed<'de> for Walk<'_, '_, T> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let node = self.node;
-        let has_children = !node.keys.is_empty() || !node.indexes.is_empty();
-        if node.slots.is_empty() {
+        let has_children = node.has_children();
+        if node.slots().is_empty() {
             if has_children {
                 deserializer.deserialize_any(Descend {
                     node,
@@ -46,7 +46,7 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
             Some(b'[') => Leaf::Array,
             _ => Leaf::Number(text.trim_end().to_owned()),
         };
-        for &slot in node.slots {
+        for &slot in node.slots() {
             if let Some(target) = self.slots.get_mut(slot) {
                 *target = Some(leaf.clone());
             }
@@ -66,12 +66,12 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
 
 /// Walks the members or elements of the value at `node`, without capturing the value itself.
 /// Anything but an object or array has no children, so it is skipped.
-struct Descend<'s> {
-    node: &'static PathNode,
+struct Descend<'t, 's, T> {
+    node: &'t T,
     slots: &'s mut [Option<Leaf>],
 }
 
-impl<'de> DeserializeSeed<'de> for Descend<'_> {
+impl<'de, T: Trie> DeserializeSeed<'de> for Descend<'_, '_, T> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -79,7 +79,7 @@ impl<'de> DeserializeSeed<'de> for Descend<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Descend<'_> {
+impl<'de, T: Trie> Visitor<'de> for Descend<'_, '_, T> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -111,7 +111,7 @@ impl<'de> Visitor<'de> for Descend<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(child) = map.next_key_seed(KeySeed(self.node.keys))? {
+        while let Some(child) = map.next_key_seed(KeySeed(self.node))? {
             match child {
                 Some(node) => map.next_value_seed(Walk {
                     node,
@@ -128,12 +128,7 @@ impl<'de> Visitor<'de> for Descend<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
         loop {
-            let child = self
-                .node
-                .indexes
-                .iter()
-                .find(|(wanted, _)| *wanted == index)
-                .map(|(_, node)| node);
+            let child = self.node.index(index);
             let more = match child {
                 Some(node) => seq
                     .next_element_seed(Walk {
@@ -152,28 +147,24 @@ impl<'de> Visitor<'de> for Descend<'_> {
 }
 
 /// Reads an object key and answers which child node it leads to, without allocating it.
-struct KeySeed(&'static [(&'static str, PathNode)]);
+struct KeySeed<'t, T>(&'t T);
 
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Option<&'static PathNode>;
+impl<'de, 't, T: Trie> DeserializeSeed<'de> for KeySeed<'t, T> {
+    type Value = Option<&'t T>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl Visitor<'_> for KeySeed {
-    type Value = Option<&'static PathNode>;
+impl<'t, T: Trie> Visitor<'_> for KeySeed<'t, T> {
+    type Value = Option<&'t T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object key")
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self
-            .0
-            .iter()
-            .find(|(name, _)| *name == key)
-            .map(|(_, node)| node))
+        Ok(self.0.key(key))
     }
 }
