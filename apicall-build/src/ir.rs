@@ -31,17 +31,26 @@ pub(crate) struct ApiValue {
     pub ty: ValueType,
 }
 
+/// An HTTP method a call may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Method {
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`
     Get,
+    /// `POST`
     Post,
+    /// `PUT`
     Put,
+    /// `PATCH`
     Patch,
+    /// `DELETE`
     Delete,
 }
 
 impl Method {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// Its name on the wire.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -52,17 +61,24 @@ impl Method {
     }
 }
 
-/// The JSON type of an LLM parameter or an extracted value.
+/// The JSON type of a variable, an LLM parameter or an extracted value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ValueType {
+#[non_exhaustive]
+pub enum ValueType {
+    /// `string`
     String,
+    /// `integer` (a Rust `i64`)
     Integer,
+    /// `number` (a Rust `f64`)
     Number,
+    /// `boolean`
     Boolean,
 }
 
 impl ValueType {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// Its YAML spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             ValueType::String => "string",
             ValueType::Integer => "integer",

@@ -28,6 +28,7 @@ mod ir;
 mod names;
 mod parse;
 mod plan;
+pub mod request;
 mod schema;
 mod tools;
 mod validate;
@@ -114,6 +115,20 @@ pub fn check_bytes(file: &str, bytes: &[u8]) -> Result<(), Diagnostics> {
         Ok(())
     } else {
         Err(diagnostics)
+    }
+}
+
+/// Checks calls.yaml bytes and lowers each call and webhook into the request it sends: what
+/// `apicall run` and `apicall webhook` execute, the same description the generated code is
+/// written from.
+///
+/// # Errors
+///
+/// Every mistake found in the file, each with its line and column.
+pub fn requests(file: &str, bytes: &[u8]) -> Result<request::Requests, Diagnostics> {
+    match check(file, bytes) {
+        (Some(model), diagnostics) if diagnostics.is_empty() => Ok(request::lower(&model)),
+        (_, diagnostics) => Err(diagnostics),
     }
 }
 

@@ -4,28 +4,44 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::{code, docs, ident, response};
-use crate::ir::{self, Piece, Var};
+use crate::ir;
 use crate::names;
+use crate::request::{
+    self, BodyPiece, Piece, RequestModel, Source, Template, UrlPiece, ValueRef, ValueType,
+};
 
-/// Where a request is rendered: an API call, with its LLM parameters, or a webhook.
-pub(super) struct Site<'a> {
-    pub file: &'a ir::File,
-    /// `{{collected.*}}` resolves here; webhooks have none.
-    pub params: &'a [ir::Param],
+/// Where a request is sent from: an API call or a webhook.
+pub(super) struct Site {
     /// The static `CallSpec` the request is sent under.
     pub spec: proc_macro2::Ident,
     /// Whether the function returns a webhook's error rather than a call's.
     pub webhook: bool,
 }
 
+/// The statements that build a lowered request: URL, query, headers and body.
+pub(super) fn request_statements(site: &Site, model: &RequestModel) -> TokenStream {
+    let url = model.url.iter().map(|part| url_part(site, part));
+    let query = model.query.iter().map(|entry| {
+        let name = &entry.name;
+        with_values(&entry.value, |value| quote!(request.query(#name, #value);))
+    });
+    let headers = model.headers.iter().map(header_statement);
+    let body = model.body.as_deref().map(body).unwrap_or_default();
+    quote! {
+        #(#url)*
+        #(#query)*
+        #(#headers)*
+        #body
+    }
+}
+
 pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
     let spec_name = ident(&names::call_spec(&call.name));
     let site = Site {
-        file,
-        params: &call.params,
         spec: spec_name.clone(),
         webhook: false,
     };
+    let model = request::lower_call(file, call);
     let name = ident(&names::call_fn(&call.name));
     let call_name = &call.name;
     let response_type = ident(&names::response_type(&call.name));
@@ -79,24 +95,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
         let params_type = ident(&names::params_type(&call.name));
         quote!(params: &#params_type,)
     };
-    let url = call.url.iter().map(|part| url_part(&site, part));
-    let query = call.query.iter().map(|query| {
-        let name = &query.name;
-        with_values(
-            &site,
-            &query.value,
-            |value| quote!(request.query(#name, #value);),
-        )
-    });
-    let body = call
-        .body
-        .as_ref()
-        .map(|json| body(&site, json))
-        .unwrap_or_default();
-    let headers = call
-        .headers
-        .iter()
-        .map(|header| header_statement(&site, header));
+    let statements = request_statements(&site, &model);
     // The request's fixed parts are statics beside the function, not inside it: a call with
     // many response paths would otherwise make the function long enough for clippy to object.
     let paths_name = ident(&names::call_paths(&call.name));
@@ -144,44 +143,40 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             #api_arg
         ) -> ::core::result::Result<#response_type, ::apicall_runtime::Error> {
             let mut request = ::apicall_runtime::__private::Request::new(client, &#spec_name);
-            #(#url)*
-            #(#query)*
-            #(#headers)*
-            #body
+            #statements
             #extraction
         }
     }
 }
 
 /// Adds one header; a header carrying a secret is marked sensitive.
-pub(super) fn header_statement(site: &Site<'_>, header: &ir::Header) -> TokenStream {
+pub(super) fn header_statement(header: &request::Header) -> TokenStream {
     let name = &header.name;
-    let sensitive = header.value.iter().any(|piece| is_secret(site.file, piece));
+    let sensitive = header.sensitive;
     with_values(
-        site,
         &header.value,
         |value| quote!(request.header(#name, #value, #sensitive);),
     )
 }
 
-pub(super) fn url_part(site: &Site<'_>, part: &ir::UrlPart) -> TokenStream {
+pub(super) fn url_part(site: &Site, part: &UrlPiece) -> TokenStream {
     match part {
-        ir::UrlPart::Literal(text) => quote!(request.push_url_raw(#text);),
-        ir::UrlPart::Raw(var) => {
-            let value = str_expr(site, *var);
+        UrlPiece::Text(text) => quote!(request.push_url_raw(#text);),
+        UrlPiece::Raw(value) => {
+            let value = str_expr(value);
             quote!(request.push_url_raw(#value);)
         }
-        ir::UrlPart::PathValue(var) => {
-            let value = str_expr(site, *var);
-            let bind = require_api_value(site, *var);
+        UrlPiece::PathValue(value) => {
+            let bind = require_api_value(site, value);
+            let value = str_expr(value);
             quote! {
                 #bind
                 request.push_path_value(#value);
             }
         }
-        ir::UrlPart::QueryValue(var) => {
-            let value = str_expr(site, *var);
-            let bind = require_api_value(site, *var);
+        UrlPiece::QueryValue(value) => {
+            let bind = require_api_value(site, value);
+            let value = str_expr(value);
             quote! {
                 #bind
                 request.push_query_value(#value);
@@ -192,13 +187,13 @@ pub(super) fn url_part(site: &Site<'_>, part: &ir::UrlPart) -> TokenStream {
 
 /// A URL cannot leave a part out, so an `api.*` value it needs must be there: bind it, or
 /// fail the call before anything is sent.
-fn require_api_value(site: &Site<'_>, var: Var) -> TokenStream {
-    let Var::Api(index) = var else {
+fn require_api_value(site: &Site, value: &ValueRef) -> TokenStream {
+    if value.source != Source::Api {
         return TokenStream::new();
-    };
-    let name = &site.file.api_values[index].name;
+    }
+    let name = &value.name;
     let field = ident(name);
-    let binding = ident(&format!("{name}_api"));
+    let binding = binding(value);
     let spec = &site.spec;
     let missing = if site.webhook {
         quote!(webhook_missing_value)
@@ -212,41 +207,34 @@ fn require_api_value(site: &Site<'_>, var: Var) -> TokenStream {
     }
 }
 
-fn is_secret(file: &ir::File, piece: &Piece) -> bool {
-    matches!(piece, Piece::Var(Var::Context(index)) if file.variables[*index].secret)
-}
-
-/// Renders a template to a `&str` expression and hands it to `use_value`. Optional LLM
-/// parameters the template reads are bound first, and the statement is skipped when one is
-/// absent (an absent value means "leave this header or query entry out").
+/// Renders a template to a `&str` expression and hands it to `use_value`. Optional values the
+/// template reads are bound first, and the statement is skipped when one is absent (an absent
+/// value means "leave this header or query entry out").
 fn with_values(
-    site: &Site<'_>,
-    template: &[Piece],
+    template: &Template,
     use_value: impl FnOnce(TokenStream) -> TokenStream,
 ) -> TokenStream {
-    let value = match template {
+    let value = match template.0.as_slice() {
         [] => quote!(""),
         [Piece::Text(text)] => quote!(#text),
-        [Piece::Var(var)] => str_expr(site, *var),
+        [Piece::Value(value)] => str_expr(value),
         pieces => {
             let mut format = String::new();
             let mut args = Vec::new();
             for piece in pieces {
                 match piece {
                     Piece::Text(text) => {
-                        format.push_str(&text.replace('{', "{{").replace('}', "}}"))
+                        format.push_str(&text.replace('{', "{{").replace('}', "}}"));
                     }
                     // A plain binding goes inside the braces, as clippy's
                     // `uninlined_format_args` wants in users' crates.
-                    Piece::Var(Var::Collected(index)) if !site.params[*index].required => {
-                        format.push_str(&format!("{{{}_value}}", site.params[*index].name));
+                    Piece::Value(value) if value.source == Source::Param && value.optional => {
+                        format.push_str(&format!("{{{}_value}}", value.name));
                     }
-                    Piece::Var(var) => {
+                    Piece::Value(value) => {
                         format.push_str("{}");
-                        args.push(display_expr(site, *var));
+                        args.push(display_expr(value));
                     }
-                    // Validation keeps defaults and conditionals in prompts.
-                    Piece::VarOr(..) | Piece::If { .. } => {}
                 }
             }
             quote!(&::std::format!(#format #(, #args)*))
@@ -254,34 +242,14 @@ fn with_values(
     };
     let mut statement = use_value(value);
     // Bind each value that may be absent; innermost first, so wrap in reverse.
-    let mut optional: Vec<Var> = template
-        .iter()
-        .filter_map(|piece| match piece {
-            Piece::Var(var @ Var::Collected(index)) if !site.params[*index].required => Some(*var),
-            Piece::Var(var @ Var::Api(_)) => Some(*var),
-            _ => None,
-        })
-        .collect();
-    let mut seen = Vec::new();
-    optional.retain(|var| {
-        let first = !seen.contains(var);
-        seen.push(*var);
-        first
-    });
-    for var in optional.into_iter().rev() {
-        let (place, binding) = match var {
-            Var::Collected(index) => {
-                let name = &site.params[index].name;
-                let field = ident(name);
-                (quote!(params.#field), ident(&format!("{name}_value")))
-            }
-            Var::Api(index) => {
-                let name = &site.file.api_values[index].name;
-                let field = ident(name);
-                (quote!(api.#field), ident(&format!("{name}_api")))
-            }
-            Var::Context(_) | Var::Call(_) => continue,
+    for value in template.optional_values().into_iter().rev() {
+        let field = ident(&value.name);
+        let place = match value.source {
+            Source::Param => quote!(params.#field),
+            Source::Api => quote!(api.#field),
+            Source::Context | Source::Conversation => continue,
         };
+        let binding = binding(value);
         statement = quote! {
             if let ::core::option::Option::Some(#binding) = &#place {
                 #statement
@@ -291,100 +259,82 @@ fn with_values(
     statement
 }
 
-/// A `&str` expression for one variable.
-fn str_expr(site: &Site<'_>, var: Var) -> TokenStream {
-    match var {
-        Var::Context(index) => {
-            let variable = &site.file.variables[index];
-            let value = display_expr(site, var);
-            if variable.secret {
-                value
-            } else if variable.ty == ir::ValueType::String {
-                quote!(&#value)
-            } else {
-                quote!(&#value.to_string())
-            }
-        }
-        Var::Collected(index) => {
-            let param = &site.params[index];
-            let value = collected_place(param);
-            match (&param.ty, param.required) {
-                (ir::ParamType::Value(ir::ValueType::String), true) => quote!(&#value),
-                (ir::ParamType::Value(ir::ValueType::String), false) => value,
-                (ir::ParamType::Enum(_), _) => quote!(#value.as_str()),
-                (ir::ParamType::Value(_), _) => quote!(&#value.to_string()),
-            }
-        }
-        Var::Api(index) => {
-            let value = &site.file.api_values[index];
-            let binding = ident(&format!("{}_api", value.name));
-            if value.ty == ir::ValueType::String {
-                quote!(#binding)
-            } else {
-                quote!(&#binding.to_string())
-            }
-        }
-        Var::Call(ir::CallField::DurationMs) => quote!(&end.duration_ms.to_string()),
-        Var::Call(ir::CallField::Outcome) => quote!(end.outcome.as_str()),
-        Var::Call(field) => {
-            let field = ident(field.name());
-            quote!(&end.#field)
-        }
+/// The local an optional value is bound to: `<name>_value` for a parameter, `<name>_api` for
+/// an `api.*` value.
+fn binding(value: &ValueRef) -> proc_macro2::Ident {
+    match value.source {
+        Source::Api => ident(&format!("{}_api", value.name)),
+        _ => ident(&format!("{}_value", value.name)),
     }
 }
 
-/// An expression implementing `Display` for one variable, for `format!`.
-fn display_expr(site: &Site<'_>, var: Var) -> TokenStream {
-    match var {
-        Var::Context(index) => {
-            let variable = &site.file.variables[index];
-            let field = ident(&variable.name);
-            if variable.secret {
-                quote!(context.#field.expose())
-            } else {
-                quote!(context.#field)
-            }
-        }
-        Var::Collected(index) => collected_place(&site.params[index]),
-        Var::Api(index) => {
-            let binding = ident(&format!("{}_api", site.file.api_values[index].name));
+/// A `&str` expression for one value.
+fn str_expr(value: &ValueRef) -> TokenStream {
+    let display = display_expr(value);
+    match value.source {
+        Source::Context if value.secret => display,
+        Source::Param if value.is_enum => quote!(#display.as_str()),
+        Source::Param if value.ty == ValueType::String && value.optional => display,
+        Source::Conversation if value.name == "outcome" => quote!(end.outcome.as_str()),
+        Source::Api if value.ty == ValueType::String => display,
+        _ if value.ty == ValueType::String => quote!(&#display),
+        _ => quote!(&#display.to_string()),
+    }
+}
+
+/// An expression implementing `Display` for one value, for `format!`.
+fn display_expr(value: &ValueRef) -> TokenStream {
+    let field = ident(&value.name);
+    match value.source {
+        Source::Context if value.secret => quote!(context.#field.expose()),
+        Source::Context => quote!(context.#field),
+        Source::Param if value.optional => {
+            let binding = binding(value);
             quote!(#binding)
         }
-        Var::Call(field) => {
-            let field = ident(field.name());
-            quote!(end.#field)
+        Source::Param => quote!(params.#field),
+        Source::Api => {
+            let binding = binding(value);
+            quote!(#binding)
         }
-    }
-}
-
-/// Where an LLM parameter's value is: the struct field, or the `if let` binding of an optional one.
-fn collected_place(param: &ir::Param) -> TokenStream {
-    if param.required {
-        let field = ident(&param.name);
-        quote!(params.#field)
-    } else {
-        let binding = ident(&format!("{}_value", param.name));
-        quote!(#binding)
+        Source::Conversation => quote!(end.#field),
     }
 }
 
 /// The body, written as JSON text: the fixed parts (keys, punctuation, literals from the YAML,
-/// digit for digit) joined at compile time, each value serialized at run time. A string that
-/// is one variable keeps the variable's JSON type; an absent optional parameter is `null`.
-pub(super) fn body(site: &Site<'_>, json: &ir::Json) -> TokenStream {
-    let mut writer = BodyWriter {
-        site,
-        fixed: String::new(),
-        capacity: 0,
-        statements: Vec::new(),
-    };
-    writer.json(json);
-    writer.flush();
-    let BodyWriter {
-        capacity,
-        statements,
-        ..
-    } = writer;
+/// digit for digit) joined at compile time, each value serialized at run time.
+pub(super) fn body(pieces: &[BodyPiece]) -> TokenStream {
+    // A guess of 16 bytes per value; the buffer grows if they are longer.
+    let capacity: usize = pieces
+        .iter()
+        .map(|piece| match piece {
+            BodyPiece::Json(text) => text.len(),
+            BodyPiece::Value(_) | BodyPiece::Text(_) => 16,
+        })
+        .sum();
+    let statements = pieces.iter().map(|piece| match piece {
+        BodyPiece::Json(text) => quote!(body.raw(#text);),
+        BodyPiece::Value(value) => {
+            let value = body_value_expr(value);
+            quote!(body.value(#value);)
+        }
+        BodyPiece::Text(template) => {
+            let mut format = String::new();
+            let mut args = Vec::new();
+            for piece in &template.0 {
+                match piece {
+                    Piece::Text(text) => {
+                        format.push_str(&text.replace('{', "{{").replace('}', "}}"));
+                    }
+                    Piece::Value(value) => {
+                        format.push_str("{}");
+                        args.push(body_display_expr(value));
+                    }
+                }
+            }
+            quote!(body.value(&::std::format!(#format, #(#args),*));)
+        }
+    });
     let capacity = Literal::usize_unsuffixed(capacity);
     quote! {
         let mut body = ::apicall_runtime::__private::JsonText::with_capacity(#capacity);
@@ -393,148 +343,33 @@ pub(super) fn body(site: &Site<'_>, json: &ir::Json) -> TokenStream {
     }
 }
 
-/// Turns a body's JSON into `body.raw(..)` and `body.value(..)` statements.
-struct BodyWriter<'s> {
-    site: &'s Site<'s>,
-    /// Fixed text not yet written out.
-    fixed: String,
-    capacity: usize,
-    statements: Vec<TokenStream>,
-}
-
-impl BodyWriter<'_> {
-    fn raw(&mut self, text: &str) {
-        self.fixed.push_str(text);
-    }
-
-    fn flush(&mut self) {
-        if !self.fixed.is_empty() {
-            let text = std::mem::take(&mut self.fixed);
-            self.capacity += text.len();
-            self.statements.push(quote!(body.raw(#text);));
-        }
-    }
-
-    fn value(&mut self, expr: TokenStream) {
-        self.flush();
-        // A guess for the value's length; the buffer grows if it is longer.
-        self.capacity += 16;
-        self.statements.push(quote!(body.value(#expr);));
-    }
-
-    /// A JSON string literal for `text`.
-    fn string(&mut self, text: &str) {
-        self.raw(&serde_json::Value::from(text).to_string());
-    }
-
-    fn json(&mut self, json: &ir::Json) {
-        match json {
-            ir::Json::Null => self.raw("null"),
-            ir::Json::Bool(b) => self.raw(if *b { "true" } else { "false" }),
-            ir::Json::Number(text) => self.raw(text),
-            ir::Json::Text(template) => self.text(template),
-            ir::Json::Var(var) => {
-                let expr = body_value_expr(self.site, *var);
-                self.value(expr);
-            }
-            ir::Json::Array(items) => {
-                self.raw("[");
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.raw(",");
-                    }
-                    self.json(item);
-                }
-                self.raw("]");
-            }
-            ir::Json::Object(members) => {
-                self.raw("{");
-                for (i, (key, value)) in members.iter().enumerate() {
-                    if i > 0 {
-                        self.raw(",");
-                    }
-                    self.string(key);
-                    self.raw(":");
-                    self.json(value);
-                }
-                self.raw("}");
-            }
-            ir::Json::Params => {
-                self.raw("{");
-                for (i, param) in self.site.params.iter().enumerate() {
-                    if i > 0 {
-                        self.raw(",");
-                    }
-                    self.string(&param.name);
-                    self.raw(":");
-                    let field = ident(&param.name);
-                    self.value(quote!(&params.#field));
-                }
-                self.raw("}");
-            }
-        }
-    }
-
-    /// Text with variables, as one JSON string.
-    fn text(&mut self, template: &ir::Template) {
-        let mut format = String::new();
-        let mut args = Vec::new();
-        for piece in template {
-            match piece {
-                Piece::Text(text) => format.push_str(&text.replace('{', "{{").replace('}', "}}")),
-                Piece::Var(var) => {
-                    format.push_str("{}");
-                    args.push(body_display_expr(self.site, *var));
-                }
-                // Validation keeps defaults and conditionals in prompts.
-                Piece::VarOr(..) | Piece::If { .. } => {}
-            }
-        }
-        if args.is_empty() {
-            let text = format.replace("{{", "{").replace("}}", "}");
-            self.string(&text);
-        } else {
-            self.value(quote!(&::std::format!(#format, #(#args),*)));
-        }
-    }
-}
-
 /// A reference to a body value with its own JSON type: `Option`s serialize as the value or
 /// `null`.
-fn body_value_expr(site: &Site<'_>, var: Var) -> TokenStream {
-    match var {
-        Var::Collected(index) => {
-            let field = ident(&site.params[index].name);
-            quote!(&params.#field)
-        }
-        Var::Api(index) => {
-            let field = ident(&site.file.api_values[index].name);
-            quote!(&api.#field)
-        }
-        Var::Call(ir::CallField::Outcome) => quote!(end.outcome.as_str()),
-        Var::Context(index) if site.file.variables[index].secret => display_expr(site, var),
-        other => {
-            let value = display_expr(site, other);
+fn body_value_expr(value: &ValueRef) -> TokenStream {
+    let field = ident(&value.name);
+    match value.source {
+        Source::Param => quote!(&params.#field),
+        Source::Api => quote!(&api.#field),
+        Source::Conversation if value.name == "outcome" => quote!(end.outcome.as_str()),
+        Source::Context if value.secret => display_expr(value),
+        Source::Context | Source::Conversation => {
+            let value = display_expr(value);
             quote!(&#value)
         }
     }
 }
 
-/// A body value inside text: an absent optional parameter renders as nothing.
-fn body_display_expr(site: &Site<'_>, var: Var) -> TokenStream {
-    match var {
-        Var::Collected(index) if !site.params[index].required => {
-            let field = ident(&site.params[index].name);
+/// A body value inside text: an absent optional value renders as nothing.
+fn body_display_expr(value: &ValueRef) -> TokenStream {
+    let field = ident(&value.name);
+    match value.source {
+        Source::Param if value.optional => {
             quote!(params.#field.as_ref().map_or_else(::std::string::String::new, ::std::string::ToString::to_string))
         }
-        Var::Collected(index) => {
-            let field = ident(&site.params[index].name);
-            quote!(params.#field)
-        }
-        Var::Api(index) => {
-            let field = ident(&site.file.api_values[index].name);
+        Source::Param => quote!(params.#field),
+        Source::Api => {
             quote!(api.#field.as_ref().map_or_else(::std::string::String::new, ::std::string::ToString::to_string))
         }
-        Var::Context(_) | Var::Call(_) => display_expr(site, var),
+        Source::Context | Source::Conversation => display_expr(value),
     }
 }

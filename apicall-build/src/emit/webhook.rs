@@ -4,7 +4,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::call::{Site, body, header_statement, url_part};
+use super::call::{Site, request_statements};
 use super::{code, docs, ident};
 use crate::ir::{self, Var};
 use crate::names;
@@ -55,11 +55,10 @@ pub(crate) fn webhooks(file: &ir::File) -> TokenStream {
 fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
     let spec_name = ident(&names::webhook_spec(&webhook.name));
     let site = Site {
-        file,
-        params: &[],
         spec: spec_name.clone(),
         webhook: true,
     };
+    let model = crate::request::lower_webhook(file, webhook);
     let name = &webhook.name;
     let function = ident(&names::webhook_fn(name));
     let timeout_ms = Literal::u64_unsuffixed(webhook.timeout_ms);
@@ -76,12 +75,7 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
         webhook.retries
     ));
     let doc = docs(&doc);
-    let url = webhook.url.iter().map(|part| url_part(&site, part));
-    let headers = webhook
-        .headers
-        .iter()
-        .map(|header| header_statement(&site, header));
-    let body = body(&site, &webhook.body);
+    let statements = request_statements(&site, &model);
     let signing_key = match webhook.signing_key {
         Some(index) => {
             let field = ident(&file.variables[index].name);
@@ -117,9 +111,7 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
             end: &::apicall_runtime::CallEnd,
         ) -> ::core::result::Result<::apicall_runtime::__private::Webhook, ::apicall_runtime::WebhookError> {
             let mut request = ::apicall_runtime::__private::Request::new(client, &#spec_name);
-            #(#url)*
-            #(#headers)*
-            #body
+            #statements
             ::apicall_runtime::__private::webhook(request, #signing_key, end)
         }
     }
