@@ -1,6 +1,11 @@
 //! Values an LLM extracted from a conversation cannot change where a request goes: each stays
 //! inside the one path segment the YAML gave it, on the host the YAML named.
 
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
 use apicall_runtime::{Client, Error, Secret};
 use percent_encoding::percent_decode_str;
 use serde_json::json;
@@ -131,31 +136,89 @@ async fn dot_segments_are_refused_before_sending() {
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
-#[test]
-fn the_runtime_holds_even_where_the_compiler_forbids_values() {
-    // The compiler refuses `{{collected.x}}` in a host; were a value pushed right after the
-    // host anyway, it is encoded and cannot become userinfo, a port or a new host.
+/// A loopback listener that counts the connections made to it and closes each at once; its
+/// port and the count.
+fn counting_listener() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("bound").port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (port, connections)
+}
+
+/// Waits up to two seconds for `count` to reach `expected`: a connection is counted once the
+/// listener's thread accepts it, a moment after the client has connected.
+async fn wait_for(count: &AtomicUsize, expected: usize) -> usize {
+    let started = Instant::now();
+    while count.load(Ordering::SeqCst) < expected && started.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    count.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn the_runtime_holds_even_where_the_compiler_forbids_values() {
+    // The compiler refuses `{{collected.x}}` in a URL's origin. Were a value pushed right after
+    // the host anyway, the `@`, `:` and `/` it would need to become userinfo, a port or a new
+    // host are encoded, and the URL is refused before anything is sent. (Letters, digits and
+    // dots are not encoded: after a bare host they would lengthen it, which is why the
+    // compiler's rule is needed at all.)
     use apicall_runtime::__private::{CallSpec, Method, Request};
     static SPEC: CallSpec = CallSpec {
         name: "probe",
         method: Method::Get,
-        timeout_ms: 100,
+        timeout_ms: 2_000,
         retries: 0,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    for value in ["@evil.example", ":8080", ".evil.example/x", "/../admin"] {
-        let client = Client::new();
+    let (intended, to_intended) = counting_listener();
+    let (other, to_other) = counting_listener();
+    // Each value, pushed verbatim, would take the request to the other listener.
+    let cases = [
+        // As userinfo: the intended host and port become a user name and password.
+        (
+            format!("http://127.0.0.1:{intended}"),
+            format!("@127.0.0.1:{other}"),
+        ),
+        (
+            format!("http://127.0.0.1:{intended}"),
+            format!("@127.0.0.1:{other}/admin"),
+        ),
+        // As a port.
+        ("http://127.0.0.1".to_owned(), format!(":{other}")),
+        ("http://127.0.0.1".to_owned(), format!(":{other}/admin")),
+    ];
+    let client = Client::new();
+    for (raw_sends, (origin, value)) in (1..).zip(&cases) {
         let mut request = Request::new(&client, &SPEC);
-        request.push_url_raw("http://127.0.0.1:9");
+        request.push_url_raw(origin);
         request.push_path_value(value);
-        let error = runtime.block_on(request.send()).unwrap_err();
-        // Either the URL does not parse, or it still goes to 127.0.0.1:9 (nothing listens).
+        let error = request.send().await.unwrap_err();
         assert!(
-            matches!(error, Error::InvalidUrl { .. } | Error::Connect { .. }),
+            matches!(error, Error::InvalidUrl { call: "probe", .. }),
             "{value:?}: {error:?}"
         );
+
+        // The same text pushed verbatim does reach the other listener: it is watching, and
+        // the value above was a real way out.
+        let mut request = Request::new(&client, &SPEC);
+        request.push_url_raw(origin);
+        request.push_url_raw(value);
+        let _ = request.send().await;
+        assert_eq!(
+            wait_for(&to_other, raw_sends).await,
+            raw_sends,
+            "{value:?} verbatim"
+        );
     }
+    // Any connection beyond the verbatim ones would have been an encoded request that left.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(to_other.load(Ordering::SeqCst), cases.len());
+    // Nor did an encoded one go to the intended listener: it was refused before sending.
+    assert_eq!(to_intended.load(Ordering::SeqCst), 0);
 }
