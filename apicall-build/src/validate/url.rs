@@ -58,8 +58,11 @@ impl Checker<'_, '_, '_> {
                 // Reported already: the URL is not a prompt.
                 ir::Piece::VarOr(..) | ir::Piece::If { .. } => {}
                 ir::Piece::Var(var) => {
-                    let var_ref = refs.next();
-                    consumed += var_ref.as_ref().map_or(0, |r| r.len);
+                    // Variables that did not resolve were reported and left out of `pieces`.
+                    let var_ref = refs.find(|r| {
+                        consumed += r.len;
+                        self.refers_to(r, var, params)
+                    });
                     let pos = var_ref.as_ref().map_or(url.pos, |r| self.pos_in(url, r));
                     let width = var_ref.as_ref().map_or(1, |r| {
                         url.value
@@ -117,6 +120,18 @@ impl Checker<'_, '_, '_> {
             return None;
         }
         Some(parts)
+    }
+
+    /// Whether `var_ref` is the reference that resolved to `var`.
+    fn refers_to(&self, var_ref: &VarRef, var: ir::Var, params: &[(ir::Param, Pos)]) -> bool {
+        let name = match (var_ref.namespace, var) {
+            (Namespace::Context, ir::Var::Context(i)) => self.variables.get(i).map(|v| &v.name),
+            (Namespace::Collected, ir::Var::Collected(i)) => params.get(i).map(|(p, _)| &p.name),
+            (Namespace::Api, ir::Var::Api(i)) => self.api_values.get(i).map(|(name, ..)| name),
+            (Namespace::Call, ir::Var::Call(field)) => return field.name() == var_ref.name,
+            _ => None,
+        };
+        name.is_some_and(|name| *name == var_ref.name)
     }
 
     /// A line break or NUL written into a URL, header or query value would be refused by
@@ -193,4 +208,33 @@ pub(super) fn url_or_stand_in(
         text.map(|u| u.value.clone()).unwrap_or_default(),
         parts.unwrap_or_else(|| vec![ir::UrlPart::Literal(INVALID_URL.to_owned())]),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The columns of every diagnostic for `yaml`.
+    fn columns(yaml: &str) -> Vec<(u32, String)> {
+        let diagnostics = crate::compile("calls.yaml", yaml).expect_err("errors");
+        diagnostics
+            .iter()
+            .map(|d| (d.pos.map_or(0, |p| p.col), d.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_variable_after_an_unknown_one_is_placed_at_its_own_braces() {
+        let yaml = "api_calls:\n  - name: x\n    description: d\n    method: GET\n    \
+                    url: \"https://e.com/{{nosuch}}/{{collected.id}}#{{collected.id}}\"\n    \
+                    parameters: [{ name: id }]\n";
+        let found = columns(yaml);
+        let at = |what: &str| {
+            found
+                .iter()
+                .find(|(_, m)| m.contains(what))
+                .map(|(c, _)| *c)
+        };
+        assert_eq!(at("unknown variable"), Some(25), "{found:?}");
+        assert_eq!(at("optional"), Some(36), "{found:?}");
+        assert_eq!(at("fragment"), Some(53), "{found:?}");
+    }
 }

@@ -23,10 +23,12 @@ impl Checker<'_, '_, '_> {
             );
             let mut valid = name.is_some_and(|name| self.name(name, "webhook"));
             if let Some(name) = decl.name.as_ref().filter(|_| valid)
-                && let Some(first) = seen.insert(&name.value, name.pos)
+                && let Some(&first) = seen.get(name.value.as_str())
             {
                 self.duplicate(name, "webhook", first);
                 valid = false;
+            } else if let Some(name) = decl.name.as_ref().filter(|_| valid) {
+                seen.insert(&name.value, name.pos);
             }
             let timeout_ms = self.timeout(decl.timeout_ms, Place::Webhook);
             let retries = self.webhook_retries(decl.retries);
@@ -166,5 +168,27 @@ impl Checker<'_, '_, '_> {
             return None;
         }
         Some(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_third_webhook_of_one_name_points_at_the_first() {
+        let webhook = "    - { name: h, url: \"https://e.com/\" }\n";
+        let yaml = format!(
+            "api_calls:\n  - {{ name: x, description: d, url: \"https://e.com/\", method: GET }}\n\
+             webhooks:\n  post_call:\n{}",
+            webhook.repeat(3)
+        );
+        let diagnostics = crate::compile("calls.yaml", &yaml).expect_err("errors");
+        let helps: Vec<_> = diagnostics.iter().filter_map(|d| d.help.clone()).collect();
+        assert_eq!(
+            helps,
+            [
+                "the first definition is at line 5",
+                "the first definition is at line 5"
+            ]
+        );
     }
 }
