@@ -27,7 +27,6 @@ mod expand;
 mod ir;
 mod names;
 mod parse;
-mod plan;
 pub mod request;
 mod schema;
 mod tools;
@@ -38,7 +37,6 @@ use proc_macro2::TokenStream;
 pub use builder::{BuildError, Builder};
 pub use diagnostic::{Diagnostic, Diagnostics, Pos};
 pub use expand::expand;
-pub use plan::{CallFacts, CallPlan, PathStep, PlanError, Step, Values, plan_call, plan_webhook};
 pub use schema::json_schema;
 pub use tools::Tool;
 

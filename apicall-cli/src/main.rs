@@ -1,62 +1,140 @@
-//! `apicall`: the compiler as a command line tool.
+//! `apicall`: the compiler as a command line tool. `apicall --help` lists the commands and
+//! `apicall <command> --help` explains one.
 //!
-//! ```text
-//! apicall check FILE...   validate; every diagnostic with FILE:LINE:COL, source line and caret
-//! apicall expand FILE     print the Rust that include_api_calls! generates for FILE
-//! apicall schema          print the JSON Schema of calls.yaml, for editors
-//! apicall tools FILE [--format openai|anthropic]   print the calls as LLM tool definitions
-//! apicall run FILE CALL [--var NAME=VALUE]... [--arg NAME=VALUE]... [--api NAME=VALUE]...
-//!                         [--base-url URL]
-//!                         send one call live; print the request (secrets as ***), status,
-//!                         latency and the extracted values
-//! apicall webhook FILE NAME [--var NAME=VALUE]... [--api NAME=VALUE]... [--outcome OUTCOME]
-//!                         [--id ID] [--base-url URL]
-//!                         send one post-call webhook live, signed and retried, as a
-//!                         conversation ending now would
-//! ```
+//! `check`, `expand`, `schema` and `tools` read a calls.yaml and print; `run` and `webhook`
+//! send one call or webhook live, executing the compiler's request model
+//! ([`apicall_build::request`]) through apicall-runtime's `call` API, so that they succeed and
+//! fail exactly where the generated function does.
 //!
-//! Exit status: 0 when valid, 1 when any file has errors, 2 when a file cannot be read or the
-//! command line is wrong.
+//! Exit status: 0 when valid (or the call succeeded), 1 when a file has errors (or the call
+//! failed), 2 when a file cannot be read or the command line is wrong.
 
+mod execute;
 mod run;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage:
-  apicall check FILE...   validate calls.yaml files and print every mistake
-  apicall expand FILE     print the Rust code generated for FILE
-  apicall schema          print the JSON Schema of calls.yaml, for editors
-  apicall tools FILE [--format openai|anthropic]
-                          print the calls as LLM tool definitions (default: openai)
-  apicall run FILE CALL [--var NAME=VALUE]... [--arg NAME=VALUE]... [--api NAME=VALUE]...
-                        [--base-url URL]
-                          send one call live and show the request, status, latency and values
-  apicall webhook FILE NAME [--var NAME=VALUE]... [--api NAME=VALUE]... [--outcome OUTCOME]
-                        [--id ID] [--base-url URL]
-                          send one post-call webhook live (signed, retried) and show it";
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Check calls.yaml files, print what they generate, and send their calls live.
+#[derive(Debug, Parser)]
+#[command(name = "apicall", version, about, long_about = None)]
+#[command(
+    after_help = "Exit status: 0 when valid (or the call succeeded), 1 when a file has \
+    errors (or the call failed), 2 when a file cannot be read or the command line is wrong.\n\
+    RUST_LOG (e.g. RUST_LOG=apicall=debug) logs the runtime's spans and events to stderr."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate calls.yaml files and print every mistake with its line and column.
+    Check {
+        /// The files to check.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// Print the Rust code `include_api_calls!` generates for FILE.
+    Expand {
+        /// The calls.yaml file.
+        file: String,
+    },
+    /// Print the JSON Schema of calls.yaml, for editors.
+    Schema,
+    /// Print the calls as LLM tool definitions.
+    Tools {
+        /// The calls.yaml file.
+        file: String,
+        /// Which LLM API's tool shape.
+        #[arg(long, value_enum, default_value_t = ToolFormat::Openai)]
+        format: ToolFormat,
+    },
+    /// Send one call live: show the request (secrets as ***), the status, the latency and the
+    /// extracted values, or the error the generated function would return.
+    Run(CallArgs),
+    /// Send one post-call webhook live, signed and retried, as a conversation ending now would.
+    Webhook(WebhookArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ToolFormat {
+    /// OpenAI Chat Completions (`{"type": "function", "function": {...}}`).
+    Openai,
+    /// Anthropic Messages (`{"name", "description", "input_schema"}`).
+    Anthropic,
+}
+
+/// Values for the variables a request reads.
+#[derive(Debug, Args)]
+struct ValueArgs {
+    /// A context variable: `{{NAME}}`.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = pair)]
+    vars: Vec<(String, String)>,
+    /// A value an earlier call extracted: `{{api.NAME}}`.
+    #[arg(long = "api", value_name = "NAME=VALUE", value_parser = pair)]
+    api: Vec<(String, String)>,
+    /// Send to this origin instead of the one in the YAML (a local server, say).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct CallArgs {
+    /// The calls.yaml file.
+    file: String,
+    /// The call's name.
+    call: String,
+    /// An LLM parameter: `{{collected.NAME}}`.
+    #[arg(long = "arg", value_name = "NAME=VALUE", value_parser = pair)]
+    args: Vec<(String, String)>,
+    #[command(flatten)]
+    values: ValueArgs,
+}
+
+#[derive(Debug, Args)]
+struct WebhookArgs {
+    /// The calls.yaml file.
+    file: String,
+    /// The webhook's name.
+    webhook: String,
+    /// How the conversation ended: `{{call.outcome}}`.
+    #[arg(long, value_name = "OUTCOME")]
+    outcome: Option<String>,
+    /// The conversation's id: `{{call.id}}` (default: a new one).
+    #[arg(long, value_name = "ID")]
+    id: Option<String>,
+    #[command(flatten)]
+    values: ValueArgs,
+}
+
+/// `NAME=VALUE`.
+fn pair(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .ok_or_else(|| format!("expected NAME=VALUE, found `{text}`"))
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("check") if args.len() > 1 => check(&args[1..]),
-        Some("expand") if args.len() == 2 => expand(&args[1]),
-        Some("tools") if args.len() == 2 => tools(&args[1], "openai"),
-        Some("tools") if args.len() == 4 && args[2] == "--format" => tools(&args[1], &args[3]),
-        Some("run") if args.len() >= 3 => run::run(&args[1], &args[2], &args[3..]),
-        Some("webhook") if args.len() >= 3 => run::webhook(&args[1], &args[2], &args[3..]),
-        Some("schema") if args.len() == 1 => {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    match Cli::parse().command {
+        Command::Check { files } => check(&files),
+        Command::Expand { file } => expand(&file),
+        Command::Schema => {
             print!("{}", apicall_build::json_schema());
             ExitCode::SUCCESS
         }
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
+        Command::Tools { file, format } => tools(&file, format),
+        Command::Run(args) => run::run(&args),
+        Command::Webhook(args) => run::webhook(&args),
     }
 }
 
@@ -100,14 +178,10 @@ fn check(files: &[String]) -> ExitCode {
     }
 }
 
-fn tools(file: &str, format: &str) -> ExitCode {
+fn tools(file: &str, format: ToolFormat) -> ExitCode {
     let shape: fn(&str, &str, serde_json::Value) -> serde_json::Value = match format {
-        "openai" => apicall_runtime::openai_tool,
-        "anthropic" => apicall_runtime::anthropic_tool,
-        other => {
-            eprintln!("error: unknown format `{other}`: use openai or anthropic");
-            return ExitCode::from(2);
-        }
+        ToolFormat::Openai => apicall_runtime::openai_tool,
+        ToolFormat::Anthropic => apicall_runtime::anthropic_tool,
     };
     match compiled(file) {
         Ok(generated) => {

@@ -1,89 +1,223 @@
-//! `apicall run` and `apicall webhook`: one call or one webhook, live, through the same request
-//! builder generated code uses.
+//! `apicall run` and `apicall webhook`: one call or one webhook, live, executed from the
+//! compiler's request model through apicall-runtime's `call` API, so it succeeds and fails
+//! exactly where the generated function does.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 use std::time::Instant;
 
-use apicall_build::{
-    CallFacts, CallPlan, PathStep, PlanError, Step, Values, plan_call, plan_webhook,
+use apicall_build::request::{Method, RequestModel, Requests, Source, ValueType};
+use apicall_runtime::call::{
+    self, CallSpec, PathStep, Request, ResponsePaths, TypedValue, ValueKind,
 };
-use apicall_runtime::__private::{CallSpec, Method, Request, deliver, webhook as prepare};
 use apicall_runtime::{
-    CallEnd, Client, Conversation, IDEMPOTENCY_KEY_HEADER, Outcome, SIGNATURE_HEADER, Secret,
-    TIMESTAMP_HEADER,
+    CallEnd, Client, Conversation, Error, IDEMPOTENCY_KEY_HEADER, Outcome, SIGNATURE_HEADER,
+    Secret, TIMESTAMP_HEADER, WebhookError,
 };
-use serde_json::Value;
-use serde_json::value::RawValue;
 
-/// What `run` and `webhook` take after the file and the name.
-#[derive(Default)]
-struct Options {
-    vars: Vec<(String, String)>,
-    args: Vec<(String, String)>,
-    api: Vec<(String, String)>,
-    base_url: Option<String>,
-    outcome: Option<String>,
-    id: Option<String>,
-}
+use crate::execute::{Renderer, Values};
+use crate::{CallArgs, ValueArgs, WebhookArgs};
 
-impl Options {
-    fn values(&self) -> Values<'_> {
-        Values {
-            vars: &self.vars,
-            args: &self.args,
-            api: &self.api,
+/// How much of an error response's body is shown.
+const ERROR_BODY_SHOWN: usize = 2048;
+
+/// The file's requests and the one being sent. Errors from the runtime name the call and its
+/// variables with `&'static str`s, as generated code's statics do; a command sends one request,
+/// so the model lives in a static for the rest of the process.
+static REQUESTS: OnceLock<Requests> = OnceLock::new();
+static SPEC: OnceLock<CallSpec> = OnceLock::new();
+
+/// A failure before sending: what to say and the exit status.
+struct Stop(String, u8);
+
+impl From<Stop> for ExitCode {
+    fn from(Stop(message, code): Stop) -> Self {
+        if !message.is_empty() {
+            eprintln!("{message}");
         }
+        ExitCode::from(code)
     }
 }
 
-/// Reads `--flag value` pairs; `webhook` allows `--outcome` and `--id`, `run` allows `--arg`.
-fn options(options: &[String], webhook: bool) -> Result<Options, ExitCode> {
-    let mut parsed = Options::default();
-    let mut rest = options.iter();
-    while let Some(option) = rest.next() {
-        let Some(value) = rest.next() else {
-            eprintln!("error: `{option}` needs a value");
-            return Err(ExitCode::from(2));
+fn usage(message: String) -> Stop {
+    Stop(format!("error: {message}"), 2)
+}
+
+/// The file's lowered requests, kept for the rest of the process.
+fn load(file: &str) -> Result<&'static Requests, Stop> {
+    let bytes = crate::read(file).map_err(|_| Stop(String::new(), 2))?;
+    let requests = apicall_build::requests(file, &bytes)
+        .map_err(|diagnostics| Stop(diagnostics.to_string(), 1))?;
+    Ok(REQUESTS.get_or_init(|| requests))
+}
+
+fn find<'r>(models: &'r [RequestModel], name: &str, what: &str) -> Result<&'r RequestModel, Stop> {
+    models.iter().find(|m| m.name == name).ok_or_else(|| {
+        let known: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
+        let known = if known.is_empty() {
+            "(none)".to_owned()
+        } else {
+            known.join(", ")
         };
-        let pair = || {
-            value
-                .split_once('=')
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        };
-        match (option.as_str(), pair(), webhook) {
-            ("--var", Some(pair), _) => parsed.vars.push(pair),
-            ("--api", Some(pair), _) => parsed.api.push(pair),
-            ("--arg", Some(pair), false) => parsed.args.push(pair),
-            ("--outcome", _, true) => parsed.outcome = Some(value.clone()),
-            ("--id", _, true) => parsed.id = Some(value.clone()),
-            ("--base-url", ..) => parsed.base_url = Some(value.clone()),
-            _ => {
-                let expected = if webhook {
-                    "--var NAME=VALUE, --api NAME=VALUE, --outcome OUTCOME, --id ID or --base-url URL"
-                } else {
-                    "--var NAME=VALUE, --arg NAME=VALUE, --api NAME=VALUE or --base-url URL"
-                };
-                eprintln!("error: expected {expected}, found `{option} {value}`");
-                return Err(ExitCode::from(2));
-            }
-        }
-    }
-    Ok(parsed)
+        usage(format!(
+            "no {what} named `{name}`; the {what}s are: {known}"
+        ))
+    })
 }
 
-/// Reports a plan that could not be made: the file's diagnostics, or what is missing.
-fn plan_failed(error: PlanError) -> ExitCode {
-    match error {
-        PlanError::Invalid(diagnostics) => {
-            eprintln!("{diagnostics}");
-            ExitCode::from(1)
-        }
-        error => {
-            eprintln!("error: {error}");
-            ExitCode::from(2)
+fn kind(ty: ValueType) -> ValueKind {
+    match ty {
+        ValueType::Integer => ValueKind::Integer,
+        ValueType::Number => ValueKind::Number,
+        ValueType::Boolean => ValueKind::Boolean,
+        _ => ValueKind::String,
+    }
+}
+
+fn typed(name: &str, ty: ValueType, text: &str) -> Result<TypedValue, Stop> {
+    TypedValue::parse(kind(ty), text).ok_or_else(|| {
+        let expected = match ty {
+            ValueType::Integer => "an integer",
+            ValueType::Number => "a number",
+            ValueType::Boolean => "true or false",
+            _ => "a string",
+        };
+        usage(format!("`{name}` must be {expected}"))
+    })
+}
+
+/// The `--var` and `--api` values, typed by their declarations.
+fn given_values(requests: &Requests, given: &ValueArgs) -> Result<Values, Stop> {
+    let mut values = Values::default();
+    for (name, text) in &given.vars {
+        let variable = requests
+            .variables
+            .iter()
+            .find(|v| v.name == *name)
+            .ok_or_else(|| usage(format!("`{name}` is not a variable of this file")))?;
+        if variable.secret {
+            values.insert_secret(name, text.clone());
+        } else {
+            values.insert(Source::Context, name, typed(name, variable.ty, text)?);
         }
     }
+    for (name, text) in &given.api {
+        let value = requests
+            .api_values
+            .iter()
+            .find(|v| v.name == *name)
+            .ok_or_else(|| usage(format!("no call extracts `{{{{api.{name}}}}}`")))?;
+        values.insert(Source::Api, name, typed(name, value.ty, text)?);
+    }
+    Ok(values)
+}
+
+/// The `--arg` values, which the generated function's types would demand: every required
+/// parameter, each of its type, an enum's value among its choices.
+fn given_args(
+    model: &RequestModel,
+    args: &[(String, String)],
+    values: &mut Values,
+) -> Result<(), Stop> {
+    for (name, text) in args {
+        let param = model
+            .params
+            .iter()
+            .find(|p| p.name == *name)
+            .ok_or_else(|| usage(format!("`{name}` is not a parameter of `{}`", model.name)))?;
+        if let Some(choices) = &param.choices
+            && !choices.contains(text)
+        {
+            return Err(usage(format!(
+                "`{name}` must be one of {}",
+                choices.join(", ")
+            )));
+        }
+        values.insert(Source::Param, name, typed(name, param.ty, text)?);
+    }
+    if let Some(missing) = model
+        .params
+        .iter()
+        .find(|p| p.required && !args.iter().any(|(name, _)| *name == p.name))
+    {
+        let name = &missing.name;
+        return Err(usage(format!(
+            "`{name}` is a required parameter: pass --arg {name}=..."
+        )));
+    }
+    Ok(())
+}
+
+/// Every context variable the request reads must be given: generated code takes them all.
+fn check_context(model: &RequestModel, values: &Values) -> Result<(), Stop> {
+    let mut read = model
+        .url
+        .iter()
+        .filter_map(|piece| match piece {
+            apicall_build::request::UrlPiece::Raw(v)
+            | apicall_build::request::UrlPiece::PathValue(v)
+            | apicall_build::request::UrlPiece::QueryValue(v) => Some(v),
+            _ => None,
+        })
+        .chain(model.query.iter().flat_map(|e| template_values(&e.value)))
+        .chain(model.headers.iter().flat_map(|h| template_values(&h.value)))
+        .chain(model.body.iter().flatten().flat_map(|piece| match piece {
+            apicall_build::request::BodyPiece::Value(v) => vec![v],
+            apicall_build::request::BodyPiece::Text(t) => template_values(t),
+            _ => Vec::new(),
+        }))
+        .chain(model.signing_key.iter());
+    match read.find(|v| v.source == Source::Context && values.get(v).is_none()) {
+        Some(missing) => {
+            let name = &missing.name;
+            let what = if model.signing_key.as_ref() == Some(missing) {
+                "the webhook is signed with"
+            } else {
+                "the request uses"
+            };
+            Err(usage(format!(
+                "{what} `{{{{{name}}}}}`: pass --var {name}=..."
+            )))
+        }
+        None => Ok(()),
+    }
+}
+
+fn template_values(
+    template: &apicall_build::request::Template,
+) -> Vec<&apicall_build::request::ValueRef> {
+    template
+        .0
+        .iter()
+        .filter_map(|piece| match piece {
+            apicall_build::request::Piece::Value(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+fn client(base_url: Option<&str>) -> Result<Client, Stop> {
+    match base_url {
+        None => Ok(Client::new()),
+        Some(base) => Client::new()
+            .with_base_url(base)
+            .map_err(|error| usage(error.to_string())),
+    }
+}
+
+fn spec(model: &'static RequestModel) -> &'static CallSpec {
+    SPEC.get_or_init(|| CallSpec {
+        name: &model.name,
+        method: match model.method {
+            Method::Post => call::Method::Post,
+            Method::Put => call::Method::Put,
+            Method::Patch => call::Method::Patch,
+            Method::Delete => call::Method::Delete,
+            _ => call::Method::Get,
+        },
+        timeout_ms: model.timeout_ms,
+        retries: model.retries,
+    })
 }
 
 fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
@@ -99,139 +233,242 @@ fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
     }
 }
 
-/// The command line's options, the file's bytes and the client to send with, or the exit
-/// status that says why not.
-fn inputs(
-    file: &str,
-    given: &[String],
-    webhook: bool,
-) -> Result<(Options, Vec<u8>, Client), ExitCode> {
-    let options = options(given, webhook)?;
-    let bytes = crate::read(file)?;
-    let client = match &options.base_url {
-        None => Client::new(),
-        Some(base) => Client::new().with_base_url(base).map_err(|error| {
-            eprintln!("error: {error}");
-            ExitCode::from(2)
-        })?,
-    };
-    Ok((options, bytes, client))
-}
-
-pub(crate) fn run(file: &str, call: &str, given: &[String]) -> ExitCode {
-    let (options, bytes, client) = match inputs(file, given, false) {
-        Ok(inputs) => inputs,
-        Err(code) => return code,
-    };
-    match plan_call(file, &bytes, call, options.values()) {
-        Ok(plan) => block_on(send(&plan, &client)),
-        Err(error) => plan_failed(error),
+/// Builds the request with the real values, and prints it as rendered with secrets masked.
+fn build<'c>(
+    client: &'c Client,
+    model: &'static RequestModel,
+    values: &Values,
+) -> Result<Request<'c>, Error> {
+    let spec = spec(model);
+    let mut shown_request = Request::new(client, spec);
+    let shown = Renderer {
+        values,
+        masked: true,
     }
-}
-
-/// `apicall webhook`: one post-call webhook, rendered for a conversation ending now, signed and
-/// delivered (with its retries) as `finish` would.
-pub(crate) fn webhook(file: &str, name: &str, given: &[String]) -> ExitCode {
-    let (options, bytes, client) = match inputs(file, given, true) {
-        Ok(inputs) => inputs,
-        Err(code) => return code,
-    };
-    let Ok(outcome) = options
-        .outcome
-        .as_deref()
-        .unwrap_or("completed")
-        .parse::<Outcome>();
-    let conversation = options
-        .id
-        .clone()
-        .map_or_else(Conversation::new, Conversation::with_id);
-    let end = conversation.end(outcome);
-    let facts = CallFacts {
-        id: end.id.clone(),
-        started_at: end.started_at.clone(),
-        ended_at: end.ended_at.clone(),
-        duration_ms: end.duration_ms,
-        outcome: end.outcome.to_string(),
-    };
-    match plan_webhook(file, &bytes, name, options.values(), &facts) {
-        Ok(plan) => block_on(deliver_one(&plan, &end, &client)),
-        Err(error) => plan_failed(error),
-    }
-}
-
-/// The request a plan describes, printed as it goes (secrets as `***`).
-fn build<'c>(plan: &CallPlan, client: &'c Client) -> Result<Request<'c>, ExitCode> {
-    // A command sends one request: the spec may live as long as the process.
-    let spec: &'static CallSpec = Box::leak(Box::new(CallSpec {
-        name: Box::leak(plan.name.clone().into_boxed_str()),
-        method: match plan.method {
-            "POST" => Method::Post,
-            "PUT" => Method::Put,
-            "PATCH" => Method::Patch,
-            "DELETE" => Method::Delete,
-            _ => Method::Get,
-        },
-        timeout_ms: plan.timeout_ms,
-        retries: plan.retries,
-    }));
+    .build(&mut shown_request, spec, model)?;
     let mut request = Request::new(client, spec);
-    let mut shown_headers = Vec::new();
-    let mut shown_body = None;
-    for step in &plan.steps {
-        match step {
-            Step::UrlText(text) => request.push_url_raw(text),
-            Step::PathValue(value) => request.push_path_value(value),
-            Step::QueryValue(value) => request.push_query_value(value),
-            Step::Query { name, value } => request.query(name, value),
-            Step::Header {
-                name,
-                value,
-                secret,
-            } => {
-                // Header names from the YAML were checked at compile time; the leak is as above.
-                request.header(Box::leak(name.clone().into_boxed_str()), value, *secret);
-                shown_headers.push(format!("{name}: {value}"));
-            }
-            Step::Body(body) => {
-                request.json_body(body);
-                shown_body = Some(body.to_string());
-            }
-            _ => {}
-        }
+    Renderer {
+        values,
+        masked: false,
     }
-    match request.url() {
-        Ok(url) => println!("{} {}", plan.method, plan.redact(url.as_str())),
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Err(ExitCode::from(1));
-        }
+    .build(&mut request, spec, model)?;
+    // The real URL is checked first: a URL the runtime refuses is not shown at all.
+    request.url()?;
+    let url = shown_request
+        .url()
+        .map_or_else(|_| model.url_text.clone(), |url| url.to_string());
+    // `*` is percent-encoded in a path; show the mask as it was written.
+    println!(
+        "{} {}",
+        model.method.as_str(),
+        url.replace("%2A%2A%2A", "***")
+    );
+    for header in &shown.headers {
+        println!("  {header}");
     }
-    for header in &shown_headers {
-        println!("  {}", plan.redact(header));
-    }
-    if let Some(body) = &shown_body {
-        println!("  body: {}", plan.redact(body));
+    if let Some(body) = &shown.body {
+        println!("  body: {body}");
     }
     Ok(request)
 }
 
-async fn deliver_one(plan: &CallPlan, end: &CallEnd, client: &Client) -> ExitCode {
-    let request = match build(plan, client) {
+pub(crate) fn run(args: &CallArgs) -> ExitCode {
+    let prepared: Result<_, Stop> = (|| {
+        let requests = load(&args.file)?;
+        let model = find(&requests.calls, &args.call, "call")?;
+        let mut values = given_values(requests, &args.values)?;
+        given_args(model, &args.args, &mut values)?;
+        check_context(model, &values)?;
+        Ok((model, values, client(args.values.base_url.as_deref())?))
+    })();
+    match prepared {
+        Ok((model, values, client)) => block_on(send(model, &values, &client)),
+        Err(stop) => stop.into(),
+    }
+}
+
+async fn send(model: &'static RequestModel, values: &Values, client: &Client) -> ExitCode {
+    let request = match build(client, model, values) {
         Ok(request) => request,
-        Err(code) => return code,
+        Err(error) => return failed(&error, None, None, values),
     };
-    println!("  {IDEMPOTENCY_KEY_HEADER}: {}:{}", end.id, plan.name);
-    if plan.signing_key.is_some() {
+    println!(
+        "  (timeout {} ms, retries {})",
+        model.timeout_ms, model.retries
+    );
+    let started = Instant::now();
+    let inspected = request.send_and_inspect(ERROR_BODY_SHOWN).await;
+    let latency = started.elapsed().as_millis();
+    let body = match inspected.result {
+        Ok(body) => body,
+        Err(error) => {
+            return failed(
+                &error,
+                Some(latency),
+                inspected.error_body.as_deref(),
+                values,
+            );
+        }
+    };
+    let status = inspected.status.unwrap_or_default();
+    println!("-> HTTP {status} in {latency} ms, {} bytes", body.len());
+    match extract(model, &body) {
+        Ok(found) => {
+            for (extraction, value) in model.extract.iter().zip(found) {
+                match value {
+                    Some(value) => {
+                        let json = serde_json::to_string(&value).unwrap_or_default();
+                        println!("  {} = {}", extraction.name, values.mask(&json));
+                    }
+                    None => println!(
+                        "  {} = (absent at {})",
+                        extraction.name, extraction.path_text
+                    ),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => failed(&error, None, None, values),
+    }
+}
+
+/// Each response variable, read as the generated function reads its response struct.
+fn extract(model: &'static RequestModel, body: &[u8]) -> Result<Vec<Option<TypedValue>>, Error> {
+    let paths: Vec<Vec<PathStep>> = model
+        .extract
+        .iter()
+        .map(|extraction| {
+            extraction
+                .path
+                .iter()
+                .map(|step| match step {
+                    apicall_build::request::PathStep::Index(index) => PathStep::Index(*index),
+                    apicall_build::request::PathStep::Key(key) => PathStep::Key(key.clone()),
+                    _ => PathStep::Key(String::new()),
+                })
+                .collect()
+        })
+        .collect();
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let paths = ResponsePaths::new(paths.iter().map(Vec::as_slice));
+    let mut extracted = call::extract_paths(spec(model), body, &paths)?;
+    model
+        .extract
+        .iter()
+        .enumerate()
+        .map(|(slot, extraction)| {
+            extracted.read(
+                slot,
+                &extraction.name,
+                kind(extraction.ty),
+                extraction.required,
+            )
+        })
+        .collect()
+}
+
+/// Reports a failed call (exit status 1): the runtime's error, and the start of an error
+/// response's body with secrets masked.
+fn failed(error: &Error, latency: Option<u128>, body: Option<&[u8]>, values: &Values) -> ExitCode {
+    match latency {
+        Some(latency) => println!("-> failed after {latency} ms: {error}"),
+        None => println!("-> failed: {error}"),
+    }
+    if let Some(body) = body.filter(|body| !body.is_empty()) {
+        let text = String::from_utf8_lossy(body);
+        let more = if body.len() >= ERROR_BODY_SHOWN {
+            " ..."
+        } else {
+            ""
+        };
+        println!("  body: {}{more}", values.mask(&text));
+    }
+    ExitCode::from(1)
+}
+
+/// `apicall webhook`: one post-call webhook, rendered for a conversation ending now, signed and
+/// delivered (with its retries) as `finish` would.
+pub(crate) fn webhook(args: &WebhookArgs) -> ExitCode {
+    let Ok(outcome) = args
+        .outcome
+        .as_deref()
+        .unwrap_or("completed")
+        .parse::<Outcome>();
+    let conversation = args
+        .id
+        .clone()
+        .map_or_else(Conversation::new, Conversation::with_id);
+    let end = conversation.end(outcome);
+    let prepared: Result<_, Stop> = (|| {
+        let requests = load(&args.file)?;
+        let model = find(&requests.webhooks, &args.webhook, "webhook")?;
+        let mut values = given_values(requests, &args.values)?;
+        values.insert(
+            Source::Conversation,
+            "id",
+            TypedValue::String(end.id.clone()),
+        );
+        values.insert(
+            Source::Conversation,
+            "started_at",
+            TypedValue::String(end.started_at.clone()),
+        );
+        values.insert(
+            Source::Conversation,
+            "ended_at",
+            TypedValue::String(end.ended_at.clone()),
+        );
+        values.insert(
+            Source::Conversation,
+            "duration_ms",
+            TypedValue::Integer(i64::try_from(end.duration_ms).unwrap_or(i64::MAX)),
+        );
+        values.insert(
+            Source::Conversation,
+            "outcome",
+            TypedValue::String(end.outcome.as_str().to_owned()),
+        );
+        check_context(model, &values)?;
+        Ok((model, values, client(args.values.base_url.as_deref())?))
+    })();
+    match prepared {
+        Ok((model, values, client)) => block_on(deliver(model, &values, &end, &client)),
+        Err(stop) => stop.into(),
+    }
+}
+
+async fn deliver(
+    model: &'static RequestModel,
+    values: &Values,
+    end: &CallEnd,
+    client: &Client,
+) -> ExitCode {
+    let request = match build(client, model, values) {
+        Ok(request) => request,
+        Err(source) => {
+            let error = WebhookError::NotSent {
+                webhook: spec(model).name,
+                source,
+            };
+            println!("-> not sent: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("  {IDEMPOTENCY_KEY_HEADER}: {}:{}", end.id, model.name);
+    let key = model.signing_key.as_ref().and_then(|key| values.get(key));
+    if key.is_some() {
         println!("  {TIMESTAMP_HEADER}, {SIGNATURE_HEADER}: signed when sent");
     }
     println!(
         "  (timeout {} ms per attempt, retries {})",
-        plan.timeout_ms, plan.retries
+        model.timeout_ms, model.retries
     );
-    let key = plan.signing_key.clone().map(Secret::new);
+    let key = key.map(|key| Secret::new(key.to_string()));
     let started = Instant::now();
-    let prepared = prepare(request, key.as_ref(), end);
-    let results = deliver(client, vec![prepared]).wait().await;
+    let prepared = call::prepare_webhook(request, key.as_ref(), end);
+    let results = call::deliver(client, vec![prepared]).wait().await;
     let latency = started.elapsed().as_millis();
     let mut code = ExitCode::SUCCESS;
     for result in results {
@@ -247,62 +484,4 @@ async fn deliver_one(plan: &CallPlan, end: &CallEnd, client: &Client) -> ExitCod
         }
     }
     code
-}
-
-async fn send(plan: &CallPlan, client: &Client) -> ExitCode {
-    let request = match build(plan, client) {
-        Ok(request) => request,
-        Err(code) => return code,
-    };
-    println!(
-        "  (timeout {} ms, retries {})",
-        plan.timeout_ms, plan.retries
-    );
-    let started = Instant::now();
-    let outcome = request.send().await;
-    let latency = started.elapsed().as_millis();
-    match outcome {
-        Ok(body) => {
-            println!("-> 2xx in {latency} ms, {} bytes", body.len());
-            for (variable, path, steps) in &plan.extract {
-                match walk(&body, steps) {
-                    Some(value) => println!("  {variable} = {}", plan.redact(&value)),
-                    None => println!("  {variable} = (absent at {path})"),
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            println!("-> failed after {latency} ms: {error}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-/// The value at `steps` as JSON text, numbers digit for digit as the server wrote them (a
-/// `serde_json::Value` would turn `98765432109876543210` into a float); `None` when absent or
-/// `null`.
-fn walk(body: &[u8], steps: &[PathStep]) -> Option<String> {
-    let mut value: &RawValue = serde_json::from_slice(body).ok()?;
-    for step in steps {
-        value = match step {
-            PathStep::Key(key) => serde_json::from_str::<HashMap<String, &RawValue>>(value.get())
-                .ok()?
-                .remove(key.as_str())?,
-            PathStep::Index(index) => serde_json::from_str::<Vec<&RawValue>>(value.get())
-                .ok()?
-                .get(*index)
-                .copied()?,
-        };
-    }
-    let text = value.get();
-    if text == "null" {
-        return None;
-    }
-    // Objects and arrays are shown compact, as they were before; scalars exactly as sent.
-    Some(if text.starts_with(['{', '[']) {
-        serde_json::from_str::<Value>(text).map_or_else(|_| text.to_owned(), |v| v.to_string())
-    } else {
-        text.to_owned()
-    })
 }

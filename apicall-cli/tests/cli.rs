@@ -133,7 +133,33 @@ fn schema_prints_the_json_schema() {
 fn wrong_usage_exits_2_with_usage() {
     let output = apicall(&["frobnicate"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).starts_with("usage:"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unrecognized subcommand 'frobnicate'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Usage: apicall <COMMAND>"), "{stderr}");
+}
+
+#[test]
+fn version_and_help_per_command() {
+    let output = apicall(&["--version"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("apicall {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for (command, says) in [
+        ("run", "--arg <NAME=VALUE>"),
+        ("webhook", "--outcome <OUTCOME>"),
+        ("tools", "--format <FORMAT>"),
+        ("check", "<FILES>..."),
+    ] {
+        let output = apicall(&[command, "--help"]);
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(says), "{command}: {stdout}");
+    }
 }
 
 #[test]
@@ -206,7 +232,7 @@ async fn run_sends_one_call_live_and_shows_request_status_and_values_without_sec
         "{stdout}"
     );
     assert!(stdout.contains("  Authorization: Bearer ***\n"), "{stdout}");
-    assert!(stdout.contains("-> 2xx in "), "{stdout}");
+    assert!(stdout.contains("-> HTTP 200 in "), "{stdout}");
     assert!(stdout.contains("  customer_name = \"Ada\"\n"), "{stdout}");
     assert!(
         stdout.contains("  last_order = (absent at customer.last_order)\n"),
@@ -215,7 +241,8 @@ async fn run_sends_one_call_live_and_shows_request_status_and_values_without_sec
     assert!(!stdout.contains("sk-run-secret"), "{stdout}");
 }
 
-/// `run` shows a number as the server wrote it, every digit, as generated code extracts it.
+/// `run` shows a number the server sent for a string variable as the generated struct holds
+/// it: its JSON text, every digit, as a string.
 #[tokio::test]
 async fn run_shows_large_numbers_digit_for_digit() {
     use wiremock::matchers::path;
@@ -243,10 +270,10 @@ async fn run_shows_large_numbers_digit_for_digit() {
 
     let stdout = succeeds_beside_a_server(&args).await;
     assert!(
-        stdout.contains("  customer_name = 98765432109876543210\n"),
+        stdout.contains("  customer_name = \"98765432109876543210\"\n"),
         "{stdout}"
     );
-    assert!(stdout.contains("  tier = -1.5e-7\n"), "{stdout}");
+    assert!(stdout.contains("  tier = \"-1.5e-7\"\n"), "{stdout}");
 }
 
 #[test]
@@ -356,9 +383,32 @@ fn webhook_and_run_say_what_is_missing() {
         String::from_utf8_lossy(&output.stderr)
     );
     let output = apicall(&["webhook", hooks, "crm_summary", "--var", "agent_id=1"]);
+    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "error: the URL needs `{{api.customer_id}}`, a value an earlier call extracts: pass --api customer_id=...\n"
+        "error: the request uses `{{api_key}}`: pass --var api_key=...\n"
+    );
+    let all_vars = [
+        "--var",
+        "agent_id=1",
+        "--var",
+        "api_key=k",
+        "--var",
+        "caller_phone=+1",
+        "--var",
+        "webhook_secret=s",
+    ];
+    let mut args = vec!["webhook", hooks, "crm_summary"];
+    args.extend(all_vars);
+    let output = apicall(&args);
+    // As the generated renderer fails: before anything is sent.
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(
+            "-> not sent: webhook crm_summary: not sent: crm_summary: `customer_id` has no value yet"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
     );
     let output = apicall(&["run", SEED, "lookup_customer", "--api", "nope=1"]);
     assert_eq!(

@@ -64,6 +64,7 @@ pub mod call {
     pub use crate::json_text::JsonText;
     pub use crate::request::{CallSpec, Inspected, Method, Request};
     pub use crate::value::{TypedValue, ValueKind};
+    pub use crate::webhook::{Webhook, deliver, prepare as prepare_webhook};
 }
 
 /// Used by generated code only; not a stable API.

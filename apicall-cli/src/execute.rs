@@ -1,0 +1,182 @@
+//! A lowered request ([`apicall_build::request`]) executed through apicall-runtime's public
+//! `call` API: the building, encoding, checks, sending and extraction generated code uses.
+//!
+//! The same request is rendered twice: once with the real values, to send, and once with every
+//! secret replaced by `***` before anything is encoded, to show.
+
+use std::collections::HashMap;
+
+use apicall_build::request::{
+    BodyPiece, Piece, RequestModel, Source, Template, UrlPiece, ValueRef,
+};
+use apicall_runtime::Error;
+use apicall_runtime::call::{CallSpec, JsonText, Request, TypedValue};
+
+/// What a secret shows as.
+pub(crate) const MASK: &str = "***";
+
+/// The values a request reads, keyed as templates spell them: `name` for a context variable,
+/// `collected.name`, `api.name`, `call.name`.
+#[derive(Debug, Default)]
+pub(crate) struct Values {
+    values: HashMap<String, TypedValue>,
+    /// Secret values, to mask in what the server sends back.
+    secrets: Vec<String>,
+}
+
+impl Values {
+    pub(crate) fn insert(&mut self, source: Source, name: &str, value: TypedValue) {
+        self.values.insert(key(source, name), value);
+    }
+
+    pub(crate) fn insert_secret(&mut self, name: &str, value: String) {
+        if !value.is_empty() {
+            self.secrets.push(value.clone());
+        }
+        self.values
+            .insert(key(Source::Context, name), TypedValue::String(value));
+    }
+
+    pub(crate) fn get(&self, value: &ValueRef) -> Option<&TypedValue> {
+        self.values.get(&key(value.source, &value.name))
+    }
+
+    /// `text` with every secret value replaced by [`MASK`], for showing what a server sent.
+    pub(crate) fn mask(&self, text: &str) -> String {
+        self.secrets.iter().fold(text.to_owned(), |text, secret| {
+            text.replace(secret.as_str(), MASK)
+        })
+    }
+}
+
+fn key(source: Source, name: &str) -> String {
+    match source {
+        Source::Param => format!("collected.{name}"),
+        Source::Api => format!("api.{name}"),
+        Source::Conversation => format!("call.{name}"),
+        _ => name.to_owned(),
+    }
+}
+
+/// A request's rendering, as a person is shown it.
+#[derive(Debug, Default)]
+pub(crate) struct Shown {
+    pub headers: Vec<String>,
+    pub body: Option<String>,
+}
+
+/// Renders requests from one set of values, with secrets real or masked.
+pub(crate) struct Renderer<'v> {
+    pub values: &'v Values,
+    pub masked: bool,
+}
+
+impl Renderer<'_> {
+    /// Builds `model`'s request for `spec` as generated code would: URL piece by piece, query,
+    /// headers, body. What is shown is returned beside it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingValue`] when the URL needs an `api.*` value that has none, as generated
+    /// code reports it before anything is sent.
+    pub(crate) fn build(
+        &self,
+        request: &mut Request<'_>,
+        spec: &'static CallSpec,
+        model: &'static RequestModel,
+    ) -> Result<Shown, Error> {
+        for piece in &model.url {
+            match piece {
+                UrlPiece::Text(text) => request.push_url_raw(text),
+                UrlPiece::Raw(value) => request.push_url_raw(&self.text(value).unwrap_or_default()),
+                UrlPiece::PathValue(value) => request.push_path_value(&self.required(spec, value)?),
+                UrlPiece::QueryValue(value) => {
+                    request.push_query_value(&self.required(spec, value)?);
+                }
+                _ => {}
+            }
+        }
+        for entry in &model.query {
+            if let Some(value) = self.template(&entry.value) {
+                request.query(&entry.name, &value);
+            }
+        }
+        let mut shown = Shown::default();
+        for header in &model.headers {
+            if let Some(value) = self.template(&header.value) {
+                request.header(&header.name, &value, header.sensitive);
+                shown.headers.push(format!("{}: {value}", header.name));
+            }
+        }
+        if let Some(pieces) = &model.body {
+            let body = self.body(pieces);
+            if self.masked {
+                let bytes = body.into_bytes();
+                shown.body = Some(String::from_utf8_lossy(&bytes).into_owned());
+            } else {
+                request.json_body_text(body);
+            }
+        }
+        Ok(shown)
+    }
+
+    /// The value, or the mask for a secret when masking.
+    fn value(&self, value: &ValueRef) -> Option<TypedValue> {
+        if self.masked && value.secret {
+            return Some(TypedValue::String(MASK.to_owned()));
+        }
+        self.values.get(value).cloned()
+    }
+
+    /// A value's text as generated code formats it; `None` when it has no value.
+    fn text(&self, value: &ValueRef) -> Option<String> {
+        self.value(value).map(|value| value.to_string())
+    }
+
+    /// A URL value, which cannot be left out: an `api.*` value without one stops the call.
+    fn required(&self, spec: &'static CallSpec, value: &'static ValueRef) -> Result<String, Error> {
+        self.text(value).ok_or(Error::MissingValue {
+            call: spec.name,
+            variable: &value.name,
+        })
+    }
+
+    /// The template's text, or `None` when a value in it has none (the entry is left out).
+    fn template(&self, template: &Template) -> Option<String> {
+        let mut out = String::new();
+        for piece in &template.0 {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Value(value) => out.push_str(&self.text(value)?),
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+
+    fn body(&self, pieces: &[BodyPiece]) -> JsonText {
+        let mut body = JsonText::default();
+        for piece in pieces {
+            match piece {
+                BodyPiece::Json(text) => body.raw(text),
+                // An absent optional value is `null`.
+                BodyPiece::Value(value) => body.value(&self.value(value)),
+                // In text, an absent value is empty.
+                BodyPiece::Text(template) => {
+                    let text: String = template
+                        .0
+                        .iter()
+                        .map(|piece| match piece {
+                            Piece::Text(text) => text.clone(),
+                            Piece::Value(value) => self.text(value).unwrap_or_default(),
+                            _ => String::new(),
+                        })
+                        .collect();
+                    body.value(&text);
+                }
+                _ => {}
+            }
+        }
+        body
+    }
+}
