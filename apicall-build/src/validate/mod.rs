@@ -1,19 +1,41 @@
 //! The rules of calls.yaml: every name resolves, every value is in range, every URL is safe.
 //! Reports all violations and, when there are none, yields the checked model (`ir`).
+//!
+//! Laid out like serde_derive's `internals/check.rs`: each rule is one short function named
+//! after it, whose doc comment states the rule, and the functions that build the model call
+//! them in order. The rules are grouped by what they check:
+//!
+//! - `mod.rs`: the order of the checks, context variables and prompts;
+//! - `names.rs`: names (snake_case, not a keyword, defined once) and the Rust names they
+//!   generate;
+//! - `call.rs`: an API call's fields, method, timeout, retries and parameters;
+//! - `response.rs`: response variables and the `api.*` values they fill;
+//! - `url.rs`: URLs, headers and query values;
+//! - `body.rs`: JSON bodies;
+//! - `templates.rs`: `{{...}}` variables, and where they are in the source;
+//! - `webhook.rs`: webhooks and their signing secret.
+//!
+//! No rule counts characters or columns itself: widths come from `parse` (`Text::width`,
+//! `Text::width_of`), and `templates.rs` turns an offset in a scalar into its source position.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{Pos, Reporter, did_you_mean};
 use crate::ir;
-use crate::names::{self, Owner};
-use crate::parse::document::{CallDecl, Document, ParamDecl, Text, describe, unquoted_template};
+use crate::names::Owner;
+use crate::parse::document::{
+    CallDecl, Document, ParamDecl, ResponseVarDecl, Text, VariableDecl, WebhookDecl, describe,
+    unquoted_template,
+};
 use crate::parse::lines::LineIndex;
 use crate::parse::path;
 use crate::parse::template::{self, Namespace, VarRef};
 use crate::parse::yaml::{Node, Value, quoted};
 
+mod body;
 mod call;
-mod clash;
+mod names;
+mod response;
 mod templates;
 mod url;
 mod webhook;
@@ -40,34 +62,19 @@ pub(crate) fn validate(
     lines: &LineIndex<'_>,
     report: &mut Reporter<'_>,
 ) -> ir::File {
-    let mut checker = Checker {
-        lines,
-        report,
-        variables: Vec::new(),
-        api_values: Vec::new(),
-        api_index: HashMap::new(),
-        anchors: std::cell::Cell::default(),
-    };
+    let mut checker = Checker::new(lines, report);
     checker.variables(document);
-    checker.collect_api_values(document);
-    let mut calls = Vec::new();
-    let mut call_names: HashMap<String, Pos> = HashMap::new();
-    for decl in &document.calls {
-        if let Some(call) = checker.call(decl, &mut call_names) {
-            calls.push(call);
-        }
-    }
+    checker.api_values(document);
+    let mut call_names = HashMap::new();
+    let calls = (document.calls.iter())
+        .filter_map(|decl| checker.call(decl, &mut call_names))
+        .collect();
     let prompts = checker.prompts(document);
     let webhooks = checker.webhooks(document);
-    let Checker {
-        variables,
-        api_values,
-        ..
-    } = &mut checker;
     let mut file = ir::File {
-        variables: std::mem::take(variables),
+        variables: std::mem::take(&mut checker.variables),
         calls,
-        api_values: std::mem::take(api_values)
+        api_values: std::mem::take(&mut checker.api_values)
             .into_iter()
             .map(|(name, ty, _)| ir::ApiValue { name, ty })
             .collect(),
@@ -75,16 +82,22 @@ pub(crate) fn validate(
         webhooks,
     };
     // Items whose Rust names clash are reported and left out of the recovery code.
-    let clashing = checker.generated_names(&file, &call_names, document);
-    if !clashing.is_empty() {
-        file.calls
-            .retain(|call| !clashing.contains(&Owner::Call(call.name.clone())));
-        file.prompts
-            .retain(|prompt| !clashing.contains(&Owner::Prompt(prompt.name.clone())));
-        file.webhooks
-            .retain(|webhook| !clashing.contains(&Owner::Webhook(webhook.name.clone())));
-    }
+    let clashing = checker.generated_names_distinct(&file, &call_names, document);
+    leave_out(&mut file, &clashing);
     file
+}
+
+/// Removes the calls, prompts and webhooks in `clashing` from the model.
+fn leave_out(file: &mut ir::File, clashing: &HashSet<Owner>) {
+    if clashing.is_empty() {
+        return;
+    }
+    file.calls
+        .retain(|call| !clashing.contains(&Owner::Call(call.name.clone())));
+    file.prompts
+        .retain(|prompt| !clashing.contains(&Owner::Prompt(prompt.name.clone())));
+    file.webhooks
+        .retain(|webhook| !clashing.contains(&Owner::Webhook(webhook.name.clone())));
 }
 
 /// Where a template is, which decides the variables it may use.
@@ -108,6 +121,11 @@ impl Place {
     }
 }
 
+/// An item of the document with required fields: what to call it in messages ("API call"),
+/// where it starts, and the keys it has (valid or not).
+type Item<'d> = (&'d str, Pos, &'d [&'static str]);
+
+/// The context in which every rule runs: where to report, and what was declared so far.
 struct Checker<'a, 'r, 's> {
     lines: &'a LineIndex<'s>,
     report: &'a mut Reporter<'r>,
@@ -120,34 +138,31 @@ struct Checker<'a, 'r, 's> {
     anchors: std::cell::Cell<Anchors>,
 }
 
+impl<'a, 'r, 's> Checker<'a, 'r, 's> {
+    fn new(lines: &'a LineIndex<'s>, report: &'a mut Reporter<'r>) -> Self {
+        Self {
+            lines,
+            report,
+            variables: Vec::new(),
+            api_values: Vec::new(),
+            api_index: HashMap::new(),
+            anchors: std::cell::Cell::default(),
+        }
+    }
+}
+
 impl Checker<'_, '_, '_> {
+    /// The context variables: each named well and once, with a known type.
     fn variables(&mut self, document: &Document) {
-        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        let mut seen = HashMap::new();
         for decl in &document.variables {
-            if !self.name(&decl.name, "variable") {
+            if !self.name(&decl.name, "variable")
+                || !self.defined_once(&decl.name, "variable", &mut seen)
+            {
                 continue;
             }
-            if let Some(first) = seen.insert(&decl.name.value, decl.name.pos) {
-                self.duplicate(&decl.name, "variable", first);
+            let Some(ty) = self.variable_type(decl) else {
                 continue;
-            }
-            let ty = match &decl.ty {
-                None => ir::ValueType::String,
-                Some(ty) => match self.value_type(ty) {
-                    Some(ir::ValueType::String) => ir::ValueType::String,
-                    Some(_) if decl.secret => {
-                        self.report
-                            .error_spanning(
-                                ty.pos,
-                                ty.value.chars().count(),
-                                "a secret must be a string",
-                            )
-                            .help("remove `type:`, or `secret: true`");
-                        continue;
-                    }
-                    Some(other) => other,
-                    None => continue,
-                },
             };
             self.variables.push(ir::Variable {
                 name: decl.name.value.clone(),
@@ -159,82 +174,73 @@ impl Checker<'_, '_, '_> {
         }
     }
 
-    /// Response variables of every call, so prompts and later calls can refer to any of them.
-    fn collect_api_values(&mut self, document: &Document) {
-        for call in &document.calls {
-            for decl in &call.response_variables {
-                let Some(variable) = &decl.variable else {
-                    continue;
-                };
-                if !self.name(variable, "response variable") {
-                    continue;
-                }
-                let ty = decl
-                    .ty
-                    .as_ref()
-                    .map_or(Some(ir::ValueType::String), |ty| self.value_type(ty));
-                let Some(ty) = ty else { continue };
-                let first = self.api_index.get(&variable.value).copied();
-                match first.map(|index| &self.api_values[index]) {
-                    Some((_, first_ty, first_pos)) if *first_ty != ty => {
-                        let (first_ty, first_pos) = (*first_ty, *first_pos);
-                        self.report
-                            .error(
-                                variable.pos,
-                                format!(
-                                    "response variable `{}` is extracted as {} here but as {} \
-                                     at line {}",
-                                    variable.value,
-                                    ty.as_str(),
-                                    first_ty.as_str(),
-                                    first_pos.line
-                                ),
-                            )
-                            .help("give both the same `type`, or give one a different `variable` name");
-                    }
-                    Some(_) => {}
-                    None => {
-                        self.api_index
-                            .insert(variable.value.clone(), self.api_values.len());
-                        self.api_values
-                            .push((variable.value.clone(), ty, variable.pos));
-                    }
-                }
+    /// A variable's `type`, a string when left out.
+    fn variable_type(&mut self, decl: &VariableDecl) -> Option<ir::ValueType> {
+        let Some(ty) = &decl.ty else {
+            return Some(ir::ValueType::String);
+        };
+        let value_type = self.value_type(ty)?;
+        self.secret_is_string(decl, ty, value_type)
+            .then_some(value_type)
+    }
+
+    /// A secret variable is a string: it goes into headers and signatures as text.
+    fn secret_is_string(&mut self, decl: &VariableDecl, ty: &Text, value: ir::ValueType) -> bool {
+        if !decl.secret || value == ir::ValueType::String {
+            return true;
+        }
+        self.report
+            .error_spanning(ty.pos, ty.width(), "a secret must be a string")
+            .help("remove `type:`, or `secret: true`");
+        false
+    }
+
+    /// A type is one of `string`, `integer`, `number` and `boolean`.
+    fn value_type(&mut self, ty: &Text) -> Option<ir::ValueType> {
+        match ty.value.as_str() {
+            "string" => Some(ir::ValueType::String),
+            "integer" => Some(ir::ValueType::Integer),
+            "number" => Some(ir::ValueType::Number),
+            "boolean" => Some(ir::ValueType::Boolean),
+            other => {
+                let help = did_you_mean(other, TYPES.iter().copied())
+                    .unwrap_or_else(|| "use string, integer, number or boolean".to_owned());
+                self.report
+                    .error_spanning(ty.pos, ty.width(), format!("unknown type `{other}`"))
+                    .help(help);
+                None
             }
         }
     }
 
-    /// Reports `key` missing from the `what` (an API call, a webhook) that starts at `item`,
+    /// A required field is there: reports `key` missing from `item` (an API call, a webhook)
     /// unless the key is there with a bad value (reported already).
-    fn required<'t>(
+    fn required(
         &mut self,
-        field: Option<&'t Text>,
-        (what, item, present): (&str, Pos, &[&str]),
+        field: Option<&Text>,
+        (what, pos, present): Item<'_>,
         key: &str,
         help: &str,
-    ) -> Option<&'t Text> {
+    ) {
         if field.is_none() && !present.contains(&key) {
             self.report
                 .error(
-                    item,
+                    pos,
                     format!("this {what} is missing the required field `{key}`"),
                 )
                 .help(help);
         }
-        field
     }
 
+    /// The prompts: each named well and once, its template using what a prompt may.
     fn prompts(&mut self, document: &Document) -> Vec<ir::Prompt> {
         let mut prompts = Vec::new();
-        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        let mut seen = HashMap::new();
         for decl in &document.prompts {
-            let mut valid = self.name(&decl.name, "prompt");
-            if let Some(first) = seen.insert(&decl.name.value, decl.name.pos) {
-                self.duplicate(&decl.name, "prompt", first);
-                valid = false;
-            }
+            let named = self.name(&decl.name, "prompt");
+            let once = self.defined_once(&decl.name, "prompt", &mut seen);
             let template = self.template(&decl.template, &[], Place::Prompt);
-            if let (true, Some(template)) = (valid, template) {
+            if let (true, true, Some(template)) = (named, once, template) {
                 prompts.push(ir::Prompt {
                     name: decl.name.value.clone(),
                     template,
@@ -243,84 +249,4 @@ impl Checker<'_, '_, '_> {
         }
         prompts
     }
-
-    /// Checks a name is a usable snake_case Rust identifier; reports and returns false if not.
-    fn name(&mut self, name: &Text, what: &str) -> bool {
-        let value = &name.value;
-        let width = value.chars().count();
-        let snake = value
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-            && value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && value != "_";
-        if !snake {
-            let suggestion = to_snake_case(value);
-            let diagnostic = self.report.error_spanning(
-                name.pos,
-                width,
-                format!(
-                    "{what} name `{value}` must be snake_case: lowercase letters, digits and `_`"
-                ),
-            );
-            if !suggestion.is_empty() && suggestion != *value {
-                diagnostic.help(format!("write `{suggestion}`"));
-            }
-            return false;
-        }
-        if RUST_KEYWORDS.contains(&value.as_str()) {
-            self.report
-                .error_spanning(
-                    name.pos,
-                    width,
-                    format!(
-                        "{what} name `{value}` is a Rust keyword and cannot name generated code"
-                    ),
-                )
-                .help(format!("pick another name, such as `{value}_value`"));
-            return false;
-        }
-        true
-    }
-
-    fn duplicate(&mut self, name: &Text, what: &str, first: Pos) {
-        self.report
-            .error_spanning(
-                name.pos,
-                name.value.chars().count(),
-                format!("{what} `{}` is defined twice", name.value),
-            )
-            .help(format!("the first definition is at line {}", first.line));
-    }
-}
-
-const RUST_KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
-    "priv", "typeof", "unsized", "virtual", "yield", "try",
-];
-
-fn to_snake_case(name: &str) -> String {
-    let mut out = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            if previous_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            previous_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            previous_lower = true;
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-            previous_lower = false;
-        }
-    }
-    out.trim_end_matches('_').to_owned()
 }

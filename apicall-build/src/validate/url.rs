@@ -1,58 +1,30 @@
-//! Where values may go in a URL and its headers, and what static text HTTP cannot carry.
+//! Rules for URLs, headers and query values: where a variable may go in a URL, and what
+//! static text HTTP cannot carry.
 
 use super::*;
 
 impl Checker<'_, '_, '_> {
+    /// A URL: text HTTP can carry, absolute, with a host, and each variable in a part of it
+    /// where it is safe. Where a variable lands decides how it is encoded.
     pub(super) fn url(
         &mut self,
         url: &Text,
         params: &[(ir::Param, Pos)],
         place: Place,
     ) -> Option<Vec<ir::UrlPart>> {
-        self.control_characters(url, "a URL");
+        self.no_control_characters(url, "a URL");
         let pieces = self.template(url, params, place)?;
         let lower = url.value.to_ascii_lowercase();
-        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-            self.report
-                .error(
-                    url.pos,
-                    "the URL must be absolute and start with `http://` or `https://`",
-                )
-                .help(if place == Place::Webhook {
-                    "for example `url: https://crm.example.com/hooks/call-ended`"
-                } else {
-                    "for example `url: https://api.example.com/orders/{{collected.order_id}}`"
-                });
+        if !self.url_is_absolute(url, &lower, place) {
             return None;
         }
-        // Where each variable lands decides how it is encoded, so walk the URL's parts.
-        #[derive(Clone, Copy, PartialEq)]
-        enum Part {
-            Authority,
-            Path,
-            Query,
-            Fragment,
-        }
-        let scheme_len = lower.find("://").map_or(0, |at| at + 3);
-        let mut part = Part::Authority;
-        let mut parts = Vec::new();
+        let mut walk = UrlWalk::new(&lower);
         let mut refs = self.var_refs(url);
-        let mut consumed = 0;
+        let mut parts = Vec::new();
         for piece in pieces {
             match piece {
                 ir::Piece::Text(text) => {
-                    for (i, c) in text.char_indices() {
-                        if consumed + i < scheme_len {
-                            continue;
-                        }
-                        part = match (part, c) {
-                            (Part::Authority, '/') => Part::Path,
-                            (Part::Authority | Part::Path, '?') => Part::Query,
-                            (_, '#') => Part::Fragment,
-                            (part, _) => part,
-                        };
-                    }
-                    consumed += text.len();
+                    walk.text(&text);
                     parts.push(ir::UrlPart::Literal(text));
                 }
                 // Reported already: the URL is not a prompt.
@@ -60,66 +32,135 @@ impl Checker<'_, '_, '_> {
                 ir::Piece::Var(var) => {
                     // Variables that did not resolve were reported and left out of `pieces`.
                     let var_ref = refs.find(|r| {
-                        consumed += r.len;
+                        walk.skip(r.len);
                         self.refers_to(r, var, params)
                     });
-                    let pos = var_ref.as_ref().map_or(url.pos, |r| self.pos_in(url, r));
-                    let width = var_ref.as_ref().map_or(1, |r| {
-                        url.value
-                            .get(r.offset..r.offset + r.len)
-                            .map_or(1, |s| s.chars().count())
-                    });
-                    match (part, var) {
-                        (Part::Authority, ir::Var::Context(_)) => {
-                            parts.push(ir::UrlPart::Raw(var));
-                        }
-                        (Part::Authority, _) => {
-                            self.report
-                                .error_spanning(
-                                    pos,
-                                    width,
-                                    "a value from the conversation or a response cannot be used \
-                                     in the URL's scheme, host or port",
-                                )
-                                .help(
-                                    "it could redirect the request anywhere; put it in the path, \
-                                     the query, a header or the body",
-                                );
-                        }
-                        (Part::Path | Part::Query, ir::Var::Collected(index))
-                            if !params[index].0.required =>
-                        {
-                            let name = &params[index].0.name;
-                            self.report
-                                .error_spanning(
-                                    pos,
-                                    width,
-                                    format!("parameter `{name}` is optional, but the URL cannot do without it"),
-                                )
-                                .help(format!(
-                                    "add `required: true` to `{name}`, or move it to `query:`, where an absent value leaves the entry out"
-                                ));
-                        }
-                        (Part::Path, var) => parts.push(ir::UrlPart::PathValue(var)),
-                        (Part::Query, var) => parts.push(ir::UrlPart::QueryValue(var)),
-                        (Part::Fragment, _) => {
-                            self.report.error_spanning(
-                                pos,
-                                width,
-                                "a variable in the URL's `#fragment` is never sent to the server",
-                            );
-                        }
-                    }
+                    let at = self.span_of(url, var_ref.as_ref());
+                    parts.extend(self.url_value(walk.part, var, at, params));
                 }
             }
         }
-        if lower.len() <= scheme_len || lower[scheme_len..].starts_with(['/', '?', '#']) {
-            self.report
-                .error(url.pos, "the URL has no host")
-                .help("for example `https://api.example.com/...`");
-            return None;
+        self.url_has_host(url, &lower, walk.scheme_len)
+            .then_some(parts)
+    }
+
+    /// A URL starts with `http://` or `https://`.
+    fn url_is_absolute(&mut self, url: &Text, lower: &str, place: Place) -> bool {
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return true;
         }
-        Some(parts)
+        self.report
+            .error(
+                url.pos,
+                "the URL must be absolute and start with `http://` or `https://`",
+            )
+            .help(if place == Place::Webhook {
+                "for example `url: https://crm.example.com/hooks/call-ended`"
+            } else {
+                "for example `url: https://api.example.com/orders/{{collected.order_id}}`"
+            });
+        false
+    }
+
+    /// A URL names a host after its scheme.
+    fn url_has_host(&mut self, url: &Text, lower: &str, scheme_len: usize) -> bool {
+        let rest = lower.get(scheme_len..).unwrap_or_default();
+        if !rest.is_empty() && !rest.starts_with(['/', '?', '#']) {
+            return true;
+        }
+        self.report
+            .error(url.pos, "the URL has no host")
+            .help("for example `https://api.example.com/...`");
+        false
+    }
+
+    /// What a variable in `part` of the URL becomes, if it may be there (see the rules).
+    fn url_value(
+        &mut self,
+        part: Part,
+        var: ir::Var,
+        at: (Pos, usize),
+        params: &[(ir::Param, Pos)],
+    ) -> Option<ir::UrlPart> {
+        match part {
+            Part::Authority => self
+                .host_is_static(var, at)
+                .then_some(ir::UrlPart::Raw(var)),
+            Part::Path | Part::Query if !self.url_value_is_required(var, at, params) => None,
+            Part::Path => Some(ir::UrlPart::PathValue(var)),
+            Part::Query => Some(ir::UrlPart::QueryValue(var)),
+            Part::Fragment => {
+                self.no_variables_in_fragment(at);
+                None
+            }
+        }
+    }
+
+    /// Only context variables (set by the application) may be in the URL's scheme, host or
+    /// port: a value from the conversation or a response could send the request anywhere.
+    fn host_is_static(&mut self, var: ir::Var, (pos, width): (Pos, usize)) -> bool {
+        if matches!(var, ir::Var::Context(_)) {
+            return true;
+        }
+        self.report
+            .error_spanning(
+                pos,
+                width,
+                "a value from the conversation or a response cannot be used in the URL's \
+                 scheme, host or port",
+            )
+            .help(
+                "it could redirect the request anywhere; put it in the path, the query, a \
+                 header or the body",
+            );
+        false
+    }
+
+    /// An LLM parameter in the URL's path or query string is `required`: the URL cannot leave
+    /// it out.
+    fn url_value_is_required(
+        &mut self,
+        var: ir::Var,
+        (pos, width): (Pos, usize),
+        params: &[(ir::Param, Pos)],
+    ) -> bool {
+        let ir::Var::Collected(index) = var else {
+            return true;
+        };
+        let param = &params[index].0;
+        if param.required {
+            return true;
+        }
+        let name = &param.name;
+        self.report
+            .error_spanning(
+                pos,
+                width,
+                format!("parameter `{name}` is optional, but the URL cannot do without it"),
+            )
+            .help(format!(
+                "add `required: true` to `{name}`, or move it to `query:`, where an absent value \
+                 leaves the entry out"
+            ));
+        false
+    }
+
+    /// No variable is in the URL's `#fragment`, which is never sent.
+    fn no_variables_in_fragment(&mut self, (pos, width): (Pos, usize)) {
+        self.report.error_spanning(
+            pos,
+            width,
+            "a variable in the URL's `#fragment` is never sent to the server",
+        );
+    }
+
+    /// Where a variable's `{{...}}` is in `text`, and how wide: all of `text`'s first
+    /// character when the reference was not found.
+    fn span_of(&self, text: &Text, var_ref: Option<&VarRef>) -> (Pos, usize) {
+        var_ref.map_or((text.pos, 1), |r| {
+            let width = text.width_of(r.offset, r.len).unwrap_or(1);
+            (self.pos_in(text, r), width)
+        })
     }
 
     /// Whether `var_ref` is the reference that resolved to `var`.
@@ -134,10 +175,10 @@ impl Checker<'_, '_, '_> {
         name.is_some_and(|name| *name == var_ref.name)
     }
 
-    /// A line break or NUL written into a URL, header or query value would be refused by
-    /// the runtime on every call (or, in a header, would start another header): refuse it now.
-    /// Values substituted at run time are checked there, since only then are they known.
-    pub(super) fn control_characters(&mut self, text: &Text, what: &str) {
+    /// No line break or NUL is written into a URL, header or query value: the runtime would
+    /// refuse it on every call (or, in a header, it would start another header). Values
+    /// substituted at run time are checked there, since only then are they known.
+    pub(super) fn no_control_characters(&mut self, text: &Text, what: &str) {
         let Some((offset, found)) = text
             .value
             .char_indices()
@@ -151,7 +192,7 @@ impl Checker<'_, '_, '_> {
             _ => "a NUL character",
         };
         let pos = self.pos_in_text(text, offset);
-        let help = if text.value.ends_with('\n') && offset + 1 == text.value.len() {
+        let help = if text.value.get(offset..) == Some("\n") {
             "a `|` or `>` block keeps its final line break: write `|-` or `>-`, or a plain value"
         } else if what == "a header value" {
             "remove it: in a header it would end the value and could start another header"
@@ -163,6 +204,8 @@ impl Checker<'_, '_, '_> {
             .help(help);
     }
 
+    /// Headers: each name valid, each value text HTTP can carry with variables its place
+    /// allows.
     pub(super) fn headers(
         &mut self,
         entries: &[(Text, Text)],
@@ -171,21 +214,8 @@ impl Checker<'_, '_, '_> {
     ) -> Vec<ir::Header> {
         let mut headers = Vec::new();
         for (name, value) in entries {
-            let valid_name = !name.value.is_empty()
-                && name
-                    .value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            if !valid_name {
-                self.report
-                    .error_spanning(
-                        name.pos,
-                        name.value.chars().count(),
-                        format!("`{}` is not a valid HTTP header name", name.value),
-                    )
-                    .help("header names are letters, digits and `-`, like `X-Api-Key`");
-            }
-            self.control_characters(value, "a header value");
+            let valid_name = self.header_name_is_valid(name);
+            self.no_control_characters(value, "a header value");
             let value = self.template(value, params, place);
             if let (true, Some(value)) = (valid_name, value) {
                 headers.push(ir::Header {
@@ -195,6 +225,91 @@ impl Checker<'_, '_, '_> {
             }
         }
         headers
+    }
+
+    /// A header name is an HTTP token: letters, digits and ``!#$%&'*+-.^_`|~``.
+    fn header_name_is_valid(&mut self, name: &Text) -> bool {
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if !name.value.is_empty() && name.value.bytes().all(token) {
+            return true;
+        }
+        self.report
+            .error_spanning(
+                name.pos,
+                name.width(),
+                format!("`{}` is not a valid HTTP header name", name.value),
+            )
+            .help("header names are letters, digits and `-`, like `X-Api-Key`");
+        false
+    }
+
+    /// Query values: text HTTP can carry, with variables a request may use.
+    pub(super) fn query(
+        &mut self,
+        entries: &[(Text, Text)],
+        params: &[(ir::Param, Pos)],
+    ) -> Vec<ir::QueryParam> {
+        let mut query = Vec::new();
+        for (name, value) in entries {
+            self.no_control_characters(value, "a query value");
+            if let Some(value) = self.template(value, params, Place::Request) {
+                query.push(ir::QueryParam {
+                    name: name.value.clone(),
+                    value,
+                });
+            }
+        }
+        query
+    }
+}
+
+/// The part of a URL a character is in.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    /// The scheme, host and port.
+    Authority,
+    Path,
+    Query,
+    Fragment,
+}
+
+/// A walk through a URL's pieces, left to right, knowing which part it is in.
+struct UrlWalk {
+    part: Part,
+    /// Bytes of the value up to the end of the scheme's `://`, which are not looked at.
+    scheme_len: usize,
+    /// Bytes of the value walked so far.
+    consumed: usize,
+}
+
+impl UrlWalk {
+    fn new(lower: &str) -> Self {
+        Self {
+            part: Part::Authority,
+            scheme_len: lower.find("://").map_or(0, |at| at + "://".len()),
+            consumed: 0,
+        }
+    }
+
+    /// Static text: a `/`, `?` or `#` starts the path, the query or the fragment.
+    fn text(&mut self, text: &str) {
+        for (i, c) in text.char_indices() {
+            if self.consumed + i < self.scheme_len {
+                continue;
+            }
+            self.part = match (self.part, c) {
+                (Part::Authority, '/') => Part::Path,
+                (Part::Authority | Part::Path, '?') => Part::Query,
+                (_, '#') => Part::Fragment,
+                (part, _) => part,
+            };
+        }
+        self.consumed += text.len();
+    }
+
+    /// A variable's `{{...}}`, `len` bytes.
+    fn skip(&mut self, len: usize) {
+        self.consumed += len;
     }
 }
 

@@ -1,66 +1,63 @@
-//! Rules for `webhooks: post_call:` entries: URL, headers, retries, the signing secret and
-//! the default body.
+//! Rules for `webhooks: post_call:` entries: required fields, reserved headers, retries and
+//! the signing secret. URLs and headers are checked by `url.rs`, bodies by `body.rs`.
 
 use super::*;
 
 impl Checker<'_, '_, '_> {
+    /// The webhooks, each checked rule by rule.
     pub(super) fn webhooks(&mut self, document: &Document) -> Vec<ir::Webhook> {
-        let mut webhooks = Vec::new();
-        let mut seen: HashMap<&str, Pos> = HashMap::new();
-        for decl in &document.webhooks {
-            let webhook = ("webhook", decl.pos, decl.present.as_slice());
-            let name = self.required(
-                decl.name.as_ref(),
-                webhook,
-                "name",
-                "add `name: crm_summary` (a snake_case identifier)",
-            );
-            let url = self.required(
-                decl.url.as_ref(),
-                webhook,
-                "url",
-                "add `url: https://...`, where the webhook is POSTed",
-            );
-            let mut valid = name.is_some_and(|name| self.name(name, "webhook"));
-            if let Some(name) = decl.name.as_ref().filter(|_| valid)
-                && let Some(&first) = seen.get(name.value.as_str())
-            {
-                self.duplicate(name, "webhook", first);
-                valid = false;
-            } else if let Some(name) = decl.name.as_ref().filter(|_| valid) {
-                seen.insert(&name.value, name.pos);
-            }
-            let timeout_ms = self.timeout(decl.timeout_ms, Place::Webhook);
-            let retries = self.webhook_retries(decl.retries);
-            let url = url.and_then(|url| self.url(url, &[], Place::Webhook));
-            self.reserved_webhook_headers(&decl.headers);
-            let headers = self.headers(&decl.headers, &[], Place::Webhook);
-            let body = match &decl.body {
-                Some((node, _)) => self.json(node, &[], Place::Webhook),
-                None => Some(self.default_webhook_body()),
-            };
-            let signing_key = decl.secret.as_ref().map(|secret| self.signing_key(secret));
-            let (Some(name), true) = (&decl.name, valid) else {
-                continue;
-            };
-            let (url_text, url) = url_or_stand_in(decl.url.as_ref(), url);
-            webhooks.push(ir::Webhook {
-                name: name.value.clone(),
-                description: decl.description.as_ref().map(|d| d.value.clone()),
-                timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
-                retries: retries.unwrap_or(DEFAULT_WEBHOOK_RETRIES),
-                url_text,
-                url,
-                headers,
-                body: body.unwrap_or(ir::Json::Null),
-                signing_key: signing_key.flatten(),
-            });
-        }
-        webhooks
+        let mut seen = HashMap::new();
+        (document.webhooks.iter())
+            .filter_map(|decl| self.webhook(decl, &mut seen))
+            .collect()
     }
 
-    /// Headers apicall sets on every webhook: a second value would confuse the receiver.
-    pub(super) fn reserved_webhook_headers(&mut self, headers: &[(Text, Text)]) {
+    /// One webhook; `seen` holds the webhook names so far. `None` when it is left out: its
+    /// name was missing or bad, which nothing can stand in for.
+    fn webhook(
+        &mut self,
+        decl: &WebhookDecl,
+        seen: &mut HashMap<String, Pos>,
+    ) -> Option<ir::Webhook> {
+        self.webhook_has_required_fields(decl);
+        let name = (decl.name.as_ref())
+            .filter(|name| self.name(name, "webhook") && self.defined_once(name, "webhook", seen));
+        let timeout_ms = self.timeout(decl.timeout_ms, Place::Webhook);
+        let retries = self.webhook_retries(decl.retries);
+        let url = (decl.url.as_ref()).and_then(|url| self.url(url, &[], Place::Webhook));
+        self.no_reserved_headers(&decl.headers);
+        let headers = self.headers(&decl.headers, &[], Place::Webhook);
+        let body = match &decl.body {
+            Some((node, _)) => self.json(node, &[], Place::Webhook),
+            None => Some(self.default_webhook_body()),
+        };
+        let signing_key = decl.secret.as_ref().map(|secret| self.signing_key(secret));
+        let (url_text, url) = url_or_stand_in(decl.url.as_ref(), url);
+        Some(ir::Webhook {
+            name: name?.value.clone(),
+            description: decl.description.as_ref().map(|d| d.value.clone()),
+            timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+            retries: retries.unwrap_or(DEFAULT_WEBHOOK_RETRIES),
+            url_text,
+            url,
+            headers,
+            body: body.unwrap_or(ir::Json::Null),
+            signing_key: signing_key.flatten(),
+        })
+    }
+
+    /// A webhook has a `name` and a `url`.
+    fn webhook_has_required_fields(&mut self, decl: &WebhookDecl) {
+        let webhook = ("webhook", decl.pos, decl.present.as_slice());
+        let name = "add `name: crm_summary` (a snake_case identifier)";
+        self.required(decl.name.as_ref(), webhook, "name", name);
+        let url = "add `url: https://...`, where the webhook is POSTed";
+        self.required(decl.url.as_ref(), webhook, "url", url);
+    }
+
+    /// A webhook does not set the headers apicall sets on every webhook: a second value would
+    /// confuse the receiver.
+    fn no_reserved_headers(&mut self, headers: &[(Text, Text)]) {
         for (name, _) in headers {
             let help = match name.value.to_ascii_lowercase().as_str() {
                 "content-type" => "webhook bodies are always JSON, sent as `application/json`",
@@ -73,34 +70,15 @@ impl Checker<'_, '_, '_> {
             self.report
                 .error_spanning(
                     name.pos,
-                    name.value.chars().count(),
+                    name.width(),
                     format!("`{}` is set by apicall on every webhook", name.value),
                 )
                 .help(format!("remove it: {help}"));
         }
     }
 
-    /// Without `body:`, a webhook sends every fact of the conversation and every `api.*` value.
-    pub(super) fn default_webhook_body(&self) -> ir::Json {
-        let call = ir::CallField::ALL
-            .into_iter()
-            .map(|field| (field.name().to_owned(), ir::Json::Var(ir::Var::Call(field))))
-            .collect();
-        let api = (0..self.api_values.len())
-            .map(|index| {
-                (
-                    self.api_values[index].0.clone(),
-                    ir::Json::Var(ir::Var::Api(index)),
-                )
-            })
-            .collect();
-        ir::Json::Object(vec![
-            ("call".to_owned(), ir::Json::Object(call)),
-            ("api".to_owned(), ir::Json::Object(api)),
-        ])
-    }
-
-    pub(super) fn webhook_retries(&mut self, retries: Option<(i128, Pos)>) -> Option<u32> {
+    /// A webhook's `retries` is between 0 and 10 (3 when left out).
+    fn webhook_retries(&mut self, retries: Option<(i128, Pos)>) -> Option<u32> {
         let Some((retries, pos)) = retries else {
             return Some(DEFAULT_WEBHOOK_RETRIES);
         };
@@ -112,7 +90,8 @@ impl Checker<'_, '_, '_> {
                 .error(
                     pos,
                     format!(
-                        "a webhook's `retries` must be between 0 and {MAX_WEBHOOK_RETRIES}, found {retries}"
+                        "a webhook's `retries` must be between 0 and {MAX_WEBHOOK_RETRIES}, \
+                         found {retries}"
                     ),
                 )
                 .help(format!(
@@ -122,52 +101,78 @@ impl Checker<'_, '_, '_> {
         valid
     }
 
-    /// `secret: webhook_secret` (or `secret: "{{webhook_secret}}"`): a declared secret variable.
-    pub(super) fn signing_key(&mut self, secret: &Text) -> Option<usize> {
-        let width = secret.value.chars().count().max(1);
-        // A bare name, or the name as a template (`{{ webhook_secret }}`), read by the lexer.
-        let name = match template::lex(&secret.value).as_deref() {
-            Ok([template::Piece::Text(text)]) => text.trim().to_owned(),
+    /// The variable that signs a webhook: `secret:` names one declared secret variable.
+    fn signing_key(&mut self, secret: &Text) -> Option<usize> {
+        let name = self.secret_names_one_variable(secret)?;
+        let index = self.secret_is_declared(secret, &name)?;
+        self.signing_variable_is_secret(secret, index)
+            .then_some(index)
+    }
+
+    /// `secret:` is one variable's name, bare (`secret: webhook_secret`) or as a template
+    /// (`secret: "{{ webhook_secret }}"`), read by the template lexer.
+    fn secret_names_one_variable(&mut self, secret: &Text) -> Option<String> {
+        match template::lex(&secret.value).as_deref() {
+            Ok([template::Piece::Text(text)]) => Some(text.trim().to_owned()),
             Ok([template::Piece::Var(var_ref, None)])
                 if var_ref.namespace == Namespace::Context =>
             {
-                var_ref.name.clone()
+                Some(var_ref.name.clone())
             }
             _ => {
                 self.report
-                    .error_spanning(secret.pos, width, "`secret:` names one secret variable")
+                    .error_spanning(
+                        secret.pos,
+                        secret.width().max(1),
+                        "`secret:` names one secret variable",
+                    )
                     .help("for example `secret: webhook_secret`");
-                return None;
+                None
             }
-        };
-        let name = name.as_str();
-        let Some(index) = self.variables.iter().position(|v| v.name == name) else {
-            let secrets = self
-                .variables
-                .iter()
+        }
+    }
+
+    /// The variable `secret:` names is declared under `variables:`. Returns its index.
+    fn secret_is_declared(&mut self, secret: &Text, name: &str) -> Option<usize> {
+        let found = self.variables.iter().position(|v| v.name == name);
+        if found.is_none() {
+            let secrets = (self.variables.iter())
                 .filter(|v| v.secret)
                 .map(|v| v.name.as_str());
             let help = did_you_mean(name, secrets).unwrap_or_else(|| {
-                format!("declare it under `variables:` with `secret: true`, e.g. `{name}: {{ secret: true }}`")
+                format!(
+                    "declare it under `variables:` with `secret: true`, e.g. \
+                     `{name}: {{ secret: true }}`"
+                )
             });
-            self.report
-                .error_spanning(secret.pos, width, format!("unknown variable `{name}`"))
-                .help(help);
-            return None;
-        };
-        if !self.variables[index].secret {
             self.report
                 .error_spanning(
                     secret.pos,
-                    width,
-                    format!("`{name}` signs webhooks, so it must be a secret variable"),
+                    secret.width().max(1),
+                    format!("unknown variable `{name}`"),
                 )
-                .help(format!(
-                    "add `secret: true` to `{name}` under `variables:`, so it never shows in logs"
-                ));
-            return None;
+                .help(help);
         }
-        Some(index)
+        found
+    }
+
+    /// The variable that signs webhooks is a secret, so it never shows in logs.
+    fn signing_variable_is_secret(&mut self, secret: &Text, index: usize) -> bool {
+        let variable = &self.variables[index];
+        if variable.secret {
+            return true;
+        }
+        let name = &variable.name;
+        self.report
+            .error_spanning(
+                secret.pos,
+                secret.width().max(1),
+                format!("`{name}` signs webhooks, so it must be a secret variable"),
+            )
+            .help(format!(
+                "add `secret: true` to `{name}` under `variables:`, so it never shows in logs"
+            ));
+        false
     }
 }
 

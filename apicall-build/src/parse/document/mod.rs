@@ -8,7 +8,8 @@ use super::yaml::{Node, Value, quoted};
 mod values;
 
 use values::{
-    boolean, entries_of, key_text, list, mapping, scalar, string_map, text, unreachable_key,
+    boolean, entries_of, key_text, list, mapping, scalar, scalar_text, string_map, text,
+    unreachable_key,
 };
 pub(crate) use values::{describe, unquoted_template};
 
@@ -19,6 +20,21 @@ pub(crate) struct Text {
     pub pos: Pos,
     /// Byte range of the scalar's source text (with quotes or block indicators).
     pub bytes: Option<(usize, usize)>,
+}
+
+impl Text {
+    /// How many characters a diagnostic underlines to cover the whole value.
+    pub(crate) fn width(&self) -> usize {
+        self.value.chars().count()
+    }
+
+    /// How many characters bytes `offset..offset + len` of the value are: what a diagnostic
+    /// underlines for that part of it (a `{{...}}`, say). `None` when that is not a range of
+    /// the value.
+    pub(crate) fn width_of(&self, offset: usize, len: usize) -> Option<usize> {
+        let end = offset.checked_add(len)?;
+        Some(self.value.get(offset..end)?.chars().count())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -52,8 +68,8 @@ pub(crate) struct CallDecl {
     pub query: Vec<(Text, Text)>,
     pub parameters: Vec<ParamDecl>,
     pub response_variables: Vec<ResponseVarDecl>,
-    /// The JSON body template, as YAML, and where its `body:` key is.
-    pub body: Option<(Node, Pos)>,
+    /// The JSON body template, as YAML, and its `body:` key.
+    pub body: Option<(Node, Text)>,
     /// The keys the call has, valid or not: a key with a bad value is not also "missing".
     pub present: Vec<&'static str>,
     pub failure_message: Option<Text>,
@@ -93,7 +109,8 @@ pub(crate) struct WebhookDecl {
     pub retries: Option<(i128, Pos)>,
     /// The variable whose value signs the webhook.
     pub secret: Option<Text>,
-    pub body: Option<(Node, Pos)>,
+    /// The JSON body template, as YAML, and its `body:` key.
+    pub body: Option<(Node, Text)>,
     pub present: Vec<&'static str>,
 }
 
@@ -266,7 +283,7 @@ fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) ->
                         .push(read_response_var(item, fields, report));
                 }
             }
-            Some("body") => call.body = Some((value.clone(), key.pos)),
+            Some("body") => call.body = Some((value.clone(), scalar_text(key, "body".to_owned()))),
             Some("failure_message") => {
                 call.failure_message = text(value, "`failure_message`", report);
             }
@@ -355,7 +372,9 @@ fn read_webhook(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>)
             Some("timeout_ms") => webhook.timeout_ms = timeout_ms(value, report),
             Some("retries") => webhook.retries = retries(value, report),
             Some("secret") => webhook.secret = text(value, "`secret`", report),
-            Some("body") => webhook.body = Some((value.clone(), key.pos)),
+            Some("body") => {
+                webhook.body = Some((value.clone(), scalar_text(key, "body".to_owned())));
+            }
             Some(_) => unreachable_key(key, report),
             None => {}
         }
