@@ -73,12 +73,89 @@ impl Generated {
     }
 }
 
-/// Formats tokens with prettyplease. Generated tokens always parse; if they somehow did not,
-/// the unformatted text is still valid input for rustc, which will point at the problem.
+/// Formats tokens with prettyplease, with a blank line between items. Generated tokens always
+/// parse; if they somehow did not, the unformatted text is still valid input for rustc, which
+/// will point at the problem.
 pub(crate) fn format_tokens(tokens: &TokenStream) -> String {
     match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
+        Ok(mut file) => {
+            separate_items(&mut file.items);
+            let formatted = prettyplease::unparse(&file);
+            let mut out = String::with_capacity(formatted.len() + formatted.len() / 32);
+            for line in formatted.lines() {
+                if line.trim_start() != BLANK_LINE_MARKER {
+                    out.push_str(line);
+                }
+                out.push('\n');
+            }
+            out
+        }
         Err(_) => tokens.to_string(),
+    }
+}
+
+/// prettyplease prints items back to back. A marker item between each two, printed alone on
+/// its line, becomes the blank line; generated code never spells the name.
+const BLANK_LINE_MARKER: &str = "__apicall_blank_line!();";
+
+fn separate_items(items: &mut Vec<syn::Item>) {
+    for item in items.iter_mut() {
+        match item {
+            syn::Item::Impl(block) => {
+                block.items = interleave(std::mem::take(&mut block.items), || {
+                    syn::ImplItem::Macro(syn::ImplItemMacro {
+                        attrs: Vec::new(),
+                        mac: marker(),
+                        semi_token: Some(syn::token::Semi::default()),
+                    })
+                });
+            }
+            syn::Item::Trait(definition) => {
+                definition.items = interleave(std::mem::take(&mut definition.items), || {
+                    syn::TraitItem::Macro(syn::TraitItemMacro {
+                        attrs: Vec::new(),
+                        mac: marker(),
+                        semi_token: Some(syn::token::Semi::default()),
+                    })
+                });
+            }
+            syn::Item::Mod(syn::ItemMod {
+                content: Some((_, items)),
+                ..
+            }) => separate_items(items),
+            _ => {}
+        }
+    }
+    *items = interleave(std::mem::take(items), || {
+        syn::Item::Macro(syn::ItemMacro {
+            attrs: Vec::new(),
+            ident: None,
+            mac: marker(),
+            semi_token: Some(syn::token::Semi::default()),
+        })
+    });
+}
+
+/// `items` with `separator()` between each two.
+fn interleave<T>(items: Vec<T>, separator: impl Fn() -> T) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len() * 2);
+    for item in items {
+        if !out.is_empty() {
+            out.push(separator());
+        }
+        out.push(item);
+    }
+    out
+}
+
+/// `__apicall_blank_line!()`.
+fn marker() -> syn::Macro {
+    syn::Macro {
+        path: proc_macro2::Ident::new("__apicall_blank_line", proc_macro2::Span::call_site())
+            .into(),
+        bang_token: syn::token::Not::default(),
+        delimiter: syn::MacroDelimiter::Paren(syn::token::Paren::default()),
+        tokens: TokenStream::new(),
     }
 }
 

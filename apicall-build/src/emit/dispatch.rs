@@ -9,7 +9,6 @@ use crate::{ir, names};
 
 pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     let has_values = !file.api_values.is_empty();
-    let merge = merge_method(file);
     let arms = file.calls.iter().map(|call| arm(call, has_values));
     let failures = file.calls.iter().map(|call| {
         let name = &call.name;
@@ -43,8 +42,6 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
         quote!(_api)
     };
     quote! {
-        #merge
-
         /// Runs the tool call an LLM returned: checks its arguments against the call's
         /// parameters, sends the request, and stores what it extracted in `api`.
         ///
@@ -153,10 +150,11 @@ fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
     }
 }
 
-/// `ApiValues::merge`: takes every value `newer` has.
-fn merge_method(file: &ir::File) -> TokenStream {
+/// `ApiValues::merge`, a method of the one `impl ApiValues` block: takes every value `newer`
+/// has. `None` when the file extracts nothing.
+pub(crate) fn merge_method(file: &ir::File) -> Option<TokenStream> {
     if file.api_values.is_empty() {
-        return TokenStream::new();
+        return None;
     }
     let fields = file.api_values.iter().map(|value| {
         let field = ident(&value.name);
@@ -174,12 +172,10 @@ fn merge_method(file: &ir::File) -> TokenStream {
             }
         }
     });
-    quote! {
-        impl ApiValues {
-            /// Takes every value `newer` has, keeping the others.
-            pub fn merge(&mut self, newer: &ApiValues) {
-                #(#fields)*
-            }
+    Some(quote! {
+        /// Takes every value `newer` has, keeping the others.
+        pub fn merge(&mut self, newer: &ApiValues) {
+            #(#fields)*
         }
-    }
+    })
 }

@@ -9,7 +9,7 @@ mod response;
 mod session;
 mod webhook;
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::quote;
 
 use crate::tools::Tool;
@@ -34,6 +34,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
     out.extend([
         context::context_struct(file),
         response::api_values_struct(file),
+        api_values_impl(file),
     ]);
     for call in &file.calls {
         out.extend([
@@ -49,6 +50,19 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
         webhook::webhooks(file),
         session::session(file),
     ]);
+    out
+}
+
+/// The one `impl ApiValues` block: `merge`, then each call's `record_<call>` in YAML order.
+fn api_values_impl(file: &ir::File) -> TokenStream {
+    let mut methods = TokenStream::new();
+    methods.extend(dispatch::merge_method(file));
+    methods.extend(file.calls.iter().filter_map(response::record_method));
+    if methods.is_empty() {
+        return TokenStream::new();
+    }
+    let mut out = quote!(impl ApiValues);
+    out.extend([TokenTree::Group(Group::new(Delimiter::Brace, methods))]);
     out
 }
 
@@ -104,9 +118,12 @@ pub(crate) fn enum_ident(call: &ir::Call, param: &ir::Param) -> Ident {
     ident(&names::enum_type(&call.name, &param.name))
 }
 
-/// Doc attributes, one per line, so multi-line YAML descriptions stay readable.
+/// Doc attributes, one per line: formatted, each is a `///` line (prettyplease prints a
+/// `#[doc]` holding a line break as a `/** */` block). A lone `\r` breaks a line too, since
+/// rustc refuses one inside a `///` comment.
 pub(crate) fn docs(text: &str) -> TokenStream {
-    let lines = text.trim_end().lines().map(|line| {
+    let text = text.trim_end().replace("\r\n", "\n");
+    let lines = text.split(['\n', '\r']).map(|line| {
         let line = if line.is_empty() {
             String::new()
         } else {
@@ -127,4 +144,81 @@ pub(crate) fn code(text: &str) -> String {
         ""
     };
     format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    /// A file with an `api.*` value, a prompt that can miss it, webhooks and multi-line docs.
+    const YAML: &str = r#"
+variables:
+  caller:
+    description: "The caller.\r\nTheir number, in E.164.\rNever empty."
+api_calls:
+  - name: lookup
+    description: |
+      Look up the caller.
+
+      Second paragraph.
+    url: https://crm.example.com/lookup
+    method: GET
+    response_variables:
+      - variable: customer
+        path: name
+prompts:
+  greeting: "Hello {{api.customer}}"
+webhooks:
+  post_call:
+    - name: audit
+      url: https://audit.example.com/
+      body:
+        customer: "{{api.customer}}"
+"#;
+
+    fn source() -> String {
+        crate::compile("calls.yaml", YAML)
+            .expect("the file is valid")
+            .to_rust_source()
+    }
+
+    #[test]
+    fn every_doc_line_prints_as_a_triple_slash_comment() {
+        let source = source();
+        assert!(!source.contains("/**"), "{source}");
+        assert!(!source.contains('\r'), "{source}");
+        assert!(
+            source.contains(
+                "    /// The caller.\n    /// Their number, in E.164.\n    /// Never empty.\n"
+            ),
+            "{source}"
+        );
+        assert!(
+            source.contains("/// Look up the caller.\n///\n/// Second paragraph.\n"),
+            "{source}"
+        );
+        assert!(source.contains("///\n/// # Errors\n///\n"), "{source}");
+    }
+
+    #[test]
+    fn items_are_separated_by_one_blank_line() {
+        let source = source();
+        assert!(!source.contains("\n\n\n"), "{source}");
+        assert!(!source.ends_with("\n\n"), "{source}");
+        // Between top-level items, and between the items of an `impl` block.
+        assert!(source.contains("}\n\nimpl Session {\n"), "{source}");
+        assert!(
+            source.contains("    }\n\n    /// Runs one tool call"),
+            "{source}"
+        );
+        // Not between fields or statements.
+        assert!(!source.contains(",\n\n"), "{source}");
+        assert!(!source.contains(";\n\n    "), "{source}");
+    }
+
+    #[test]
+    fn each_type_has_one_impl_block() {
+        let source = source();
+        assert_eq!(source.matches("impl ApiValues {").count(), 1, "{source}");
+        assert_eq!(source.matches("impl Session {").count(), 1, "{source}");
+        assert!(source.contains("pub fn record_lookup("), "{source}");
+    }
 }

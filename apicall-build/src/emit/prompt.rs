@@ -36,15 +36,15 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
         let try_name = ident(&names::try_render_fn(&prompt.name));
         let prompt_name = &prompt.name;
         let pushes = pushes(file, &prompt.template, true);
-        let doc = format!(
-            " Renders the `{}` prompt, or names the values it would have left blank: those \
+        let doc = docs(&format!(
+            "Renders the `{}` prompt, or names the values it would have left blank: those \
              used without a `default` or an `{{{{#if}}}}` around them that no call has extracted \
-             yet. [`{name}`] renders them as nothing instead.\n\n # Errors\n\n \
+             yet. [`{name}`] renders them as nothing instead.\n\n# Errors\n\n\
              [`::apicall_runtime::MissingValues`] listing them.",
             prompt.name
-        );
+        ));
         quote! {
-            #[doc = #doc]
+            #doc
             pub fn #try_name(
                 #context: &Context,
                 api: &ApiValues,

@@ -30,7 +30,6 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
             quote! { #doc pub #field: ::core::option::Option<#ty>, }
         }
     });
-    let record = record_method(call);
     quote! {
         #doc
         #[derive(Clone, Debug, Default, PartialEq, ::apicall_runtime::__private::serde::Serialize)]
@@ -38,21 +37,20 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
         pub struct #name {
             #(#fields)*
         }
-
-        #record
     }
 }
 
-/// `ApiValues::record_<call>`: keeps what a response extracted for later prompts.
-fn record_method(call: &ir::Call) -> TokenStream {
+/// `ApiValues::record_<call>`, a method of the one `impl ApiValues` block: keeps what a
+/// response extracted for later prompts. `None` for a call that extracts nothing.
+pub(crate) fn record_method(call: &ir::Call) -> Option<TokenStream> {
     if call.responses.is_empty() {
-        return TokenStream::new();
+        return None;
     }
     let response = ident(&names::response_type(&call.name));
     let method = ident(&names::record_method(&call.name));
     let doc = docs(&format!(
-        "Stores the values a [`{}`] call extracted. A value the response left out keeps its \
-         earlier value.",
+        "Stores the values a call to [`{}`] extracted. A value the response left out keeps \
+         its earlier value.",
         call.name
     ));
     // Two paths may fill the same variable; each present one overwrites in YAML order.
@@ -81,14 +79,12 @@ fn record_method(call: &ir::Call) -> TokenStream {
             }
         }
     });
-    quote! {
-        impl ApiValues {
-            #doc
-            pub fn #method(&mut self, response: &#response) {
-                #(#stores)*
-            }
+    Some(quote! {
+        #doc
+        pub fn #method(&mut self, response: &#response) {
+            #(#stores)*
         }
-    }
+    })
 }
 
 pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
