@@ -1,5 +1,6 @@
 //! `include_api_calls!("calls.yaml")`: compiles a calls.yaml into typed Rust where it is
-//! invoked. A thin shim over [`apicall_build::expand`]; all logic lives in the compiler.
+//! invoked. A thin shim over [`apicall_build::expand`]; all logic lives in the compiler, and
+//! the items are the ones `apicall_build::Builder` writes from a build script.
 //!
 //! ```ignore
 //! mod calls {
@@ -8,9 +9,15 @@
 //! ```
 //!
 //! The path resolves like `include_str!`: relative to the directory of the file that invokes
-//! the macro. Only when the compiler cannot name that file (some tools expand macros without
-//! one) is it relative to the crate's `CARGO_MANIFEST_DIR` instead. Every mistake in the YAML
-//! is a compile error naming `calls.yaml:LINE:COL`, and editing the YAML rebuilds the crate.
+//! the macro (an absolute path is used as it is). When the compiler cannot name that file
+//! (rust-analyzer never does), the first that exists of the crate's `CARGO_MANIFEST_DIR`, its
+//! `src/` and its `src/bin/` is used instead, and a file found in none of them is an error
+//! listing each place tried.
+//!
+//! Every mistake in the YAML is a `compile_error!` naming `calls.yaml:LINE:COL` (the path as
+//! written) with the source line and a caret. Beside the errors the macro still emits the code
+//! generated from the parts that were valid, so one typo in the YAML is one error, not one per
+//! use of the generated items. Editing the YAML rebuilds the crate, even while it has errors.
 
 use std::path::PathBuf;
 

@@ -1,8 +1,26 @@
-//! The `{{...}}` template language used in URLs, headers, query values and prompts.
+//! The `{{...}}` template language of calls.yaml's strings: URLs, headers, query values, body
+//! strings and prompts, of calls and webhooks alike (a webhook's `secret:` is read with it
+//! too).
 //!
-//! `{{name}}` is a context variable, `{{collected.x}}` an LLM parameter of the call,
-//! `{{api.x}}` a value extracted from a response. Whitespace inside the braces is allowed.
-//! `{{ "{{" }}` writes a literal `{{`.
+//! [`lex`] splits a template into text, variable references and `{{#if}}` blocks:
+//!
+//! - `{{name}}` is a context variable, `{{collected.x}}` an LLM parameter of the call,
+//!   `{{api.x}}` a value extracted from a response and `{{call.x}}` a fact of the ended
+//!   conversation. Names are letters, digits and `_`, not starting with a digit; whitespace
+//!   inside the braces is allowed.
+//! - `{{api.x | default: "text"}}` (or single quotes) is what to write when the value is
+//!   missing; `default` is the only filter.
+//! - `{{#if api.x}}...{{else}}...{{/if}}` writes its first branch when the variable has a
+//!   value and the other (which may be left out) when not. Blocks nest up to [`MAX_NESTING`]
+//!   deep.
+//! - A quoted literal, `{{ "text" }}` or `{{ 'text' }}`, writes its text: `{{ "{{" }}` is a
+//!   literal `{{`. Single braces are plain text.
+//!
+//! Each reference keeps the byte offset and length of its `{{...}}` in the template, and a
+//! malformed `{{...}}` or unbalanced block is an error carrying the same, so `validate` can
+//! point at it in the source. The lexer reads syntax only: which variables exist, and where
+//! defaults and conditionals may be used (prompts), is `validate`'s to check. It never
+//! panics, on any input.
 
 /// The deepest nesting of `{{#if}}` blocks accepted. Checking, generating and dropping a
 /// template each recurse once per level, so unbounded nesting could exhaust the stack (fuzzed
