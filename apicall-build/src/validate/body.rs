@@ -44,11 +44,7 @@ impl Checker<'_, '_, '_> {
             Value::Bool(b) => ir::Json::Bool(*b),
             Value::Int(_) | Value::Float(_) => ir::Json::Number(self.json_number(node)?),
             Value::Str(text) => {
-                let text = Text {
-                    value: text.clone(),
-                    pos: node.pos,
-                    bytes: node.bytes,
-                };
+                let text = scalar_text(node, text.clone());
                 let template = self.template(&text, params, place)?;
                 match template.as_slice() {
                     [ir::Piece::Var(var)] => ir::Json::Var(*var),

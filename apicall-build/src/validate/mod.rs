@@ -25,7 +25,7 @@ use crate::ir;
 use crate::names::Owner;
 use crate::parse::document::{
     CallDecl, Document, ParamDecl, ResponseVarDecl, Text, VariableDecl, WebhookDecl, describe,
-    unquoted_template,
+    scalar_text, unquoted_template,
 };
 use crate::parse::lines::LineIndex;
 use crate::parse::path;

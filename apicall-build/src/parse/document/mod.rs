@@ -8,10 +8,9 @@ use super::yaml::{Node, Value, quoted};
 mod values;
 
 use values::{
-    boolean, entries_of, key_text, list, mapping, scalar, scalar_text, string_map, text,
-    unreachable_key,
+    boolean, entries_of, key_text, list, mapping, scalar, string_map, text, unreachable_key,
 };
-pub(crate) use values::{describe, unquoted_template};
+pub(crate) use values::{describe, scalar_text, unquoted_template};
 
 /// A string scalar and where it is.
 #[derive(Clone, Debug)]

@@ -109,7 +109,8 @@ pub(super) fn scalar(node: &Node, what: &str, report: &mut Reporter<'_>) -> Opti
     }
 }
 
-pub(super) fn scalar_text(node: &Node, value: String) -> Text {
+/// `value` as a `Text` at `node`'s place in the source.
+pub(crate) fn scalar_text(node: &Node, value: String) -> Text {
     Text {
         value,
         pos: node.pos,
