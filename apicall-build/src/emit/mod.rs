@@ -5,6 +5,7 @@ mod context;
 mod dispatch;
 mod params;
 mod prompt;
+mod request;
 mod response;
 mod session;
 mod webhook;

@@ -4,7 +4,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::call::{Site, request_statements};
+use super::request::{Site, request_statements};
 use super::{code, docs, ident};
 use crate::ir::{self, Var};
 use crate::names;
