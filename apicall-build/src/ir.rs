@@ -126,10 +126,10 @@ impl Call {
     }
 }
 
-fn template_uses(template: &Template, wanted: impl Fn(&Var) -> bool) -> bool {
+fn template_uses(template: &RequestTemplate, wanted: impl Fn(&Var) -> bool) -> bool {
     template
         .iter()
-        .any(|piece| matches!(piece, Piece::Var(var) if wanted(var)))
+        .any(|piece| matches!(piece, RequestPiece::Var(var) if wanted(var)))
 }
 
 fn url_uses(url: &[UrlPart], wanted: impl Fn(&Var) -> bool) -> bool {
@@ -207,13 +207,24 @@ pub(crate) enum Var {
     Call(CallField),
 }
 
+/// A piece of a request's text (URL, header, query value, body string): requests have no
+/// defaults or conditionals, since a missing value leaves the entry out (or is `null`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RequestPiece {
+    Text(String),
+    Var(Var),
+}
+
+pub(crate) type RequestTemplate = Vec<RequestPiece>;
+
+/// A piece of a prompt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Piece {
     Text(String),
     Var(Var),
-    /// A variable, or this text when it has no value (prompts only).
+    /// A variable, or this text when it has no value.
     VarOr(Var, String),
-    /// `then` when the variable has a value, else `otherwise` (prompts only).
+    /// `then` when the variable has a value (see `emit::prompt::truthy`), else `otherwise`.
     If {
         condition: Var,
         then: Template,
@@ -238,13 +249,13 @@ pub(crate) enum UrlPart {
 #[derive(Debug)]
 pub(crate) struct Header {
     pub name: String,
-    pub value: Template,
+    pub value: RequestTemplate,
 }
 
 #[derive(Debug)]
 pub(crate) struct QueryParam {
     pub name: String,
-    pub value: Template,
+    pub value: RequestTemplate,
 }
 
 #[derive(Debug)]
@@ -279,7 +290,7 @@ pub(crate) enum Json {
     /// lost to a 64-bit integer or an `f64` on the way.
     Number(String),
     /// Text with variables, sent as a JSON string.
-    Text(Template),
+    Text(RequestTemplate),
     /// A string that is exactly one variable: sent with the variable's own JSON type.
     Var(Var),
     Array(Vec<Json>),

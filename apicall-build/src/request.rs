@@ -437,16 +437,13 @@ impl Lowering<'_> {
             .collect()
     }
 
-    fn template(&self, template: &ir::Template) -> Template {
+    fn template(&self, template: &ir::RequestTemplate) -> Template {
         Template(
             template
                 .iter()
-                .filter_map(|piece| match piece {
-                    ir::Piece::Text(text) => Some(Piece::Text(text.clone())),
-                    ir::Piece::Var(var) => Some(Piece::Value(self.value(*var))),
-                    // Validation reports defaults and conditionals outside prompts and keeps
-                    // them out of request templates.
-                    ir::Piece::VarOr(..) | ir::Piece::If { .. } => None,
+                .map(|piece| match piece {
+                    ir::RequestPiece::Text(text) => Piece::Text(text.clone()),
+                    ir::RequestPiece::Var(var) => Piece::Value(self.value(*var)),
                 })
                 .collect(),
         )

@@ -47,7 +47,7 @@ impl Checker<'_, '_, '_> {
                 let text = scalar_text(node, text.clone());
                 let template = self.template(&text, params, place)?;
                 match template.as_slice() {
-                    [ir::Piece::Var(var)] => ir::Json::Var(*var),
+                    [ir::RequestPiece::Var(var)] => ir::Json::Var(*var),
                     _ => ir::Json::Text(template),
                 }
             }

@@ -239,8 +239,8 @@ impl Checker<'_, '_, '_> {
         for decl in &document.prompts {
             let named = self.name(&decl.name, "prompt");
             let once = self.defined_once(&decl.name, "prompt", &mut seen);
-            let template = self.template(&decl.template, &[], Place::Prompt);
-            if let (true, true, Some(template)) = (named, once, template) {
+            let template = self.prompt_template(&decl.template);
+            if named && once {
                 prompts.push(ir::Prompt {
                     name: decl.name.value.clone(),
                     template,

@@ -4,70 +4,86 @@
 use super::*;
 
 impl Checker<'_, '_, '_> {
-    /// Lexes a template and resolves each variable, reporting every unknown or misplaced one.
+    /// Lexes a request template (URL, header, query value, body string) and resolves each
+    /// variable, reporting every unknown or misplaced one. Defaults and conditionals say how a
+    /// prompt reads when a value is missing; a request has its own rules for that (entries
+    /// left out, `null` in bodies), so they are reported here and kept out of the result.
     pub(super) fn template(
         &mut self,
         text: &Text,
         params: &[(ir::Param, Pos)],
         place: Place,
-    ) -> Option<ir::Template> {
+    ) -> Option<ir::RequestTemplate> {
         // Always Some: a bad variable is reported and left out, so the rest of the file still
         // generates and one typo does not cascade into errors in the user's Rust code.
-        let pieces = match template::lex(&text.value) {
-            Ok(pieces) => pieces,
-            Err(error) => {
-                let pos = self.pos_in_text(text, error.offset);
-                let width = text
-                    .value
-                    .get(error.offset..error.offset + error.len)
-                    .map_or(2, |s| s.chars().count());
-                let diagnostic = self.report.error_spanning(pos, width, error.message);
-                diagnostic.maybe_help(error.help);
-                return Some(vec![ir::Piece::Text(text.value.clone())]);
-            }
+        let Some(pieces) = self.lexed(text) else {
+            return Some(vec![ir::RequestPiece::Text(text.value.clone())]);
         };
-        Some(self.pieces(text, pieces, params, place))
+        let mut out = Vec::new();
+        for piece in pieces {
+            match piece {
+                template::Piece::Text(t) => out.push(ir::RequestPiece::Text(t)),
+                template::Piece::Var(var_ref, default) => {
+                    let Some(var) = self.resolve(text, &var_ref, params, place) else {
+                        continue;
+                    };
+                    if default.is_some() {
+                        self.prompt_only(text, &var_ref, "`| default:`");
+                    }
+                    out.push(ir::RequestPiece::Var(var));
+                }
+                template::Piece::If { condition, .. } => {
+                    self.prompt_only(text, &condition, "`{{#if}}`");
+                }
+            }
+        }
+        Some(out)
     }
 
-    pub(super) fn pieces(
-        &mut self,
-        text: &Text,
-        pieces: Vec<template::Piece>,
-        params: &[(ir::Param, Pos)],
-        place: Place,
-    ) -> ir::Template {
-        // Defaults and conditionals say how a prompt reads when a value is missing; a request
-        // has its own rules for that (entries left out, `null` in bodies).
-        let in_prompt = place == Place::Prompt;
+    /// Lexes a prompt and resolves each variable, defaults and conditionals included.
+    pub(super) fn prompt_template(&mut self, text: &Text) -> ir::Template {
+        match self.lexed(text) {
+            Some(pieces) => self.prompt_pieces(text, pieces),
+            None => vec![ir::Piece::Text(text.value.clone())],
+        }
+    }
+
+    /// The template's pieces, or `None` after reporting why it does not lex.
+    fn lexed(&mut self, text: &Text) -> Option<Vec<template::Piece>> {
+        match template::lex(&text.value) {
+            Ok(pieces) => Some(pieces),
+            Err(error) => {
+                let pos = self.pos_in_text(text, error.offset);
+                let width = text.width_of(error.offset, error.len).unwrap_or(2);
+                let diagnostic = self.report.error_spanning(pos, width, error.message);
+                diagnostic.maybe_help(error.help);
+                None
+            }
+        }
+    }
+
+    fn prompt_pieces(&mut self, text: &Text, pieces: Vec<template::Piece>) -> ir::Template {
         let mut out = Vec::new();
         for piece in pieces {
             match piece {
                 template::Piece::Text(t) => out.push(ir::Piece::Text(t)),
                 template::Piece::Var(var_ref, default) => {
-                    let Some(var) = self.resolve(text, &var_ref, params, place) else {
+                    let Some(var) = self.resolve(text, &var_ref, &[], Place::Prompt) else {
                         continue;
                     };
-                    match default {
-                        None => out.push(ir::Piece::Var(var)),
-                        Some(default) if in_prompt => out.push(ir::Piece::VarOr(var, default)),
-                        Some(_) => {
-                            self.prompt_only(text, &var_ref, "`| default:`");
-                            out.push(ir::Piece::Var(var));
-                        }
-                    }
+                    out.push(match default {
+                        None => ir::Piece::Var(var),
+                        Some(default) => ir::Piece::VarOr(var, default),
+                    });
                 }
                 template::Piece::If {
                     condition,
                     then,
                     otherwise,
                 } => {
-                    if !in_prompt {
-                        self.prompt_only(text, &condition, "`{{#if}}`");
-                        continue;
-                    }
-                    let then = self.pieces(text, then, params, place);
-                    let otherwise = self.pieces(text, otherwise, params, place);
-                    if let Some(var) = self.resolve(text, &condition, params, place) {
+                    let then = self.prompt_pieces(text, then);
+                    let otherwise = self.prompt_pieces(text, otherwise);
+                    if let Some(var) = self.resolve(text, &condition, &[], Place::Prompt) {
                         out.push(ir::Piece::If {
                             condition: var,
                             then,

@@ -23,13 +23,11 @@ impl Checker<'_, '_, '_> {
         let mut parts = Vec::new();
         for piece in pieces {
             match piece {
-                ir::Piece::Text(text) => {
+                ir::RequestPiece::Text(text) => {
                     walk.text(&text);
                     parts.push(ir::UrlPart::Literal(text));
                 }
-                // Reported already: the URL is not a prompt.
-                ir::Piece::VarOr(..) | ir::Piece::If { .. } => {}
-                ir::Piece::Var(var) => {
+                ir::RequestPiece::Var(var) => {
                     // Variables that did not resolve were reported and left out of `pieces`.
                     let var_ref = refs.find(|r| {
                         walk.skip(r.len);
