@@ -16,7 +16,8 @@ use crate::Diagnostics;
 /// }
 /// ```
 ///
-/// and in the crate: `include!(concat!(env!("OUT_DIR"), "/calls.rs"));`
+/// and in the crate: `include!(concat!(env!("OUT_DIR"), "/calls.rs"));`. The file compiles
+/// without warnings in a library or a binary, including one that uses only some of the calls.
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
     out_dir: Option<PathBuf>,

@@ -11,7 +11,7 @@ mod session;
 mod webhook;
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
-use quote::quote;
+use quote::{ToTokens, quote};
 
 use crate::tools::Tool;
 use crate::{ir, names};
@@ -50,6 +50,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
         dispatch::dispatch_fns(file),
         webhook::webhooks(file),
         session::session(file),
+        uses_every_item(file),
     ]);
     out
 }
@@ -65,6 +66,60 @@ fn api_values_impl(file: &ir::File) -> TokenStream {
     let mut out = quote!(impl ApiValues);
     out.extend([TokenTree::Group(Group::new(Delimiter::Brace, methods))]);
     out
+}
+
+/// Names every public function, method and constant once, in the file's order, inside an
+/// unnamed constant (which rustc counts as used). A binary that calls only some of them then
+/// builds without `dead_code` warnings from the file `build.rs` wrote, as it does with the
+/// macro, whose expansion rustc does not lint. Unlike an `#[allow(dead_code)]` on each item,
+/// this silences nothing else.
+fn uses_every_item(file: &ir::File) -> TokenStream {
+    let mut paths = Vec::new();
+    if !file.api_values.is_empty() {
+        paths.push(quote!(ApiValues::merge));
+    }
+    for call in file.calls.iter().filter(|call| !call.responses.is_empty()) {
+        let record = ident(&names::record_method(&call.name));
+        paths.push(quote!(ApiValues::#record));
+    }
+    for call in &file.calls {
+        for param in &call.params {
+            if let ir::ParamType::Enum(_) = param.ty {
+                let name = enum_ident(call, param);
+                paths.push(quote!(#name::as_str));
+            }
+        }
+        paths.push(ident(&names::call_fn(&call.name)).into_token_stream());
+    }
+    for prompt in &file.prompts {
+        paths.push(ident(&names::render_fn(&prompt.name)).into_token_stream());
+        if prompt::has_strict_renderer(prompt) {
+            paths.push(ident(&names::try_render_fn(&prompt.name)).into_token_stream());
+        }
+    }
+    paths.extend([quote!(TOOLS), quote!(dispatch), quote!(dispatch_all)]);
+    if !file.webhooks.is_empty() {
+        paths.push(quote!(finish));
+    }
+    paths.extend([
+        quote!(Session::new),
+        quote!(Session::dispatch),
+        quote!(Session::dispatch_all),
+    ]);
+    if !file.webhooks.is_empty() {
+        paths.push(quote!(Session::finish));
+    }
+    for prompt in &file.prompts {
+        let render = ident(&names::render_fn(&prompt.name));
+        paths.push(quote!(Session::#render));
+    }
+    quote! {
+        /// Uses every public item once, so that a binary calling only some of them builds
+        /// without `dead_code` warnings.
+        const _: () = {
+            #(let _ = #paths;)*
+        };
+    }
 }
 
 /// `TOOLS`: every call as an LLM tool definition, with its parameters' JSON Schema as text.

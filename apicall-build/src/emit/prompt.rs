@@ -32,7 +32,7 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
     };
     let capacity = Literal::usize_unsuffixed(capacity(&prompt.template));
     let lenient = pushes(file, &prompt.template, false);
-    let strict = if has_bare_api_value(&prompt.template) {
+    let strict = if has_strict_renderer(prompt) {
         let try_name = ident(&names::try_render_fn(&prompt.name));
         let prompt_name = &prompt.name;
         let pushes = pushes(file, &prompt.template, true);
@@ -76,6 +76,12 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
 
         #strict
     }
+}
+
+/// Whether the prompt has a `try_render_<prompt>`: whether its template shows a value that can
+/// be missing.
+pub(crate) fn has_strict_renderer(prompt: &ir::Prompt) -> bool {
+    has_bare_api_value(&prompt.template)
 }
 
 /// Whether the template shows an `api.*` value with neither a default nor an `{{#if}}` on
