@@ -212,3 +212,33 @@ pub struct MissingValues {
     /// The `api.*` values it would have left blank, in the order they appear.
     pub variables: Vec<&'static str>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An LLM's number reaches the request as the f64 nearest to what it wrote, as Rust's own
+    /// parser reads it (serde_json needs `float_roundtrip` for that; without it this subnormal
+    /// read as a neighbour).
+    #[test]
+    fn numbers_in_arguments_read_exactly() {
+        #[derive(serde::Deserialize)]
+        struct Params {
+            seats: f64,
+        }
+        for text in [
+            "-1.250547868338938e-308",
+            "0.1",
+            "2.2250738585072014e-308",
+            "1e300",
+        ] {
+            let call = ToolCall::openai("t", "move", format!("{{\"seats\": {text}}}"));
+            let params: Params = arguments(&call, "move").unwrap();
+            assert_eq!(
+                params.seats.to_bits(),
+                text.parse::<f64>().unwrap().to_bits(),
+                "{text}"
+            );
+        }
+    }
+}
