@@ -564,3 +564,160 @@ async fn generated_values_are_sent_alike() {
         }
     }
 }
+
+/// Where the facts of the ended conversation sit in a webhook body: the key and its value.
+fn facts_in(body: &Value, found: &mut Vec<(String, Value)>) {
+    match body {
+        Value::Object(members) => {
+            for (key, value) in members {
+                if ["started_at", "ended_at", "duration_ms"].contains(&key.as_str()) {
+                    found.push((key.clone(), value.clone()));
+                }
+                facts_in(value, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| facts_in(item, found)),
+        _ => {}
+    }
+}
+
+/// `apicall webhook` against the generated `finish`: each webhook of the fixture, with and
+/// without `api.*` values, reaches the receiver as the same bytes (but for the time it was
+/// signed at), or is held back by both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apicall_webhook_sends_what_finish_sends() {
+    let (server, address) = start().await;
+    let base = format!("http://{address}");
+    let file = "../tests/fixtures/webhooks.yaml";
+    let bytes = std::fs::read(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let requests = apicall_build::requests(file, &bytes).unwrap();
+    let vars: Map<String, Value> = requests
+        .variables
+        .iter()
+        .map(|v| (v.name.clone(), sample(v.ty, v.secret)))
+        .collect();
+    let every_api: Map<String, Value> = requests
+        .api_values
+        .iter()
+        .map(|v| (v.name.clone(), sample(v.ty, false)))
+        .collect();
+    let client = Client::new().with_base_url(&base).unwrap();
+    let context: webhooks::Context = serde_json::from_value(Value::Object(vars.clone())).unwrap();
+    let mut compared = 0;
+    for api in [&every_api, &Map::new()] {
+        let api_values: webhooks::ApiValues =
+            serde_json::from_value(Value::Object(api.clone())).unwrap();
+        for model in &requests.webhooks {
+            server.lock().unwrap().answer = Some((Answer::Values, "{}".to_owned()));
+            let mut args = vec![
+                "webhook".to_owned(),
+                file.to_owned(),
+                model.name.clone(),
+                "--id".to_owned(),
+                "conv-7".to_owned(),
+                "--outcome".to_owned(),
+                "transferred".to_owned(),
+                "--base-url".to_owned(),
+                base.clone(),
+            ];
+            for (flag, values) in [("--var", &vars), ("--api", api)] {
+                for (name, value) in values {
+                    args.push(flag.to_owned());
+                    args.push(format!("{name}={}", text(value)));
+                }
+            }
+            let output = tokio::task::spawn_blocking(move || {
+                Command::new(env!("CARGO_BIN_EXE_apicall"))
+                    .args(&args)
+                    .current_dir(env!("CARGO_MANIFEST_DIR"))
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            let from_cli = std::mem::take(&mut server.lock().unwrap().received);
+
+            // The same conversation, ended at the times the command line rendered.
+            let mut end = apicall_runtime::Conversation::with_id("conv-7")
+                .end(apicall_runtime::Outcome::Transferred);
+            if let Some(sent) = from_cli.first() {
+                let mut facts = Vec::new();
+                facts_in(&serde_json::from_str(&sent.body).unwrap(), &mut facts);
+                for (key, value) in facts {
+                    match key.as_str() {
+                        "started_at" => end.started_at = text(&value),
+                        "ended_at" => end.ended_at = text(&value),
+                        _ => end.duration_ms = value.as_u64().unwrap(),
+                    }
+                }
+            }
+            let results = webhooks::finish(&client, &context, &api_values, &end)
+                .wait()
+                .await;
+            let key = format!("conv-7:{}", model.name);
+            let from_finish: Vec<Received> = std::mem::take(&mut server.lock().unwrap().received)
+                .into_iter()
+                .filter(|r| {
+                    r.headers
+                        .iter()
+                        .any(|(n, v)| n == "idempotency-key" && *v == key)
+                })
+                .collect();
+            let unsigned = |received: &[Received]| -> Vec<Received> {
+                received
+                    .iter()
+                    .map(|r| Received {
+                        method: r.method.clone(),
+                        uri: r.uri.clone(),
+                        headers: r
+                            .headers
+                            .iter()
+                            .filter(|(name, _)| !name.starts_with("x-apicall-"))
+                            .cloned()
+                            .collect(),
+                        body: r.body.clone(),
+                    })
+                    .collect()
+            };
+            let context = format!("{} api {api:?}\n{stdout}\n{results:?}", model.name);
+            assert_eq!(unsigned(&from_finish), unsigned(&from_cli), "{context}");
+            // What was left out above is a valid signature on both sides, or on neither.
+            for received in from_cli.iter().chain(&from_finish) {
+                let header = |name: &str| {
+                    received
+                        .headers
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone())
+                };
+                let signature = header("x-apicall-signature");
+                assert_eq!(
+                    signature.is_some(),
+                    model.signing_key.is_some(),
+                    "{context}"
+                );
+                if let (Some(signature), Some(key)) = (signature, &model.signing_key) {
+                    let secret = apicall_runtime::Secret::new(text(&vars[&key.name]));
+                    let verified = apicall_runtime::Verifier::new(secret).verify_parts(
+                        &header("x-apicall-timestamp").unwrap_or_default(),
+                        &signature,
+                        received.body.as_bytes(),
+                    );
+                    assert_eq!(verified, Ok(()), "{context}");
+                }
+            }
+            let sent = !from_cli.is_empty();
+            assert_eq!(
+                output.status.code(),
+                Some(if sent { 0 } else { 1 }),
+                "{context}"
+            );
+            assert!(!stdout.contains("s3cr3t"), "{context}");
+            compared += usize::from(sent);
+        }
+    }
+    // Every webhook is sent with every api value, and held back without them only when its
+    // URL needs one.
+    assert!(compared > requests.webhooks.len(), "{compared}");
+}
