@@ -169,7 +169,7 @@ async fn the_runtime_holds_even_where_the_compiler_forbids_values() {
     // host are encoded, and the URL is refused before anything is sent. (Letters, digits and
     // dots are not encoded: after a bare host they would lengthen it, which is why the
     // compiler's rule is needed at all.)
-    use apicall_runtime::__private::{CallSpec, Method, Request};
+    use apicall_runtime::call::{CallSpec, Method, Request};
     static SPEC: CallSpec = CallSpec {
         name: "probe",
         method: Method::Get,

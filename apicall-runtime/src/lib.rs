@@ -67,7 +67,8 @@ pub mod call {
     pub use crate::webhook::{Webhook, deliver, prepare as prepare_webhook};
 }
 
-/// Used by generated code only; not a stable API.
+/// Used by generated code only; not a stable API: the crates its derives and dispatcher name,
+/// and the helpers its match arms call. Requests are built with the public [`call`] module.
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
@@ -76,10 +77,7 @@ pub mod __private {
     pub use futures_util::future::join_all;
 
     pub use crate::dispatch::{arguments, content, finish};
-    pub use crate::extract::{Extracted, PathNode, extract};
-    pub use crate::json_text::JsonText;
-    pub use crate::request::{CallSpec, Method, Request};
-    pub use crate::webhook::{Webhook, deliver, prepare as webhook};
+    use crate::request::CallSpec;
 
     /// The error for an `api.*` value the URL needs but no earlier call extracted.
     #[must_use]

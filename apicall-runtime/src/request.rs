@@ -158,7 +158,7 @@ impl<'a> Request<'a> {
     }
 
     /// Sets the JSON body from text built by generated code, which keeps every digit of the
-    /// YAML's numbers (see [`JsonText`](crate::__private::JsonText)).
+    /// YAML's numbers (see [`JsonText`](crate::call::JsonText)).
     pub fn json_body_text(&mut self, body: crate::json_text::JsonText) {
         self.body = Some(body.into_bytes());
     }

@@ -4,7 +4,9 @@
 
 use std::io::Write;
 
-use apicall_runtime::__private::{CallSpec, Method, PathNode, Request, deliver, extract, webhook};
+use apicall_runtime::call::{
+    CallSpec, Method, PathNode, Request, deliver, extract, prepare_webhook,
+};
 use apicall_runtime::{Client, Conversation, Error, Outcome};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -165,7 +167,7 @@ async fn a_webhook_answered_with_a_compressed_body_is_delivered() {
         let mut request = Request::new(&client, &HOOK);
         request.push_url_raw(&format!("{}/hook", server.uri()));
         let end = Conversation::with_id("CA-2").end(Outcome::Completed);
-        let results = deliver(&client, vec![webhook(request, None, &end)])
+        let results = deliver(&client, vec![prepare_webhook(request, None, &end)])
             .wait()
             .await;
         assert!(

@@ -2,7 +2,7 @@
 //! is a success with no values: optional variables are `None`, a `required` one is
 //! `MissingRequired`, never `NotJson`. The server writes the exact bytes on 127.0.0.1.
 
-use apicall_runtime::__private::{CallSpec, Method, PathNode, Request, extract};
+use apicall_runtime::call::{CallSpec, Method, PathNode, Request, extract};
 use apicall_runtime::{Client, Error};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

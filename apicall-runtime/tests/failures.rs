@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use apicall_runtime::__private::{CallSpec, Method, PathNode, Request, extract};
+use apicall_runtime::call::{CallSpec, Method, PathNode, Request, extract};
 use apicall_runtime::{Client, Error, TimeoutPhase};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -2,7 +2,7 @@
 //! call follows at most 5 redirects, only to its own origin and only without a body; anything
 //! else is `Error::Redirect`, and the other server never hears from it.
 
-use apicall_runtime::__private::{CallSpec, Method, Request};
+use apicall_runtime::call::{CallSpec, Method, Request};
 use apicall_runtime::{Client, Error, RedirectReason};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

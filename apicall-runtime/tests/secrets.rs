@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use apicall_runtime::__private::{CallSpec, Method, Request};
+use apicall_runtime::call::{CallSpec, Method, Request};
 use apicall_runtime::{Client, Secret};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -2,8 +2,8 @@
 //! `#[tokio::test]`s does: a connection pooled by a runtime that has shut down must not be
 //! handed to the next one (it failed with "runtime dropped the dispatch task").
 
-use apicall_runtime::__private::{CallSpec, Method, Request};
 use apicall_runtime::Client;
+use apicall_runtime::call::{CallSpec, Method, Request};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 static SPEC: CallSpec = CallSpec {

@@ -1,7 +1,7 @@
 //! Every call and webhook says it is apicall, unless the YAML sets a `User-Agent`: then that
 //! one goes out instead. Exactly one `User-Agent` header reaches the server either way.
 
-use apicall_runtime::__private::{CallSpec, Method, Request, deliver, webhook};
+use apicall_runtime::call::{CallSpec, Method, Request, deliver, prepare_webhook};
 use apicall_runtime::{Client, Conversation, Outcome};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -58,7 +58,7 @@ async fn hook(client: &Client, server: &MockServer, yaml_user_agent: Option<&str
         request.header("user-agent", agent, false);
     }
     let end = Conversation::with_id("CA-1").end(Outcome::Completed);
-    let prepared = webhook(request, None, &end);
+    let prepared = prepare_webhook(request, None, &end);
     let results = deliver(client, vec![prepared]).wait().await;
     assert!(matches!(results.as_slice(), [Ok(_)]), "{results:?}");
 }

@@ -1,11 +1,11 @@
-//! Webhook delivery against real local servers, through the same `__private` entry points
+//! Webhook delivery against real local servers, through the same `call` entry points
 //! generated code uses: what is retried, what is not, and how long it takes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use apicall_runtime::__private::{CallSpec, Method, Request, deliver, webhook};
+use apicall_runtime::call::{CallSpec, Method, Request, deliver, prepare_webhook};
 use apicall_runtime::{Client, Conversation, Delivered, Error, Outcome, Secret, WebhookError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -32,7 +32,7 @@ async fn send(client: &Client) -> Result<Delivered, WebhookError> {
     let mut request = Request::new(client, &QUICK);
     request.push_url_raw("https://hooks.example.com/hook");
     request.json_body(&serde_json::json!({ "outcome": end.outcome.as_str() }));
-    let prepared = webhook(request, Some(&Secret::new("whsec")), &end);
+    let prepared = prepare_webhook(request, Some(&Secret::new("whsec")), &end);
     let mut results = deliver(client, vec![prepared]).wait().await;
     assert_eq!(results.len(), 1);
     results.remove(0)
@@ -220,7 +220,7 @@ async fn a_prepared_webhook_shows_no_body_or_headers_in_debug() {
     request.push_url_raw("https://hooks.example.com/hook?token=tok-123");
     request.header("Authorization", "Bearer tok-123", true);
     request.json_body(&serde_json::json!({ "card": "tok-123" }));
-    let prepared = webhook(request, Some(&Secret::new("whsec-456")), &end).unwrap();
+    let prepared = prepare_webhook(request, Some(&Secret::new("whsec-456")), &end).unwrap();
     let shown = format!("{prepared:?}");
     assert!(shown.contains("quick_hook"), "{shown}");
     for secret in ["tok-123", "whsec-456"] {

@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::sync::OnceLock;
 
-use apicall_runtime::__private::{CallSpec, Method, PathNode, extract};
+use apicall_runtime::call::{CallSpec, Method, PathNode, extract};
 use apicall_runtime::{Client, Secret};
 use apicall_tests::seed;
 use axum::Json;

@@ -90,20 +90,20 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
         (
             quote! {
                 #[doc = #paths_doc]
-                static #paths_name: ::apicall_runtime::__private::PathNode = #tree;
+                static #paths_name: ::apicall_runtime::call::PathNode = #tree;
             },
             quote! {
                 let body = request.send().await?;
-                let mut extracted = ::apicall_runtime::__private::extract(&#spec_name, &body, &#paths_name, #slot_count)?;
+                let mut extracted = ::apicall_runtime::call::extract(&#spec_name, &body, &#paths_name, #slot_count)?;
                 ::core::result::Result::Ok(#literal)
             },
         )
     };
     quote! {
         #[doc = #spec_doc]
-        static #spec_name: ::apicall_runtime::__private::CallSpec = ::apicall_runtime::__private::CallSpec {
+        static #spec_name: ::apicall_runtime::call::CallSpec = ::apicall_runtime::call::CallSpec {
             name: #call_name,
-            method: ::apicall_runtime::__private::Method::#method,
+            method: ::apicall_runtime::call::Method::#method,
             timeout_ms: #timeout_ms,
             retries: #retries,
         };
@@ -116,7 +116,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             #params_arg
             #api_arg
         ) -> ::core::result::Result<#response_type, ::apicall_runtime::Error> {
-            let mut request = ::apicall_runtime::__private::Request::new(client, &#spec_name);
+            let mut request = ::apicall_runtime::call::Request::new(client, &#spec_name);
             #statements
             #extraction
         }

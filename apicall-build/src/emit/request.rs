@@ -223,7 +223,7 @@ fn body(pieces: &[BodyPiece]) -> TokenStream {
     });
     let capacity = Literal::usize_unsuffixed(capacity);
     quote! {
-        let mut body = ::apicall_runtime::__private::JsonText::with_capacity(#capacity);
+        let mut body = ::apicall_runtime::call::JsonText::with_capacity(#capacity);
         #(#statements)*
         request.json_body_text(body);
     }

@@ -154,7 +154,7 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
                 Segment::Key(_) => None,
             });
         quote! {
-            ::apicall_runtime::__private::PathNode {
+            ::apicall_runtime::call::PathNode {
                 slots: &[#(#slots),*],
                 keys: &[#(#keys),*],
                 indexes: &[#(#indexes),*],

@@ -47,7 +47,7 @@ pub(crate) fn webhooks(file: &ir::File) -> TokenStream {
             api: &ApiValues,
             end: &::apicall_runtime::CallEnd,
         ) -> ::apicall_runtime::Delivery {
-            ::apicall_runtime::__private::deliver(client, ::std::vec![#(#calls),*])
+            ::apicall_runtime::call::deliver(client, ::std::vec![#(#calls),*])
         }
     }
 }
@@ -96,9 +96,9 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
     };
     quote! {
         #[doc = #spec_doc]
-        static #spec_name: ::apicall_runtime::__private::CallSpec = ::apicall_runtime::__private::CallSpec {
+        static #spec_name: ::apicall_runtime::call::CallSpec = ::apicall_runtime::call::CallSpec {
             name: #name,
-            method: ::apicall_runtime::__private::Method::Post,
+            method: ::apicall_runtime::call::Method::Post,
             timeout_ms: #timeout_ms,
             retries: #retries,
         };
@@ -109,10 +109,10 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
             #context: &Context,
             #api: &ApiValues,
             end: &::apicall_runtime::CallEnd,
-        ) -> ::core::result::Result<::apicall_runtime::__private::Webhook, ::apicall_runtime::WebhookError> {
-            let mut request = ::apicall_runtime::__private::Request::new(client, &#spec_name);
+        ) -> ::core::result::Result<::apicall_runtime::call::Webhook, ::apicall_runtime::WebhookError> {
+            let mut request = ::apicall_runtime::call::Request::new(client, &#spec_name);
             #statements
-            ::apicall_runtime::__private::webhook(request, #signing_key, end)
+            ::apicall_runtime::call::prepare_webhook(request, #signing_key, end)
         }
     }
 }
