@@ -183,11 +183,30 @@ pub(crate) fn docs(text: &str) -> TokenStream {
         let line = if line.is_empty() {
             String::new()
         } else {
-            format!(" {line}")
+            format!(" {}", visible_direction_controls(line))
         };
         quote!(#[doc = #line])
     });
     quote!(#(#lines)*)
+}
+
+/// `text` with each bidirectional override or isolate written as its escape (`\u{202e}`): in a
+/// `///` comment of the build.rs output rustc refuses them (`text_direction_codepoint_in_comment`
+/// is an error), and in the macro's docs they would reorder what a reader sees.
+fn visible_direction_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let is_control = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.contains(is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if is_control(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A Markdown code span that cannot be broken by backticks in `text`.
@@ -204,6 +223,16 @@ pub(crate) fn code(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn direction_controls_in_docs_are_written_as_escapes() {
+        let docs = super::docs("Looks up \u{202e}redro\u{202c} and \u{2067}x\u{2069}").to_string();
+        assert!(
+            docs.contains(r"\\u{202e}redro\\u{202c} and \\u{2067}x\\u{2069}"),
+            "{docs}"
+        );
+        assert!(!docs.contains('\u{202e}'), "{docs}");
+    }
+
     /// A file with an `api.*` value, a prompt that can miss it, webhooks and multi-line docs.
     const YAML: &str = r#"
 variables:
