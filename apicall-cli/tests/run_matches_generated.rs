@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -153,6 +153,19 @@ async fn start() -> (Shared, SocketAddr) {
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (shared, address)
+}
+
+/// Runs the `apicall` command with `args`, off the async runtime's threads.
+async fn apicall(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_apicall"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
 }
 
 /// A value of each type, chosen to need encoding and to keep its digits.
@@ -347,16 +360,7 @@ async fn compare(
         let generated = generated_ending(model, &result);
         let generated_received = std::mem::take(&mut server.lock().unwrap().received);
 
-        let args = cli.clone();
-        let output = tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_apicall"))
-                .args(&args)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
+        let output = apicall(cli.clone()).await;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let cli_received = std::mem::take(&mut server.lock().unwrap().received);
         let context = format!(
@@ -626,15 +630,7 @@ async fn apicall_webhook_sends_what_finish_sends() {
                     args.push(format!("{name}={}", text(value)));
                 }
             }
-            let output = tokio::task::spawn_blocking(move || {
-                Command::new(env!("CARGO_BIN_EXE_apicall"))
-                    .args(&args)
-                    .current_dir(env!("CARGO_MANIFEST_DIR"))
-                    .output()
-                    .unwrap()
-            })
-            .await
-            .unwrap();
+            let output = apicall(args).await;
             let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
             let from_cli = std::mem::take(&mut server.lock().unwrap().received);
 

@@ -30,33 +30,45 @@ pub struct PathNode {
 /// What the walk needs of a path trie: the generator's `static` [`PathNode`] and the
 /// [`ResponsePaths`] built at run time are walked by the same code.
 pub(crate) trait Trie: Sized {
-    fn slots(&self) -> &[usize];
-    fn key(&self, key: &str) -> Option<&Self>;
-    fn index(&self, index: usize) -> Option<&Self>;
-    fn has_children(&self) -> bool;
-}
+    /// How a member's key is held.
+    type Key: AsRef<str>;
 
-impl Trie for PathNode {
-    fn slots(&self) -> &[usize] {
-        self.slots
-    }
+    fn slots(&self) -> &[usize];
+    fn keys(&self) -> &[(Self::Key, Self)];
+    fn indexes(&self) -> &[(usize, Self)];
 
     fn key(&self, key: &str) -> Option<&Self> {
-        self.keys
+        self.keys()
             .iter()
-            .find(|(name, _)| *name == key)
+            .find(|(name, _)| name.as_ref() == key)
             .map(|(_, node)| node)
     }
 
     fn index(&self, index: usize) -> Option<&Self> {
-        self.indexes
+        self.indexes()
             .iter()
             .find(|(wanted, _)| *wanted == index)
             .map(|(_, node)| node)
     }
 
     fn has_children(&self) -> bool {
-        !self.keys.is_empty() || !self.indexes.is_empty()
+        !self.keys().is_empty() || !self.indexes().is_empty()
+    }
+}
+
+impl Trie for PathNode {
+    type Key = &'static str;
+
+    fn slots(&self) -> &[usize] {
+        self.slots
+    }
+
+    fn keys(&self) -> &[(Self::Key, Self)] {
+        self.keys
+    }
+
+    fn indexes(&self) -> &[(usize, Self)] {
+        self.indexes
     }
 }
 
@@ -134,26 +146,18 @@ fn child<'n, L, Q: PartialEq<L> + ?Sized>(
 }
 
 impl Trie for OwnedNode {
+    type Key = String;
+
     fn slots(&self) -> &[usize] {
         &self.slots
     }
 
-    fn key(&self, key: &str) -> Option<&Self> {
-        self.keys
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, node)| node)
+    fn keys(&self) -> &[(Self::Key, Self)] {
+        &self.keys
     }
 
-    fn index(&self, index: usize) -> Option<&Self> {
-        self.indexes
-            .iter()
-            .find(|(wanted, _)| *wanted == index)
-            .map(|(_, node)| node)
-    }
-
-    fn has_children(&self) -> bool {
-        !self.keys.is_empty() || !self.indexes.is_empty()
+    fn indexes(&self) -> &[(usize, Self)] {
+        &self.indexes
     }
 }
 
