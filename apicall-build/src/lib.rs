@@ -258,7 +258,6 @@ pub(crate) fn check(file: &str, bytes: &[u8]) -> (Option<ir::File>, Diagnostics)
         }
     };
     let document = parse::document::read(&root, &mut report);
-    let lines = parse::lines::LineIndex::new(source);
-    let model = validate::validate(&document, &lines, &mut report);
+    let model = validate::validate(&document, &mut report);
     (Some(model), report.finish())
 }

@@ -1,6 +1,7 @@
 //! Reading calls.yaml: YAML with positions, the document's structure, and the two small
 //! languages inside its strings (templates and response paths).
 
+mod anchors;
 mod core_schema;
 pub(crate) mod document;
 pub(crate) mod lines;

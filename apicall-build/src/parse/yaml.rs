@@ -12,8 +12,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
+use super::anchors::InSource;
 use super::core_schema::{core_int, resolve};
-use super::lines::lines;
+use super::lines::{LineIndex, lines};
 use super::syntax_error::explain;
 pub(crate) use super::syntax_error::{SyntaxError, quoted};
 use crate::diagnostic::Pos;
@@ -30,6 +31,8 @@ pub(crate) struct Node {
     pub written: Option<String>,
     /// Byte range of the text that gives the node its value: for an alias, the anchored value.
     pub(super) defined: Option<(usize, usize)>,
+    /// A scalar's quote and `{{` in the source, which place offsets in its value.
+    pub(super) in_source: InSource,
 }
 
 #[derive(Clone, Debug)]
@@ -90,6 +93,7 @@ impl<'de> Deserialize<'de> for Node {
             bytes: byte_range(&location),
             written: None,
             defined: byte_range(&spanned.defined),
+            in_source: InSource::default(),
         })
     }
 }
@@ -194,12 +198,30 @@ pub(crate) fn parse(source: &str) -> Result<Node, SyntaxError> {
             bytes: None,
             written: None,
             defined: None,
+            in_source: InSource::default(),
         });
     }
     let mut root = serde_saphyr::from_str_with_options::<Node>(source, options())
         .map_err(|error| explain(&error, source))?;
     resolve(&mut root, source);
+    read_in_source(&mut root, &LineIndex::new(source));
     Ok(root)
+}
+
+/// Reads where each scalar's quote and `{{` are in the source (`InSource`).
+fn read_in_source(node: &mut Node, lines: &LineIndex<'_>) {
+    match &mut node.value {
+        Value::Seq(items) => items
+            .iter_mut()
+            .for_each(|item| read_in_source(item, lines)),
+        Value::Map(entries) => {
+            for (key, value) in entries {
+                read_in_source(key, lines);
+                read_in_source(value, lines);
+            }
+        }
+        _ => node.in_source = InSource::read(node.bytes, lines),
+    }
 }
 
 /// Deserializing a node recurses once per level, so nesting is bounded well below what any

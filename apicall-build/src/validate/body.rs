@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Checker<'_, '_, '_> {
+impl Checker<'_, '_> {
     /// A call's body: as written, the LLM parameters by default for POST, PUT and PATCH, or
     /// none. `None` when it was reported.
     pub(super) fn body(

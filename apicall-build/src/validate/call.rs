@@ -4,7 +4,7 @@
 
 use super::*;
 
-impl Checker<'_, '_, '_> {
+impl Checker<'_, '_> {
     /// One API call, checked rule by rule. `names` holds the call names so far.
     pub(super) fn call(
         &mut self,

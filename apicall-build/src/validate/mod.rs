@@ -15,8 +15,8 @@
 //! - `templates.rs`: `{{...}}` variables, and where they are in the source;
 //! - `webhook.rs`: webhooks and their signing secret.
 //!
-//! No rule counts characters or columns itself: widths come from `parse` (`Text::width`,
-//! `Text::width_of`), and `templates.rs` turns an offset in a scalar into its source position.
+//! No rule counts characters or columns itself: widths and positions come from `parse`
+//! (`Text::width`, `Text::width_of`, and `Text::pos_at` for an offset in a scalar's value).
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,7 +27,6 @@ use crate::parse::document::{
     CallDecl, Document, ParamDecl, ResponseVarDecl, Text, VariableDecl, WebhookDecl, describe,
     scalar_text, unquoted_template,
 };
-use crate::parse::lines::LineIndex;
 use crate::parse::path;
 use crate::parse::template::{self, Namespace, VarRef};
 use crate::parse::yaml::{Node, Value, quoted};
@@ -40,7 +39,6 @@ mod templates;
 mod url;
 mod webhook;
 
-use templates::Anchors;
 use url::url_or_stand_in;
 
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
@@ -57,12 +55,8 @@ const TYPES: &[&str] = &["string", "integer", "number", "boolean"];
 
 /// Checks the document and builds the model. When anything was reported the model is a
 /// best-effort stand-in (bad parts left out or defaulted), for error recovery only.
-pub(crate) fn validate(
-    document: &Document,
-    lines: &LineIndex<'_>,
-    report: &mut Reporter<'_>,
-) -> ir::File {
-    let mut checker = Checker::new(lines, report);
+pub(crate) fn validate(document: &Document, report: &mut Reporter<'_>) -> ir::File {
+    let mut checker = Checker::new(report);
     checker.variables(document);
     checker.api_values(document);
     let mut call_names = HashMap::new();
@@ -126,32 +120,27 @@ impl Place {
 type Item<'d> = (&'d str, Pos, &'d [&'static str]);
 
 /// The context in which every rule runs: where to report, and what was declared so far.
-struct Checker<'a, 'r, 's> {
-    lines: &'a LineIndex<'s>,
+struct Checker<'a, 'r> {
     report: &'a mut Reporter<'r>,
     variables: Vec<ir::Variable>,
     /// name, type, where first declared
     api_values: Vec<(String, ir::ValueType, Pos)>,
     /// Where each name is in `api_values`: files with thousands of calls look names up often.
     api_index: HashMap<String, usize>,
-    /// The `{{` positions of the scalar whose variables are being placed.
-    anchors: std::cell::Cell<Anchors>,
 }
 
-impl<'a, 'r, 's> Checker<'a, 'r, 's> {
-    fn new(lines: &'a LineIndex<'s>, report: &'a mut Reporter<'r>) -> Self {
+impl<'a, 'r> Checker<'a, 'r> {
+    fn new(report: &'a mut Reporter<'r>) -> Self {
         Self {
-            lines,
             report,
             variables: Vec::new(),
             api_values: Vec::new(),
             api_index: HashMap::new(),
-            anchors: std::cell::Cell::default(),
         }
     }
 }
 
-impl Checker<'_, '_, '_> {
+impl Checker<'_, '_> {
     /// The context variables: each named well and once, with a known type.
     fn variables(&mut self, document: &Document) {
         let mut seen = HashMap::new();

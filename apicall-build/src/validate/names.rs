@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Checker<'_, '_, '_> {
+impl Checker<'_, '_> {
     /// A name can name generated code as written: snake_case, and not a Rust keyword.
     /// Reports and returns false if not.
     pub(super) fn name(&mut self, name: &Text, what: &str) -> bool {

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Checker<'_, '_, '_> {
+impl Checker<'_, '_> {
     /// The `api.*` values: the response variables of every call, gathered before any call is
     /// checked so prompts and later calls can refer to any of them.
     pub(super) fn api_values(&mut self, document: &Document) {
@@ -119,7 +119,7 @@ impl Checker<'_, '_, '_> {
         match path::parse(&path.value) {
             Ok(segments) => Some(segments),
             Err(error) => {
-                let pos = self.pos_in_text(path, error.offset);
+                let pos = path.pos_at(error.offset);
                 self.report
                     .error(pos, format!("invalid path: {}", error.message));
                 None

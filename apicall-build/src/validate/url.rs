@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Checker<'_, '_, '_> {
+impl Checker<'_, '_> {
     /// A URL: text HTTP can carry, absolute, with a host, and each variable in a part of it
     /// where it is safe. Where a variable lands decides how it is encoded.
     pub(super) fn url(
@@ -157,7 +157,7 @@ impl Checker<'_, '_, '_> {
     fn span_of(&self, text: &Text, var_ref: Option<&VarRef>) -> (Pos, usize) {
         var_ref.map_or((text.pos, 1), |r| {
             let width = text.width_of(r.offset, r.len).unwrap_or(1);
-            (self.pos_in(text, r), width)
+            (text.pos_at(r.offset), width)
         })
     }
 
@@ -189,7 +189,7 @@ impl Checker<'_, '_, '_> {
             '\n' => "a line break (LF)",
             _ => "a NUL character",
         };
-        let pos = self.pos_in_text(text, offset);
+        let pos = text.pos_at(offset);
         let help = if text.value.get(offset..) == Some("\n") {
             "a `|` or `>` block keeps its final line break: write `|-` or `>-`, or a plain value"
         } else if what == "a header value" {

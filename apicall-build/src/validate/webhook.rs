@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Checker<'_, '_, '_> {
+impl Checker<'_, '_> {
     /// The webhooks, each checked rule by rule.
     pub(super) fn webhooks(&mut self, document: &Document) -> Vec<ir::Webhook> {
         let mut seen = HashMap::new();

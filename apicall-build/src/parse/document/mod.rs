@@ -3,6 +3,7 @@
 
 use crate::diagnostic::{Pos, Reporter, did_you_mean};
 
+use super::anchors::Anchors;
 use super::yaml::{Node, Value, quoted};
 
 mod values;
@@ -17,11 +18,18 @@ pub(crate) use values::{describe, scalar_text, unquoted_template};
 pub(crate) struct Text {
     pub value: String,
     pub pos: Pos,
-    /// Byte range of the scalar's source text (with quotes or block indicators).
-    pub bytes: Option<(usize, usize)>,
+    /// Where the value's `{{` are in the source, which places any offset in the value.
+    anchors: Anchors,
 }
 
 impl Text {
+    /// The source position of byte `offset` of the value: where a diagnostic about that part
+    /// of it (a `{{...}}`, a control character) points, through quotes, escapes and block
+    /// indentation.
+    pub(crate) fn pos_at(&self, offset: usize) -> Pos {
+        self.anchors.pos_at(self.pos, &self.value, offset)
+    }
+
     /// How many characters a diagnostic underlines to cover the whole value.
     pub(crate) fn width(&self) -> usize {
         self.value.chars().count()

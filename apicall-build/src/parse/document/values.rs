@@ -112,9 +112,9 @@ pub(super) fn scalar(node: &Node, what: &str, report: &mut Reporter<'_>) -> Opti
 /// `value` as a `Text` at `node`'s place in the source.
 pub(crate) fn scalar_text(node: &Node, value: String) -> Text {
     Text {
+        anchors: Anchors::new(&value, node.in_source.clone()),
         value,
         pos: node.pos,
-        bytes: node.bytes,
     }
 }
 
