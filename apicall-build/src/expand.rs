@@ -11,11 +11,13 @@ use crate::Generated;
 /// Expands the macro's input (one string literal naming the YAML file).
 ///
 /// The path resolves like `include_str!`: relative to `invoking_file`'s directory (the file
-/// that contains the macro call). When the compiler cannot say which file that is (rust-analyzer
-/// never does), the first that exists of `manifest_dir` and its `src/` and `src/bin/` — where
-/// the invoking file of a package usually is. The output starts with an `include_bytes!` of the YAML's absolute path, so editing
-/// the YAML rebuilds the crate; it is present even when the YAML has errors. Every error,
-/// including a missing file, becomes a `compile_error!` naming the path as the user wrote it.
+/// that contains the macro call). When the compiler cannot say which file that is
+/// (rust-analyzer never does), the first that exists of `manifest_dir` and its `src/` and
+/// `src/bin/` is used instead: that is where the invoking file of a package usually is.
+///
+/// The output starts with an `include_bytes!` of the YAML's absolute path, so editing the YAML
+/// rebuilds the crate; it is present even when the YAML has errors. Every error, including a
+/// missing file, becomes a `compile_error!` naming the path as the user wrote it.
 #[must_use]
 pub fn expand(
     input: TokenStream,

@@ -21,8 +21,25 @@
 
 use std::path::PathBuf;
 
-/// Generates the context struct, per-call params and response structs, async call functions
-/// and prompt renderers for the calls.yaml at the given path. See the crate docs.
+/// Generates typed Rust for the calls.yaml at the given path (found as the crate docs say):
+///
+/// - `Context`: the values the agent supplies for each conversation (`variables:`), secret
+///   ones as `apicall_runtime::Secret`;
+/// - for each API call, a `<Call>Response` struct of what it extracts, a `<Call>Params`
+///   struct (and an enum per `enum:` parameter) when it has `parameters:`, and
+///   `async fn <call>(client, context[, params])`, which sends the request;
+/// - `ApiValues`: every `{{api.*}}` value extracted so far, with `merge` and a
+///   `record_<call>` for each call that extracts any;
+/// - for each prompt, `render_<prompt>` (a missing value renders as nothing) and
+///   `try_render_<prompt>` (which names the missing values instead);
+/// - `TOOLS`: every call as a tool definition for the LLM, and `dispatch` and
+///   `dispatch_all`, which run one tool call or one turn's tool calls and store what they
+///   extracted in `ApiValues`;
+/// - with `webhooks:`, `finish`, which sends the `post_call` webhooks of an ended
+///   conversation in the background;
+/// - `Session`: one conversation (its context, values, id and start time), with
+///   `dispatch`, `dispatch_all`, `finish` (with webhooks) and each prompt's `render_<prompt>`
+///   as methods.
 #[proc_macro]
 pub fn include_api_calls(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     let invoking_file = proc_macro::Span::call_site().local_file();
