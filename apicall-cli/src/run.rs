@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use apicall_build::request::{Method, RequestModel, Requests, Source, ValueType};
+use apicall_build::request::{
+    Method, PathStep as ModelStep, RequestModel, Requests, Source, ValueType,
+};
 use apicall_runtime::call::{
     self, CallSpec, PathStep, Request, ResponsePaths, TypedValue, ValueKind,
 };
@@ -150,24 +152,10 @@ fn given_args(
 
 /// Every context variable the request reads must be given: generated code takes them all.
 fn check_context(model: &RequestModel, values: &Values) -> Result<(), Stop> {
-    let mut read = model
-        .url
-        .iter()
-        .filter_map(|piece| match piece {
-            apicall_build::request::UrlPiece::Raw(v)
-            | apicall_build::request::UrlPiece::PathValue(v)
-            | apicall_build::request::UrlPiece::QueryValue(v) => Some(v),
-            _ => None,
-        })
-        .chain(model.query.iter().flat_map(|e| template_values(&e.value)))
-        .chain(model.headers.iter().flat_map(|h| template_values(&h.value)))
-        .chain(model.body.iter().flatten().flat_map(|piece| match piece {
-            apicall_build::request::BodyPiece::Value(v) => vec![v],
-            apicall_build::request::BodyPiece::Text(t) => template_values(t),
-            _ => Vec::new(),
-        }))
-        .chain(model.signing_key.iter());
-    match read.find(|v| v.source == Source::Context && values.get(v).is_none()) {
+    let missing = model
+        .values()
+        .find(|v| v.source == Source::Context && values.get(v).is_none());
+    match missing {
         Some(missing) => {
             let name = &missing.name;
             let what = if model.signing_key.as_ref() == Some(missing) {
@@ -181,19 +169,6 @@ fn check_context(model: &RequestModel, values: &Values) -> Result<(), Stop> {
         }
         None => Ok(()),
     }
-}
-
-fn template_values(
-    template: &apicall_build::request::Template,
-) -> Vec<&apicall_build::request::ValueRef> {
-    template
-        .0
-        .iter()
-        .filter_map(|piece| match piece {
-            apicall_build::request::Piece::Value(v) => Some(v),
-            _ => None,
-        })
-        .collect()
 }
 
 fn client(base_url: Option<&str>) -> Result<Client, Stop> {
@@ -342,9 +317,10 @@ fn extract(model: &'static RequestModel, body: &[u8]) -> Result<Vec<Option<Typed
                 .path
                 .iter()
                 .map(|step| match step {
-                    apicall_build::request::PathStep::Index(index) => PathStep::Index(*index),
-                    apicall_build::request::PathStep::Key(key) => PathStep::Key(key.clone()),
-                    _ => PathStep::Key(String::new()),
+                    ModelStep::Index(index) => PathStep::Index(*index),
+                    ModelStep::Key(key) => PathStep::Key(key.clone()),
+                    // A step the runtime cannot walk matches nothing, as a missing key does.
+                    _ => PathStep::Index(usize::MAX),
                 })
                 .collect()
         })
