@@ -3,23 +3,7 @@
 use std::fmt;
 
 use crate::parse::lines::LineIndex;
-
-/// A position in the YAML source: 1-based line and column (in characters).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pos {
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column, counted in characters.
-    pub col: u32,
-}
-
-impl Pos {
-    /// A position from 1-based line and column.
-    #[must_use]
-    pub const fn new(line: u32, col: u32) -> Self {
-        Self { line, col }
-    }
-}
+pub use crate::parse::lines::Pos;
 
 /// One mistake in a calls.yaml file, with where it is and what to do about it.
 #[derive(Clone, Debug, PartialEq, Eq)]

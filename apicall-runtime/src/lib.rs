@@ -30,6 +30,7 @@ mod request;
 mod secret;
 mod send;
 mod signature;
+mod spec;
 mod tools;
 mod value;
 mod webhook;
@@ -62,7 +63,8 @@ pub mod call {
         Extracted, PathNode, PathStep, ResponsePaths, extract, extract_paths,
     };
     pub use crate::json_text::JsonText;
-    pub use crate::request::{CallSpec, Inspected, Method, Request};
+    pub use crate::request::{Inspected, Request};
+    pub use crate::spec::{CallSpec, Method};
     pub use crate::value::{TypedValue, ValueKind};
     pub use crate::webhook::{Webhook, deliver, prepare as prepare_webhook};
 }
@@ -77,7 +79,7 @@ pub mod __private {
     pub use futures_util::future::join_all;
 
     pub use crate::dispatch::{arguments, content, finish};
-    use crate::request::CallSpec;
+    use crate::spec::CallSpec;
 
     /// The error for an `api.*` value the URL needs but no earlier call extracted.
     #[must_use]

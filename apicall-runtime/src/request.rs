@@ -10,6 +10,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use tracing::Instrument;
 
 use crate::send::{Seen, transport};
+use crate::spec::CallSpec;
 use crate::{Client, Error};
 
 /// Everything but RFC 3986's unreserved characters: `/ ? # % @ :` and the rest cannot leave
@@ -29,58 +30,6 @@ const APICALL_USER_AGENT: &str = concat!("apicall/", env!("CARGO_PKG_VERSION"));
 
 /// A checked request's URL, headers and body.
 pub(crate) type RequestParts = (Url, Vec<(HeaderName, HeaderValue)>, Option<Vec<u8>>);
-
-/// An HTTP method a call may use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// `GET`
-    Get,
-    /// `POST`
-    Post,
-    /// `PUT`
-    Put,
-    /// `PATCH`
-    Patch,
-    /// `DELETE`
-    Delete,
-}
-
-impl Method {
-    /// The method's name on the wire, for tracing.
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
-
-    fn to_reqwest(self) -> reqwest::Method {
-        match self {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Patch => reqwest::Method::PATCH,
-            Method::Delete => reqwest::Method::DELETE,
-        }
-    }
-}
-
-/// The fixed facts of one call, emitted by the generator as a `static`.
-#[derive(Debug)]
-pub struct CallSpec {
-    /// The call's name, for errors and tracing.
-    pub name: &'static str,
-    /// Its method.
-    pub method: Method,
-    /// Its timeout over the whole exchange, retries included.
-    pub timeout_ms: u64,
-    /// Extra attempts after a connection failure, an attempt's timeout or a 502/503/504.
-    /// The generator allows them for idempotent methods only.
-    pub retries: u32,
-}
 
 /// A request under construction. The URL is built as text from pushes, in order; query
 /// entries, headers and the body are added beside it. Nothing is sent before [`Request::send`],
@@ -354,6 +303,7 @@ fn has_dot_segment(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Method;
 
     static SPEC: CallSpec = CallSpec {
         name: "order_status",

@@ -8,7 +8,7 @@ use reqwest::header::LOCATION;
 use reqwest::{StatusCode, Url};
 
 use crate::backoff::backoff;
-use crate::request::CallSpec;
+use crate::spec::CallSpec;
 use crate::{Client, Error, RedirectReason, TimeoutPhase};
 
 /// A call follows at most this many redirects, each to its own origin.

@@ -10,9 +10,10 @@ use tracing::Instrument;
 
 use crate::backoff::backoff;
 use crate::conversation::{CallEnd, unix_ms};
-use crate::request::{CallSpec, Request};
+use crate::request::Request;
 use crate::send::{same_resource, transport};
 use crate::signature::{IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use crate::spec::CallSpec;
 use crate::{Client, Error, Secret};
 
 /// The first retry waits about this long unless the client says otherwise; each later one

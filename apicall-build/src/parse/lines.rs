@@ -1,7 +1,22 @@
 //! Line breaks as YAML 1.2 counts them (LF, CRLF and a lone CR), shared by positions and by
 //! the source lines diagnostics print, so the two never disagree.
 
-use crate::diagnostic::Pos;
+/// A position in the YAML source: 1-based line and column (in characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in characters.
+    pub col: u32,
+}
+
+impl Pos {
+    /// A position from 1-based line and column.
+    #[must_use]
+    pub const fn new(line: u32, col: u32) -> Self {
+        Self { line, col }
+    }
+}
 
 /// The source's lines, split at every YAML 1.2 line break: LF, CRLF and a lone CR. Like
 /// `str::lines`, a break at the very end does not start an empty last line.

@@ -9,7 +9,7 @@
 use serde::de::DeserializeSeed;
 
 use crate::Error;
-use crate::request::CallSpec;
+use crate::spec::CallSpec;
 use crate::value::{TypedValue, ValueKind};
 
 mod walk;
@@ -373,7 +373,7 @@ impl Extracted {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Method;
+    use crate::spec::Method;
 
     static SPEC: CallSpec = CallSpec {
         name: "lookup_customer",
