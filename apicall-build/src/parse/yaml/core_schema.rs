@@ -4,7 +4,7 @@
 //! after parsing, every scalar it did not read as a string is read again from its own source
 //! text with these rules.
 
-use super::yaml::{Node, Value};
+use super::{Node, Value};
 
 /// Gives every scalar serde-saphyr did not read as a string the core schema's reading of its
 /// source text. Strings need no second look: quoted scalars are strings in every schema, and

@@ -12,11 +12,15 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
+mod core_schema;
+mod syntax_error;
+
+use core_schema::{core_int, resolve};
+use syntax_error::explain;
+pub(crate) use syntax_error::{SyntaxError, quoted};
+
 use super::anchors::InSource;
-use super::core_schema::{core_int, resolve};
 use super::lines::{LineIndex, lines};
-use super::syntax_error::explain;
-pub(crate) use super::syntax_error::{SyntaxError, quoted};
 use crate::diagnostic::Pos;
 
 /// A YAML node and its location.

@@ -6,9 +6,9 @@ use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::granit_parser::ErrorKind;
 use serde_saphyr::{Error as YamlError, ExternalMessageSource};
 
-use super::lines::lines;
-use super::yaml::{MAX_ALIASES, MAX_NESTING, MAX_VALUES};
+use super::{MAX_ALIASES, MAX_NESTING, MAX_VALUES};
 use crate::diagnostic::Pos;
+use crate::parse::lines::lines;
 
 /// What went wrong reading the YAML itself (before its meaning is looked at).
 pub(crate) struct SyntaxError {
