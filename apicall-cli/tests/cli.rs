@@ -416,3 +416,58 @@ fn webhook_and_run_say_what_is_missing() {
         "error: no call extracts `{{api.nope}}`\n"
     );
 }
+
+/// `RUST_LOG` turns on the runtime's tracing on stderr: the call's span and outcome, never a
+/// value (the secret stays out of the log too). Without it, stderr stays empty.
+#[test]
+fn rust_log_shows_the_runtime_trace_without_values() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // A server that answers one 404 per connection; nothing else is needed.
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buffer = [0; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 16\r\nconnection: close\r\n\r\nno such customer",
+            );
+        }
+    });
+    let args = [
+        "run",
+        SEED,
+        "lookup_customer",
+        "--var",
+        "caller_phone=+15551234567",
+        "--var",
+        "api_key=sk-log-secret",
+        "--base-url",
+        base.as_str(),
+    ];
+    let traced = Command::new(env!("CARGO_BIN_EXE_apicall"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "apicall_runtime=debug")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&traced.stderr);
+    let stdout = String::from_utf8_lossy(&traced.stdout);
+    assert_eq!(traced.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("apicall.call"), "{stderr}");
+    assert!(stderr.contains("call failed"), "{stderr}");
+    assert!(!stderr.contains("sk-log-secret"), "{stderr}");
+    // The status and the start of the body, as the command line shows a 4xx.
+    assert!(stdout.contains("the server answered HTTP 404"), "{stdout}");
+    assert!(stdout.contains("  body: no such customer\n"), "{stdout}");
+    assert!(!stdout.contains("sk-log-secret"), "{stdout}");
+
+    let quiet = Command::new(env!("CARGO_BIN_EXE_apicall"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+}
