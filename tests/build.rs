@@ -6,5 +6,6 @@ fn main() -> Result<(), apicall_build::BuildError> {
     builder.compile("fixtures/language.yaml")?;
     builder.compile("fixtures/webhooks.yaml")?;
     builder.compile("fixtures/prompts.yaml")?;
+    builder.compile("fixtures/parameters.yaml")?;
     Ok(())
 }

@@ -126,11 +126,117 @@ async fn arguments_that_do_not_fit_are_refused_before_any_request() {
         "{:?}",
         result.error
     );
+    // The LLM is told what to fix, naming the arguments from the schema only.
     assert_eq!(
         result.content,
-        json!({"error": "The information from order_status is unavailable right now."})
+        json!({
+            "error": "invalid arguments",
+            "problems": [
+                "`order_id` is required",
+                "unknown argument: the parameters are `order_id`"
+            ]
+        })
     );
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+mod parameters {
+    apicall_macros::include_api_calls!("fixtures/parameters.yaml");
+}
+
+#[tokio::test]
+async fn every_mistake_in_nested_arguments_is_named_without_quoting_it() {
+    let server = MockServer::start().await;
+    let context = parameters::Context {
+        api_key: Secret::new("sk-test"),
+    };
+    let mut api = parameters::ApiValues::default();
+    let arguments = json!({
+        "size": 11,
+        "counts": [1, "sk_live_123"],
+        "toppings": ["ham", "pepperoni"],
+        "delivery": {"floor": 2.5, "sk_live_key": true},
+        "slices": [{"share": "half"}],
+        "sk_live_extra": 1
+    });
+    let result = parameters::dispatch(
+        &client_for(&server),
+        &context,
+        &mut api,
+        &tool_call("order_pizza", arguments),
+    )
+    .await;
+    assert_eq!(
+        result.content,
+        json!({
+            "error": "invalid arguments",
+            "problems": [
+                "`size` must be one of the integers: 10, 12, 14",
+                "`toppings[1]` must be one of: ham, olives, extra cheese",
+                "`counts[1]` must be an integer",
+                "`delivery.street` is required",
+                "`delivery.floor` must be an integer",
+                "`delivery` takes only these members: `street`, `floor`, `kind`, \
+                 `leave_at_door`, `position`",
+                "`slices[0].share` must be a number",
+                "unknown argument: the parameters are `size`, `toppings`, `notes`, `counts`, \
+                 `delivery`, `slices`"
+            ]
+        })
+    );
+    assert!(result.is_error());
+    assert!(!result.content.to_string().contains("sk_live"));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn arrays_and_objects_reach_the_body_and_an_array_repeats_its_query_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/orders"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"order": {"id": "o-1"}})))
+        .mount(&server)
+        .await;
+    let context = parameters::Context {
+        api_key: Secret::new("sk-test"),
+    };
+    let mut api = parameters::ApiValues::default();
+    let arguments = json!({
+        "size": 14,
+        "counts": [2, 1],
+        "toppings": ["olives", "extra cheese"],
+        "delivery": {"street": "Main 1", "position": {"lat": 1, "lon": 2.5}},
+        "notes": null
+    });
+    let result = parameters::dispatch(
+        &client_for(&server),
+        &context,
+        &mut api,
+        &tool_call("order_pizza", arguments),
+    )
+    .await;
+    assert!(result.is_ok(), "{:?}", result.error);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests[0].url.query(),
+        Some("topping=olives&topping=extra+cheese&size=14")
+    );
+    let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "size": 14,
+            "toppings": ["olives", "extra cheese"],
+            "notes": null,
+            "counts": [2, 1],
+            "delivery": {
+                "street": "Main 1", "floor": null, "kind": null, "leave_at_door": null,
+                "position": {"lat": 1.0, "lon": 2.5}
+            },
+            "slices": null,
+            "summary": "a 14 inch pizza"
+        })
+    );
 }
 
 #[tokio::test]

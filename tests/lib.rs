@@ -22,3 +22,8 @@ pub mod webhooks {
 pub mod prompts {
     include!(concat!(env!("OUT_DIR"), "/prompts.rs"));
 }
+
+/// Integer enums, arrays and objects as parameters, `fixtures/parameters.yaml`.
+pub mod parameters {
+    include!(concat!(env!("OUT_DIR"), "/parameters.rs"));
+}

@@ -258,7 +258,8 @@ pub(crate) struct QueryParam {
     pub value: RequestTemplate,
 }
 
-#[derive(Debug)]
+/// An LLM parameter, or a member of an object parameter.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Param {
     pub name: String,
     pub description: Option<String>,
@@ -266,11 +267,36 @@ pub(crate) struct Param {
     pub required: bool,
 }
 
+/// What an LLM parameter holds. Enums and objects carry the name of the Rust type generated
+/// for them (`names::param_type`).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ParamType {
     Value(ValueType),
     /// One of these strings; generated as a Rust enum.
-    Enum(Vec<EnumChoice>),
+    Enum {
+        type_name: String,
+        choices: Vec<EnumChoice>,
+    },
+    /// One of these integers; generated as a Rust enum that reads and writes them as numbers.
+    IntegerEnum {
+        type_name: String,
+        choices: Vec<IntegerChoice>,
+    },
+    /// A JSON array of these; a Rust `Vec`.
+    Array(Box<ParamType>),
+    /// A JSON object with these members, no others; a generated Rust struct.
+    Object {
+        type_name: String,
+        fields: Vec<Param>,
+    },
+}
+
+impl ParamType {
+    /// Whether it is an array or an object, which has no text form (for a URL, a header or
+    /// text in a body).
+    pub(crate) fn is_composite(&self) -> bool {
+        matches!(self, ParamType::Array(_) | ParamType::Object { .. })
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -278,6 +304,13 @@ pub(crate) struct EnumChoice {
     /// As the LLM writes it.
     pub value: String,
     /// The Rust variant's name.
+    pub variant: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct IntegerChoice {
+    pub value: i64,
+    /// The Rust variant's name: `V10`, `Minus1`.
     pub variant: String,
 }
 

@@ -61,14 +61,22 @@ pub(crate) fn response_type(call: &str) -> String {
     camel(call, "Response")
 }
 
-/// The enum of an `enum:` parameter: `order_status` + `priority` → `OrderStatusPriority`.
-pub(crate) fn enum_type(call: &str, param: &str) -> String {
-    camel(&format!("{call}_{param}"), "")
+/// The enum or struct generated for a parameter (`order_status` + `priority` →
+/// `OrderStatusPriority`), or for a member of an object parameter
+/// (its path of names): `order` + `address`, `kind` → `OrderAddressKind`. An array's items
+/// are named after the array: `order` + `toppings` → `OrderToppings`.
+pub(crate) fn param_type(call: &str, path: &[&str]) -> String {
+    camel(&format!("{call}_{}", path.join("_")), "")
 }
 
 /// The static `CallSpec` a call is sent under.
 pub(crate) fn call_spec(call: &str) -> String {
     format!("{}_SPEC", call.to_uppercase())
+}
+
+/// The static description of a call's parameters the dispatcher checks arguments against.
+pub(crate) fn call_arguments(call: &str) -> String {
+    format!("{}_ARGUMENTS", call.to_uppercase())
 }
 
 /// The static tree of a call's response paths.
@@ -157,6 +165,12 @@ pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
             &owner,
         );
         claim(
+            Space::Value,
+            call_arguments(name),
+            what("the parameters' description"),
+            &owner,
+        );
+        claim(
             Space::Type,
             response_type(name),
             what("the response struct"),
@@ -168,11 +182,10 @@ pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
             what("the parameters struct"),
             &owner,
         );
-        for param in &call.params {
-            if matches!(param.ty, ir::ParamType::Enum(_)) {
-                let what = what(&format!("the enum of parameter `{}`", param.name));
-                claim(Space::Type, enum_type(name, &param.name), what, &owner);
-            }
+        let mut types = Vec::new();
+        param_types(&call.params, "", &mut types);
+        for (type_name, what_for) in types {
+            claim(Space::Type, type_name, what(&what_for), &owner);
         }
     }
     for prompt in &file.prompts {
@@ -194,6 +207,35 @@ pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
     claims
 }
 
+/// The types generated for `params` and their members, with what each is for ("the enum of
+/// parameter `size`"); `at` is the object they are members of (`address.`).
+fn param_types(params: &[ir::Param], at: &str, out: &mut Vec<(String, String)>) {
+    for param in params {
+        let place = format!("{at}{}", param.name);
+        let mut ty = &param.ty;
+        while let ir::ParamType::Array(items) = ty {
+            ty = items;
+        }
+        match ty {
+            ir::ParamType::Enum { type_name, .. }
+            | ir::ParamType::IntegerEnum { type_name, .. } => {
+                out.push((
+                    type_name.clone(),
+                    format!("the enum of parameter `{place}`"),
+                ));
+            }
+            ir::ParamType::Object { type_name, fields } => {
+                out.push((
+                    type_name.clone(),
+                    format!("the struct of parameter `{place}`"),
+                ));
+                param_types(fields, &format!("{place}."), out);
+            }
+            ir::ParamType::Value(_) | ir::ParamType::Array(_) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,7 +243,11 @@ mod tests {
     #[test]
     fn camel_case_joins_words() {
         assert_eq!(params_type("lookup_customer"), "LookupCustomerParams");
-        assert_eq!(enum_type("order", "ship_speed"), "OrderShipSpeed");
+        assert_eq!(param_type("order", &["ship_speed"]), "OrderShipSpeed");
+        assert_eq!(
+            param_type("order", &["address", "kind"]),
+            "OrderAddressKind"
+        );
         assert_eq!(camel("a__b", ""), "AB");
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 const NAME_PATTERN: &str = "^[a-z_][a-z0-9_]*$";
 const TYPES: [&str; 4] = ["string", "integer", "number", "boolean"];
+const PARAM_TYPES: [&str; 6] = ["string", "integer", "number", "boolean", "array", "object"];
 
 /// The schema as pretty-printed JSON, ending with a newline.
 #[must_use]
@@ -108,11 +109,30 @@ fn schema() -> Value {
                 "required": ["name"],
                 "properties": {
                     "name": name,
-                    "type": { "enum": TYPES, "default": "string" },
-                    "enum": { "type": "array", "minItems": 1, "items": { "type": ["string", "number", "boolean"] } },
+                    "type": { "enum": PARAM_TYPES, "default": "string" },
+                    "enum": { "type": "array", "minItems": 1, "items": { "type": ["string", "number", "boolean"] }, "description": "Strings, or integers with type: integer." },
                     "description": { "type": "string" },
-                    "required": { "type": "boolean", "default": false }
+                    "required": { "type": "boolean", "default": false },
+                    "items": { "$ref": "#/definitions/item" },
+                    "properties": { "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/parameter" }, "description": "The members of a type: object parameter." }
                 }
+            },
+            "item": {
+                "description": "The items of a type: array parameter: a type's name, or a parameter without a name.",
+                "oneOf": [
+                    { "enum": PARAM_TYPES },
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": {
+                            "type": { "enum": PARAM_TYPES, "default": "string" },
+                            "enum": { "type": "array", "minItems": 1, "items": { "type": ["string", "number", "boolean"] } },
+                            "description": { "type": "string" },
+                            "items": { "$ref": "#/definitions/item" },
+                            "properties": { "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/parameter" } }
+                        }
+                    }
+                ]
             },
             "response_variable": {
                 "type": "object",
@@ -133,8 +153,8 @@ fn schema() -> Value {
 mod tests {
     use super::*;
     use crate::parse::document::{
-        CALL_KEYS, PARAM_KEYS, RESPONSE_VAR_KEYS, TOP_KEYS, VARIABLE_KEYS, WEBHOOK_EVENTS,
-        WEBHOOK_KEYS,
+        CALL_KEYS, ITEM_KEYS, PARAM_KEYS, RESPONSE_VAR_KEYS, TOP_KEYS, VARIABLE_KEYS,
+        WEBHOOK_EVENTS, WEBHOOK_KEYS,
     };
 
     fn keys(object: &Value) -> Vec<String> {
@@ -168,6 +188,7 @@ mod tests {
         );
         assert_eq!(keys(&definitions["webhook"]), sorted(WEBHOOK_KEYS));
         assert_eq!(keys(&definitions["parameter"]), sorted(PARAM_KEYS));
+        assert_eq!(keys(&definitions["item"]["oneOf"][1]), sorted(ITEM_KEYS));
         assert_eq!(
             keys(&definitions["response_variable"]),
             sorted(RESPONSE_VAR_KEYS)

@@ -28,22 +28,21 @@ pub(crate) fn tools(file: &ir::File) -> Vec<Tool> {
 }
 
 fn parameters_schema(call: &ir::Call) -> Value {
+    object_schema(&call.params)
+}
+
+/// An object of these members and no others; the required ones listed in `required`
+/// (`openai_tool` lists them all for strict mode, making the optional ones nullable).
+fn object_schema(params: &[ir::Param]) -> Value {
     let mut properties = Map::new();
-    for param in &call.params {
-        let mut schema = match &param.ty {
-            ir::ParamType::Value(ty) => json!({ "type": ty.as_str() }),
-            ir::ParamType::Enum(choices) => json!({
-                "type": "string",
-                "enum": choices.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(),
-            }),
-        };
+    for param in params {
+        let mut schema = schema_of(&param.ty);
         if let (Some(description), Some(object)) = (&param.description, schema.as_object_mut()) {
             object.insert("description".to_owned(), json!(description));
         }
         properties.insert(param.name.clone(), schema);
     }
-    let required: Vec<&str> = call
-        .params
+    let required: Vec<&str> = params
         .iter()
         .filter(|p| p.required)
         .map(|p| p.name.as_str())
@@ -54,4 +53,21 @@ fn parameters_schema(call: &ir::Call) -> Value {
         "required": required,
         "additionalProperties": false,
     })
+}
+
+/// The JSON Schema of one parameter's value.
+fn schema_of(ty: &ir::ParamType) -> Value {
+    match ty {
+        ir::ParamType::Value(ty) => json!({ "type": ty.as_str() }),
+        ir::ParamType::Enum { choices, .. } => json!({
+            "type": "string",
+            "enum": choices.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(),
+        }),
+        ir::ParamType::IntegerEnum { choices, .. } => json!({
+            "type": "integer",
+            "enum": choices.iter().map(|c| c.value).collect::<Vec<_>>(),
+        }),
+        ir::ParamType::Array(items) => json!({ "type": "array", "items": schema_of(items) }),
+        ir::ParamType::Object { fields, .. } => object_schema(fields),
+    }
 }

@@ -21,3 +21,10 @@ fn webhooks_generate_the_reviewed_code() {
     let generated = apicall_build::compile("webhooks.yaml", yaml).expect("the fixture is valid");
     insta::assert_snapshot!("webhooks", generated.to_rust_source());
 }
+
+#[test]
+fn arrays_objects_and_integer_enums_generate_the_reviewed_code() {
+    let yaml = include_str!("../../tests/fixtures/parameters.yaml");
+    let generated = apicall_build::compile("parameters.yaml", yaml).expect("the fixture is valid");
+    insta::assert_snapshot!("parameters", generated.to_rust_source());
+}

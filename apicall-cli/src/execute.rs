@@ -10,7 +10,7 @@ use apicall_build::request::{
     BodyPiece, Piece, RequestModel, Source, Template, UrlPiece, ValueRef,
 };
 use apicall_runtime::Error;
-use apicall_runtime::call::{CallSpec, JsonText, Request, TypedValue};
+use apicall_runtime::call::{Argument, CallSpec, JsonText, Request, TypedValue};
 
 /// What a secret shows as.
 pub(crate) const MASK: &str = "***";
@@ -20,6 +20,8 @@ pub(crate) const MASK: &str = "***";
 #[derive(Debug, Default)]
 pub(crate) struct Values {
     values: HashMap<String, TypedValue>,
+    /// Array and object parameters, read as generated code holds them.
+    composite: HashMap<String, Argument>,
     /// Secret values, to mask in what the server sends back.
     secrets: Vec<String>,
 }
@@ -35,6 +37,21 @@ impl Values {
         }
         self.values
             .insert(key(Source::Context, name), TypedValue::String(value));
+    }
+
+    /// An LLM parameter, as the dispatcher read it.
+    pub(crate) fn insert_argument(&mut self, name: &str, argument: Argument) {
+        match argument {
+            Argument::Value(value) => self.insert(Source::Param, name, value),
+            composite => {
+                self.composite.insert(key(Source::Param, name), composite);
+            }
+        }
+    }
+
+    /// An array or object parameter.
+    pub(crate) fn composite(&self, value: &ValueRef) -> Option<&Argument> {
+        self.composite.get(&key(value.source, &value.name))
     }
 
     pub(crate) fn get(&self, value: &ValueRef) -> Option<&TypedValue> {
@@ -97,6 +114,17 @@ impl Renderer<'_> {
             }
         }
         for entry in &model.query {
+            // An array as the whole value: one entry per item.
+            if let [Piece::Value(value)] = entry.value.0.as_slice()
+                && let Some(Argument::Array(items)) = self.values.composite(value)
+            {
+                for item in items {
+                    if let Argument::Value(item) = item {
+                        request.query(&entry.name, &item.to_string());
+                    }
+                }
+                continue;
+            }
             if let Some(value) = self.template(&entry.value) {
                 request.query(&entry.name, &value);
             }
@@ -160,7 +188,10 @@ impl Renderer<'_> {
             match piece {
                 BodyPiece::Json(text) => body.raw(text),
                 // An absent optional value is `null`.
-                BodyPiece::Value(value) => body.value(&self.value(value)),
+                BodyPiece::Value(value) => match self.values.composite(value) {
+                    Some(argument) => body.value(argument),
+                    None => body.value(&self.value(value)),
+                },
                 // In text, an absent value is empty.
                 BodyPiece::Text(template) => {
                     let text: String = template

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use apicall_build::request::{
-    Method, PathStep as ModelStep, RequestModel, Requests, Source, ValueType,
+    Method, Param, PathStep as ModelStep, RequestModel, Requests, Shape, Source, ValueType,
 };
 use apicall_runtime::call::{
     self, CallSpec, PathStep, Request, ResponsePaths, TypedValue, ValueKind,
@@ -115,27 +115,38 @@ fn given_values(requests: &Requests, given: &ValueArgs) -> Result<Values, Stop> 
 }
 
 /// The `--arg` values, which the generated function's types would demand: every required
-/// parameter, each of its type, an enum's value among its choices.
+/// parameter, each of its type, an enum's value among its choices, an array or object as JSON
+/// text. They are read as the dispatcher reads an LLM's arguments, with the same problems.
 fn given_args(
-    model: &RequestModel,
+    model: &'static RequestModel,
     args: &[(String, String)],
     values: &mut Values,
 ) -> Result<(), Stop> {
+    let mut arguments = serde_json::Map::new();
     for (name, text) in args {
         let param = model
             .params
             .iter()
             .find(|p| p.name == *name)
             .ok_or_else(|| usage(format!("`{name}` is not a parameter of `{}`", model.name)))?;
-        if let Some(choices) = &param.choices
-            && !choices.contains(text)
-        {
-            return Err(usage(format!(
-                "`{name}` must be one of {}",
-                choices.join(", ")
-            )));
-        }
-        values.insert(Source::Param, name, typed(name, param.ty, text)?);
+        let json = match &param.shape {
+            Shape::Value(ty) => {
+                let value = typed(name, *ty, text)?;
+                serde_json::to_value(&value).unwrap_or_default()
+            }
+            Shape::Enum(_) => serde_json::Value::String(text.clone()),
+            // Not an integer is reported below, with the choices.
+            Shape::IntegerEnum(_) => text
+                .parse::<i64>()
+                .map_or_else(|_| serde_json::Value::String(text.clone()), Into::into),
+            _ => serde_json::from_str(text).map_err(|_| {
+                usage(format!(
+                    "`{name}` is an array or an object: pass it as JSON text, like \
+                     --arg {name}='[\"a\", \"b\"]' or --arg {name}='{{\"key\": 1}}'"
+                ))
+            })?,
+        };
+        arguments.insert(name.clone(), json);
     }
     if let Some(missing) = model
         .params
@@ -147,7 +158,43 @@ fn given_args(
             "`{name}` is a required parameter: pass --arg {name}=..."
         )));
     }
+    let described = described(&model.params);
+    let read = call::read_arguments(described, &serde_json::Value::Object(arguments))
+        .map_err(|problems| usage(problems.join("\nerror: ")))?;
+    for (name, argument) in read {
+        values.insert_argument(name, argument);
+    }
     Ok(())
+}
+
+/// The parameters as generated code describes them to the dispatcher; built once per
+/// process, for the one call it runs.
+fn described(params: &'static [Param]) -> &'static [call::Param] {
+    let described: Vec<call::Param> = params
+        .iter()
+        .map(|param| call::Param {
+            name: &param.name,
+            shape: described_shape(&param.shape),
+            required: param.required,
+        })
+        .collect();
+    described.leak()
+}
+
+fn described_shape(shape: &'static Shape) -> call::Shape {
+    match shape {
+        Shape::Value(ValueType::Integer) => call::Shape::Integer,
+        Shape::Value(ValueType::Number) => call::Shape::Number,
+        Shape::Value(ValueType::Boolean) => call::Shape::Boolean,
+        Shape::Enum(choices) => {
+            let choices: Vec<&'static str> = choices.iter().map(String::as_str).collect();
+            call::Shape::Enum(choices.leak())
+        }
+        Shape::IntegerEnum(choices) => call::Shape::IntegerEnum(choices),
+        Shape::Array(items) => call::Shape::Array(Box::leak(Box::new(described_shape(items)))),
+        Shape::Object(members) => call::Shape::Object(described(members)),
+        _ => call::Shape::String,
+    }
 }
 
 /// Every context variable the request reads must be given: generated code takes them all.

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apicall_build::request::{PathStep, RequestModel, Requests, ValueType};
+use apicall_build::request::{PathStep, RequestModel, Requests, Shape, ValueType};
 use apicall_runtime::{Client, DispatchError, ToolCall, ToolResult};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -40,6 +40,9 @@ mod prompts {
 }
 mod differential {
     apicall_macros::include_api_calls!("../../tests/fixtures/differential.yaml");
+}
+mod parameters {
+    apicall_macros::include_api_calls!("../../tests/fixtures/parameters.yaml");
 }
 
 /// How the server answers.
@@ -398,24 +401,34 @@ struct Given<'a> {
 
 /// Arguments for every parameter (`all`), or only the required ones.
 fn arguments(model: &RequestModel, all: bool) -> Map<String, Value> {
-    model
-        .params
+    members(&model.params, all)
+}
+
+fn members(params: &[apicall_build::request::Param], all: bool) -> Map<String, Value> {
+    params
         .iter()
         .filter(|p| all || p.required)
-        .map(|p| {
-            let value = match &p.choices {
-                Some(choices) => json!(choices.last().unwrap()),
-                None => sample(p.ty, false),
-            };
-            (p.name.clone(), value)
-        })
+        .map(|p| (p.name.clone(), sample_of(&p.shape, all)))
         .collect()
+}
+
+/// A value of a parameter's shape: an enum's last choice, two items of an array, an object's
+/// members (all of them, or the required ones).
+fn sample_of(shape: &Shape, all: bool) -> Value {
+    match shape {
+        Shape::Value(ty) => sample(*ty, false),
+        Shape::Enum(choices) => json!(choices.last().unwrap()),
+        Shape::IntegerEnum(choices) => json!(choices.last().unwrap()),
+        Shape::Array(items) => json!([sample_of(items, all), sample_of(items, !all)]),
+        Shape::Object(params) => Value::Object(members(params, all)),
+        _ => unreachable!("a shape this test does not know"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apicall_run_sends_and_ends_as_the_generated_function_does() {
     let (server, address) = start().await;
-    let fixtures: [(&str, Dispatch); 6] = [
+    let fixtures: [(&str, Dispatch); 7] = [
         ("../examples/calls.yaml", dispatcher!(seed)),
         ("../tests/fixtures/language.yaml", dispatcher!(language)),
         ("../tests/fixtures/numbers.yaml", dispatcher!(numbers)),
@@ -425,6 +438,7 @@ async fn apicall_run_sends_and_ends_as_the_generated_function_does() {
             "../tests/fixtures/differential.yaml",
             dispatcher!(differential),
         ),
+        ("../tests/fixtures/parameters.yaml", dispatcher!(parameters)),
     ];
     let mut compared = 0;
     for (file, dispatch) in fixtures {
@@ -527,12 +541,13 @@ async fn generated_values_are_sent_alike() {
                     .iter()
                     .map(|v| (&v.name, v.ty, true, v.secret)),
             ),
-            generated_map(
-                model
-                    .params
-                    .iter()
-                    .map(|p| (&p.name, p.ty, p.required, false)),
-            ),
+            generated_map(model.params.iter().map(|p| {
+                let ty = match p.shape {
+                    Shape::Value(ty) => ty,
+                    _ => ValueType::String,
+                };
+                (&p.name, ty, p.required, false)
+            })),
             generated_map(
                 requests
                     .api_values
@@ -544,8 +559,8 @@ async fn generated_values_are_sent_alike() {
             let (vars, mut arguments, api) = strategy.new_tree(&mut runner).unwrap().current();
             // An enum's value must be one of its choices, as the LLM's would.
             for param in &model.params {
-                if let (Some(choices), Some(value)) =
-                    (&param.choices, arguments.get_mut(&param.name))
+                if let (Shape::Enum(choices), Some(value)) =
+                    (&param.shape, arguments.get_mut(&param.name))
                 {
                     *value = json!(choices[0]);
                 }

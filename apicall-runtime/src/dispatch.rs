@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::Error;
+use crate::arguments::{NOT_AN_OBJECT, Param, read_arguments};
 
 /// A tool call as the LLM returned it.
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
@@ -65,8 +66,10 @@ pub struct ToolResult {
     pub id: Option<String>,
     /// The tool's name.
     pub name: String,
-    /// For the LLM: the extracted values as a JSON object, or `{"error": "<fixed message>"}`.
-    /// Never contains an error's details.
+    /// For the LLM: the extracted values as a JSON object; `{"error": "invalid arguments",
+    /// "problems": [...]}` when its own arguments do not fit, each problem naming an argument
+    /// and what it must be (from the parameters, never quoting what it sent); or
+    /// `{"error": "<fixed message>"}` when the call failed. Never contains an error's details.
     pub content: Value,
     /// Why the call failed, for logs and metrics; `None` on success.
     pub error: Option<DispatchError>,
@@ -108,16 +111,19 @@ impl ToolResult {
     }
 }
 
-/// The call's typed parameters from the tool call's arguments; used by generated code.
+/// The call's typed parameters from the tool call's arguments, checked first against `params`
+/// (the same parameters, as the generator describes them); used by generated code.
 ///
 /// # Errors
 ///
 /// [`DispatchError::MalformedArguments`] for a string that is not JSON,
-/// [`DispatchError::InvalidArguments`] for JSON that does not fit `P`.
+/// [`DispatchError::InvalidArguments`] for JSON that does not fit the parameters, with the
+/// problems the LLM is told.
 #[doc(hidden)]
 pub fn arguments<P: serde::de::DeserializeOwned>(
     call: &ToolCall,
     tool: &'static str,
+    params: &'static [Param],
 ) -> Result<P, DispatchError> {
     let parsed;
     let arguments = match &call.arguments {
@@ -136,7 +142,13 @@ pub fn arguments<P: serde::de::DeserializeOwned>(
         }
         other => other,
     };
-    P::deserialize(arguments).map_err(|source| DispatchError::InvalidArguments { tool, source })
+    read_arguments(params, arguments)
+        .map_err(|problems| DispatchError::InvalidArguments { tool, problems })?;
+    // Arguments that fit the description fit the struct it was generated beside.
+    P::deserialize(arguments).map_err(|_| DispatchError::InvalidArguments {
+        tool,
+        problems: vec![NOT_AN_OBJECT.to_owned()],
+    })
 }
 
 /// Why a tool call failed.
@@ -158,18 +170,33 @@ pub enum DispatchError {
         #[source]
         source: serde_json::Error,
     },
-    /// The arguments do not fit the call's parameters (missing, mistyped, not in an enum...).
-    #[error("the arguments for `{tool}` do not fit its parameters: {source}")]
+    /// The arguments do not fit the call's parameters (missing, mistyped, not in an enum,
+    /// unknown...).
+    #[error("the arguments for `{tool}` do not fit its parameters: {}", problems.join("; "))]
     InvalidArguments {
         /// The tool.
         tool: &'static str,
-        /// What serde objected to.
-        #[source]
-        source: serde_json::Error,
+        /// What is wrong, each naming the argument and what it must be (schema text only):
+        /// what the LLM is told.
+        problems: Vec<String>,
     },
     /// The HTTP call failed.
     #[error(transparent)]
     Call(#[from] Error),
+}
+
+impl DispatchError {
+    /// For a mistake the LLM can fix (its arguments), what it is told: each problem names an
+    /// argument and what it must be, from the call's parameters only. `None` for a failure of
+    /// the call itself.
+    #[must_use]
+    pub fn problems(&self) -> Option<Vec<String>> {
+        match self {
+            DispatchError::MalformedArguments { .. } => Some(vec![NOT_AN_OBJECT.to_owned()]),
+            DispatchError::InvalidArguments { problems, .. } => Some(problems.clone()),
+            DispatchError::UnknownTool { .. } | DispatchError::Call(_) => None,
+        }
+    }
 }
 
 /// Builds the result of one tool call; used by generated code.
@@ -182,6 +209,14 @@ pub fn finish(
 ) -> ToolResult {
     let (content, error) = match outcome {
         Ok(values) => (values, None),
+        Err(error) if error.problems().is_some() => {
+            tracing::warn!(tool = %call.name, %error, "the LLM's arguments do not fit");
+            let problems = error.problems().unwrap_or_default();
+            (
+                json!({ "error": "invalid arguments", "problems": problems }),
+                Some(error),
+            )
+        }
         Err(error) => {
             tracing::warn!(tool = %call.name, %error, "tool call failed");
             (json!({ "error": failure_message }), Some(error))
@@ -226,6 +261,11 @@ mod tests {
         struct Params {
             seats: f64,
         }
+        static PARAMS: &[Param] = &[Param {
+            name: "seats",
+            shape: crate::arguments::Shape::Number,
+            required: true,
+        }];
         for text in [
             "-1.250547868338938e-308",
             "0.1",
@@ -233,7 +273,7 @@ mod tests {
             "1e300",
         ] {
             let call = ToolCall::openai("t", "move", format!("{{\"seats\": {text}}}"));
-            let params: Params = arguments(&call, "move").unwrap();
+            let params: Params = arguments(&call, "move", PARAMS).unwrap();
             assert_eq!(
                 params.seats.to_bits(),
                 text.parse::<f64>().unwrap().to_bits(),

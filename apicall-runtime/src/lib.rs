@@ -19,6 +19,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod arguments;
 mod backoff;
 mod client;
 mod conversation;
@@ -59,6 +60,7 @@ pub use webhook::{DEFAULT_WEBHOOK_BACKOFF, Delivered, Delivery, MAX_RETRY_AFTER,
 /// [`extract_paths`](call::extract_paths) (paths known at run time), and each value read with
 /// its declared type.
 pub mod call {
+    pub use crate::arguments::{Argument, MAX_PROBLEMS, Param, Shape, read_arguments};
     pub use crate::extract::{
         Extracted, PathNode, PathStep, ResponsePaths, extract, extract_paths,
     };

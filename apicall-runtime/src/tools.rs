@@ -54,24 +54,35 @@ pub fn openai_tool(name: &str, description: &str, parameters: Value) -> Value {
 }
 
 fn strict(mut schema: Value) -> Value {
+    make_strict(&mut schema);
+    schema
+}
+
+/// Lists every property of every object in `schema` (nested ones and array items too) in
+/// `required`, making the optional ones nullable.
+fn make_strict(schema: &mut Value) {
+    if let Some(items) = schema.get_mut("items") {
+        make_strict(items);
+    }
     let required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
     let mut all = Vec::new();
-    if let Some(properties) = schema["properties"].as_object_mut() {
-        for (name, property) in properties.iter_mut() {
-            all.push(Value::String(name.clone()));
-            if required.iter().any(|r| r.as_str() == Some(name)) {
-                continue;
-            }
-            if let Some(ty) = property.get("type").cloned() {
-                property["type"] = json!([ty, "null"]);
-            }
-            if let Some(choices) = property.get_mut("enum").and_then(Value::as_array_mut) {
-                choices.push(Value::Null);
-            }
+    for (name, property) in properties.iter_mut() {
+        make_strict(property);
+        all.push(Value::String(name.clone()));
+        if required.iter().any(|r| r.as_str() == Some(name)) {
+            continue;
+        }
+        if let Some(ty) = property.get("type").cloned() {
+            property["type"] = json!([ty, "null"]);
+        }
+        if let Some(choices) = property.get_mut("enum").and_then(Value::as_array_mut) {
+            choices.push(Value::Null);
         }
     }
     schema["required"] = Value::Array(all);
-    schema
 }
 
 /// `{"name", "description", "input_schema"}`.

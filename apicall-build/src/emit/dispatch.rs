@@ -140,9 +140,12 @@ fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
         quote!(#name => #run,)
     } else {
         let params_type = ident(&names::params_type(&call.name));
+        let described = ident(&names::call_arguments(&call.name));
         let run = run(quote!(&params,));
         quote! {
-            #name => match ::apicall_runtime::__private::arguments::<#params_type>(call, #name) {
+            #name => match ::apicall_runtime::__private::arguments::<#params_type>(
+                call, #name, #described,
+            ) {
                 ::core::result::Result::Ok(params) => #run,
                 ::core::result::Result::Err(error) => ::core::result::Result::Err(error),
             },

@@ -83,12 +83,7 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
         paths.push(quote!(ApiValues::#record));
     }
     for call in &file.calls {
-        for param in &call.params {
-            if let ir::ParamType::Enum(_) = param.ty {
-                let name = enum_ident(call, param);
-                paths.push(quote!(#name::as_str));
-            }
-        }
+        paths.extend(params::enum_methods(call));
         paths.push(ident(&names::call_fn(&call.name)).into_token_stream());
     }
     for prompt in &file.prompts {
@@ -156,22 +151,6 @@ pub(crate) fn rust_type(ty: ir::ValueType) -> TokenStream {
         ir::ValueType::Number => quote!(f64),
         ir::ValueType::Boolean => quote!(bool),
     }
-}
-
-/// The Rust type of an LLM parameter (without the `Option` of optional ones).
-pub(crate) fn param_type(call: &ir::Call, param: &ir::Param) -> TokenStream {
-    match &param.ty {
-        ir::ParamType::Value(ty) => rust_type(*ty),
-        ir::ParamType::Enum(_) => {
-            let name = enum_ident(call, param);
-            quote!(#name)
-        }
-    }
-}
-
-/// `order_status` + `priority` → `OrderStatusPriority`.
-pub(crate) fn enum_ident(call: &ir::Call, param: &ir::Param) -> Ident {
-    ident(&names::enum_type(&call.name, &param.name))
 }
 
 /// Doc attributes, one per line: formatted, each is a `///` line (prettyplease prints a

@@ -7,7 +7,7 @@ use quote::quote;
 
 use super::ident;
 use crate::request::{
-    self, BodyPiece, Piece, RequestModel, Source, Template, UrlPiece, ValueRef, ValueType,
+    self, BodyPiece, Piece, RequestModel, Shape, Source, Template, UrlPiece, ValueRef, ValueType,
 };
 
 /// Where a request is sent from: an API call or a webhook.
@@ -23,6 +23,11 @@ pub(super) fn request_statements(site: &Site, model: &RequestModel) -> TokenStre
     let url = model.url.iter().map(|part| url_part(site, part));
     let query = model.query.iter().map(|entry| {
         let name = &entry.name;
+        if let [Piece::Value(value)] = entry.value.0.as_slice()
+            && let Shape::Array(items) = &value.shape
+        {
+            return repeated_query(name, value, items);
+        }
         with_values(&entry.value, |value| quote!(request.query(#name, #value);))
     });
     let headers = model.headers.iter().map(header_statement);
@@ -32,6 +37,32 @@ pub(super) fn request_statements(site: &Site, model: &RequestModel) -> TokenStre
         #(#query)*
         #(#headers)*
         #body
+    }
+}
+
+/// An array parameter as a whole `query:` value: one entry per item, in order (none for an
+/// empty or absent array).
+fn repeated_query(name: &str, value: &ValueRef, items: &Shape) -> TokenStream {
+    let field = ident(&value.name);
+    let item = match items {
+        Shape::Enum(_) => quote!(item.as_str()),
+        Shape::Value(ValueType::String) => quote!(item),
+        _ => quote!(&item.to_string()),
+    };
+    if value.optional {
+        quote! {
+            if let ::core::option::Option::Some(items) = &params.#field {
+                for item in items {
+                    request.query(#name, #item);
+                }
+            }
+        }
+    } else {
+        quote! {
+            for item in &params.#field {
+                request.query(#name, #item);
+            }
+        }
     }
 }
 
@@ -159,7 +190,7 @@ fn str_expr(value: &ValueRef) -> TokenStream {
     let display = display_expr(value);
     match value.source {
         Source::Context if value.secret => display,
-        Source::Param if value.is_enum => quote!(#display.as_str()),
+        Source::Param if matches!(value.shape, Shape::Enum(_)) => quote!(#display.as_str()),
         Source::Param if value.ty == ValueType::String && value.optional => display,
         Source::Conversation if value.name == "outcome" => quote!(end.outcome.as_str()),
         Source::Api if value.ty == ValueType::String => display,

@@ -2,7 +2,7 @@
 
 use super::{
     ApiValue, BodyPiece, Entry, Extraction, Header, Method, Param, PathStep, Piece, RequestKind,
-    RequestModel, Requests, Source, Template, UrlPiece, ValueRef, ValueType, Variable,
+    RequestModel, Requests, Shape, Source, Template, UrlPiece, ValueRef, ValueType, Variable,
 };
 use crate::ir::{self, Var};
 use crate::parse::path::{self, Segment};
@@ -81,21 +81,7 @@ pub(crate) fn lower_call(file: &ir::File, call: &ir::Call) -> RequestModel {
                 required: response.required,
             })
             .collect(),
-        params: call
-            .params
-            .iter()
-            .map(|param| Param {
-                name: param.name.clone(),
-                ty: param_type(&param.ty),
-                choices: match &param.ty {
-                    ir::ParamType::Enum(choices) => {
-                        Some(choices.iter().map(|c| c.value.clone()).collect())
-                    }
-                    ir::ParamType::Value(_) => None,
-                },
-                required: param.required,
-            })
-            .collect(),
+        params: params(&call.params),
         signing_key: None,
     }
 }
@@ -121,10 +107,39 @@ pub(crate) fn lower_webhook(file: &ir::File, webhook: &ir::Webhook) -> RequestMo
     }
 }
 
+fn params(params: &[ir::Param]) -> Vec<Param> {
+    params
+        .iter()
+        .map(|param| Param {
+            name: param.name.clone(),
+            shape: shape(&param.ty),
+            required: param.required,
+        })
+        .collect()
+}
+
+fn shape(ty: &ir::ParamType) -> Shape {
+    match ty {
+        ir::ParamType::Value(ty) => Shape::Value(*ty),
+        ir::ParamType::Enum { choices, .. } => {
+            Shape::Enum(choices.iter().map(|c| c.value.clone()).collect())
+        }
+        ir::ParamType::IntegerEnum { choices, .. } => {
+            Shape::IntegerEnum(choices.iter().map(|c| c.value).collect())
+        }
+        ir::ParamType::Array(items) => Shape::Array(Box::new(shape(items))),
+        ir::ParamType::Object { fields, .. } => Shape::Object(params(fields)),
+    }
+}
+
+/// A parameter's scalar type: an enum's strings or integers; `String` for an array or object.
 fn param_type(ty: &ir::ParamType) -> ValueType {
     match ty {
         ir::ParamType::Value(ty) => *ty,
-        ir::ParamType::Enum(_) => ValueType::String,
+        ir::ParamType::IntegerEnum { .. } => ValueType::Integer,
+        ir::ParamType::Enum { .. } | ir::ParamType::Array(_) | ir::ParamType::Object { .. } => {
+            ValueType::String
+        }
     }
 }
 
@@ -135,7 +150,7 @@ struct Lowering<'a> {
 
 impl Lowering<'_> {
     fn value(&self, var: Var) -> ValueRef {
-        let (source, name, ty, is_enum, optional, secret) = match var {
+        let (source, name, ty, shape, optional, secret) = match var {
             Var::Context(index) => {
                 let variable = &self.file.variables[index];
                 let name = variable.name.clone();
@@ -143,20 +158,18 @@ impl Lowering<'_> {
                     Source::Context,
                     name,
                     variable.ty,
-                    false,
+                    Shape::Value(variable.ty),
                     false,
                     variable.secret,
                 )
             }
             Var::Collected(index) => {
                 let param = &self.params[index];
-                let is_enum = matches!(param.ty, ir::ParamType::Enum(_));
-                let ty = param_type(&param.ty);
                 (
                     Source::Param,
                     param.name.clone(),
-                    ty,
-                    is_enum,
+                    param_type(&param.ty),
+                    shape(&param.ty),
                     !param.required,
                     false,
                 )
@@ -167,7 +180,7 @@ impl Lowering<'_> {
                     Source::Api,
                     value.name.clone(),
                     value.ty,
-                    false,
+                    Shape::Value(value.ty),
                     true,
                     false,
                 )
@@ -179,14 +192,21 @@ impl Lowering<'_> {
                     ValueType::String
                 };
                 let name = field.name().to_owned();
-                (Source::Conversation, name, ty, false, false, false)
+                (
+                    Source::Conversation,
+                    name,
+                    ty,
+                    Shape::Value(ty),
+                    false,
+                    false,
+                )
             }
         };
         ValueRef {
             source,
             name,
             ty,
-            is_enum,
+            shape,
             optional,
             secret,
         }

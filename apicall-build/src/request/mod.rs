@@ -48,18 +48,34 @@ pub struct ApiValue {
     pub ty: ValueType,
 }
 
-/// An LLM parameter of a call.
-#[derive(Clone, Debug)]
+/// An LLM parameter of a call, or a member of an object parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Param {
     /// Its name.
     pub name: String,
-    /// Its type; `String` for an enum.
-    pub ty: ValueType,
-    /// For an enum, the values the LLM may give.
-    pub choices: Option<Vec<String>>,
+    /// The JSON it takes.
+    pub shape: Shape,
     /// Whether the LLM must give it.
     pub required: bool,
+}
+
+/// The JSON an LLM parameter takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Shape {
+    /// A string, number, integer or boolean.
+    Value(ValueType),
+    /// One of these strings.
+    Enum(Vec<String>),
+    /// One of these integers.
+    IntegerEnum(Vec<i64>),
+    /// An array of these: in a body, sent whole; as a whole `query:` value, one entry per
+    /// item.
+    Array(Box<Shape>),
+    /// An object with these members, no others: sent whole in a body, every member in this
+    /// order, an absent optional one as `null`.
+    Object(Vec<Param>),
 }
 
 /// Whether a request is an API call or a post-call webhook.
@@ -126,10 +142,11 @@ pub struct ValueRef {
     pub source: Source,
     /// Its name within the source.
     pub name: String,
-    /// Its type.
+    /// Its type; an enum's is `String` or `Integer`, an array's or object's `String` (see
+    /// `shape`).
     pub ty: ValueType,
-    /// An enum parameter (a string among fixed choices).
-    pub is_enum: bool,
+    /// What a parameter holds (`Shape::Value(ty)` for every other value).
+    pub shape: Shape,
     /// Whether it may have no value: an optional parameter, or an `api.*` value.
     pub optional: bool,
     /// Whether it is a secret.

@@ -1,6 +1,7 @@
 //! Rules for JSON bodies: which requests have one, and what YAML can stand for JSON (strings
 //! as templates, finite numbers as written, objects with string keys).
 
+use super::params::TextPlace;
 use super::*;
 
 impl Checker<'_, '_> {
@@ -48,6 +49,9 @@ impl Checker<'_, '_> {
                 let template = self.template(&text, params, place)?;
                 match template.as_slice() {
                     [ir::RequestPiece::Var(var)] => ir::Json::Var(*var),
+                    _ if !self.composites_fit(&text, &template, params, TextPlace::BodyText) => {
+                        return None;
+                    }
                     _ => ir::Json::Text(template),
                 }
             }

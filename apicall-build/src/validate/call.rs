@@ -1,5 +1,5 @@
-//! Rules for an API call: its required fields, name, method, timeout, retries and
-//! parameters. Its URL, headers and query are `url.rs`'s, its body `body.rs`'s and its
+//! Rules for an API call: its required fields, name, method, timeout and retries. Its
+//! parameters are `params.rs`'s, its URL, headers and query are `url.rs`'s, its body `body.rs`'s and its
 //! response variables `response.rs`'s.
 
 use super::*;
@@ -15,7 +15,7 @@ impl Checker<'_, '_> {
         let name = self.call_name(decl, names);
         let method = decl.method.as_ref().and_then(|method| self.method(method));
         let timeout_ms = self.timeout(decl.timeout_ms, Place::Request);
-        let params = self.params(&decl.parameters);
+        let params = self.params(decl);
         let url = (decl.url.as_ref()).and_then(|url| self.url(url, &params, Place::Request));
         let headers = self.headers(&decl.headers, &params, Place::Request);
         let query = self.query(&decl.query, &params);
@@ -174,132 +174,4 @@ impl Checker<'_, '_> {
             .help("a repeated POST or PATCH could act twice (two orders, two tickets)");
         false
     }
-
-    /// The LLM parameters, each named well and once. A bad type is reported; a string
-    /// stand-in keeps `{{collected.x}}` resolving.
-    fn params(&mut self, decls: &[ParamDecl]) -> Vec<(ir::Param, Pos)> {
-        let mut params = Vec::new();
-        let mut seen = HashMap::new();
-        for decl in decls {
-            let Some(name) = self.param_has_name(decl) else {
-                continue;
-            };
-            if !self.name(name, "parameter") || !self.defined_once(name, "parameter", &mut seen) {
-                continue;
-            }
-            let ty = (self.param_type(decl)).unwrap_or(ir::ParamType::Value(ir::ValueType::String));
-            let param = ir::Param {
-                name: name.value.clone(),
-                description: decl.description.as_ref().map(|d| d.value.clone()),
-                ty,
-                required: decl.required,
-            };
-            params.push((param, name.pos));
-        }
-        params
-    }
-
-    /// A parameter has a `name`.
-    fn param_has_name<'d>(&mut self, decl: &'d ParamDecl) -> Option<&'d Text> {
-        if decl.name.is_none() {
-            self.report
-                .error(
-                    decl.pos,
-                    "this parameter is missing the required field `name`",
-                )
-                .help("add `name: order_id` (a snake_case identifier)");
-        }
-        decl.name.as_ref()
-    }
-
-    /// A parameter's type: its `type` (a string when left out), or the choices of its `enum`.
-    fn param_type(&mut self, decl: &ParamDecl) -> Option<ir::ParamType> {
-        let ty = match &decl.ty {
-            None => ir::ValueType::String,
-            Some(ty) => self.value_type(ty)?,
-        };
-        let Some((choices, pos)) = &decl.choices else {
-            return Some(ir::ParamType::Value(ty));
-        };
-        if !self.enum_is_a_string(decl, ty, *pos) || !self.enum_is_not_empty(choices, *pos) {
-            return None;
-        }
-        self.enum_choices_distinct(choices).map(ir::ParamType::Enum)
-    }
-
-    /// An `enum` parameter is a string: its `type`, if any, is `string`.
-    fn enum_is_a_string(&mut self, decl: &ParamDecl, ty: ir::ValueType, enum_pos: Pos) -> bool {
-        if ty == ir::ValueType::String {
-            return true;
-        }
-        let ty_pos = decl.ty.as_ref().map_or(enum_pos, |t| t.pos);
-        self.report
-            .error(
-                ty_pos,
-                "an `enum` parameter is a string: its `type` must be `string`",
-            )
-            .help("remove `type:` or write `type: string`");
-        false
-    }
-
-    /// An `enum` has at least one value.
-    fn enum_is_not_empty(&mut self, choices: &[Text], pos: Pos) -> bool {
-        if !choices.is_empty() {
-            return true;
-        }
-        self.report
-            .error(pos, "`enum` needs at least one value")
-            .help("for example `enum: [standard, express]`");
-        false
-    }
-
-    /// The values of an `enum` are distinct, and so are the Rust variants they become.
-    fn enum_choices_distinct(&mut self, choices: &[Text]) -> Option<Vec<ir::EnumChoice>> {
-        let mut out: Vec<ir::EnumChoice> = Vec::new();
-        let mut ok = true;
-        for choice in choices {
-            let variant = enum_variant(&choice.value);
-            let Some(clash) = out.iter().find(|c| c.variant == variant) else {
-                out.push(ir::EnumChoice {
-                    value: choice.value.clone(),
-                    variant,
-                });
-                continue;
-            };
-            let message = if clash.value == choice.value {
-                format!("`{}` is listed twice in `enum`", choice.value)
-            } else {
-                format!(
-                    "`{}` and `{}` would both be named `{variant}` in Rust",
-                    clash.value, choice.value
-                )
-            };
-            (self.report).error_spanning(choice.pos, choice.width().max(1), message);
-            ok = false;
-        }
-        ok.then_some(out)
-    }
-}
-
-/// `express-2day` → `Express2day`; a value with no letters or digits, or starting with a
-/// digit, gets a `V` in front so it is still an identifier.
-pub(super) fn enum_variant(value: &str) -> String {
-    let mut variant = String::new();
-    for word in value
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            variant.push(first.to_ascii_uppercase());
-            variant.push_str(chars.as_str());
-        }
-    }
-    if variant.is_empty() || variant.starts_with(|c: char| c.is_ascii_digit()) {
-        variant.insert(0, 'V');
-    }
-    if variant == "Self" {
-        variant.push('_');
-    }
-    variant
 }

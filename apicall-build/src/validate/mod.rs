@@ -8,7 +8,8 @@
 //! - `mod.rs`: the order of the checks, context variables and prompts;
 //! - `names.rs`: names (snake_case, not a keyword, defined once) and the Rust names they
 //!   generate;
-//! - `call.rs`: an API call's fields, method, timeout, retries and parameters;
+//! - `call.rs`: an API call's fields, method, timeout and retries;
+//! - `params.rs`: LLM parameters: types, enums, arrays and objects;
 //! - `response.rs`: response variables and the `api.*` values they fill;
 //! - `url.rs`: URLs, headers and query values;
 //! - `body.rs`: JSON bodies;
@@ -34,6 +35,7 @@ use crate::parse::yaml::{Node, Value, quoted};
 mod body;
 mod call;
 mod names;
+mod params;
 mod response;
 mod templates;
 mod url;

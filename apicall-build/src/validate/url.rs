@@ -1,6 +1,7 @@
 //! Rules for URLs, headers and query values: where a variable may go in a URL, and what
 //! static text HTTP cannot carry.
 
+use super::params::TextPlace;
 use super::*;
 
 impl Checker<'_, '_> {
@@ -14,6 +15,9 @@ impl Checker<'_, '_> {
     ) -> Option<Vec<ir::UrlPart>> {
         self.no_control_characters(url, "a URL");
         let pieces = self.template(url, params, place)?;
+        if !self.composites_fit(url, &pieces, params, TextPlace::Url) {
+            return None;
+        }
         let lower = url.value.to_ascii_lowercase();
         if !self.url_is_absolute(url, &lower, place) {
             return None;
@@ -214,7 +218,8 @@ impl Checker<'_, '_> {
         for (name, value) in entries {
             let valid_name = self.header_name_is_valid(name);
             self.no_control_characters(value, "a header value");
-            let value = self.template(value, params, place);
+            let value = (self.template(value, params, place))
+                .filter(|t| self.composites_fit(value, t, params, TextPlace::Header));
             if let (true, Some(value)) = (valid_name, value) {
                 headers.push(ir::Header {
                     name: name.value.clone(),
@@ -250,7 +255,9 @@ impl Checker<'_, '_> {
         let mut query = Vec::new();
         for (name, value) in entries {
             self.no_control_characters(value, "a query value");
-            if let Some(value) = self.template(value, params, Place::Request) {
+            let template = (self.template(value, params, Place::Request))
+                .filter(|t| self.composites_fit(value, t, params, TextPlace::Query));
+            if let Some(value) = template {
                 query.push(ir::QueryParam {
                     name: name.value.clone(),
                     value,

@@ -6,11 +6,13 @@ use crate::diagnostic::{Pos, Reporter, did_you_mean};
 use super::anchors::Anchors;
 use super::yaml::{Node, Value, quoted};
 
+mod params;
 mod values;
 
-use values::{
-    boolean, entries_of, key_text, list, mapping, scalar, string_map, text, unreachable_key,
-};
+pub(crate) use params::ParamDecl;
+#[cfg(test)]
+pub(crate) use params::{ITEM_KEYS, PARAM_KEYS};
+use values::{boolean, entries_of, key_text, mapping, scalar, string_map, text, unreachable_key};
 pub(crate) use values::{describe, scalar_text, unquoted_template};
 
 /// A string scalar and where it is.
@@ -84,17 +86,6 @@ pub(crate) struct CallDecl {
 }
 
 #[derive(Debug)]
-pub(crate) struct ParamDecl {
-    pub pos: Pos,
-    pub name: Option<Text>,
-    pub ty: Option<Text>,
-    /// `enum: [...]`: the values the LLM may choose from.
-    pub choices: Option<(Vec<Text>, Pos)>,
-    pub description: Option<Text>,
-    pub required: bool,
-}
-
-#[derive(Debug)]
 pub(crate) struct ResponseVarDecl {
     pub pos: Pos,
     pub path: Option<Text>,
@@ -155,7 +146,6 @@ pub(crate) const CALL_KEYS: &[&str] = &[
     "failure_message",
     "retries",
 ];
-pub(crate) const PARAM_KEYS: &[&str] = &["name", "type", "enum", "description", "required"];
 pub(crate) const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type", "required"];
 
 /// Reads the document's structure, reporting every unknown key and mistyped value.
@@ -279,9 +269,7 @@ fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) ->
             Some("headers") => call.headers = string_map(value, "`headers`", report),
             Some("query") => call.query = string_map(value, "`query`", report),
             Some("parameters") => {
-                for (item, fields) in entries_of(value, "parameters", "a parameter", report) {
-                    call.parameters.push(read_param(item, fields, report));
-                }
+                call.parameters = params::read_params(value, "parameters", report);
             }
             Some("response_variables") => {
                 let what = "a response variable";
@@ -387,37 +375,6 @@ fn read_webhook(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>)
         }
     }
     webhook
-}
-
-fn read_param(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) -> ParamDecl {
-    let mut param = ParamDecl {
-        pos: node.pos,
-        name: None,
-        ty: None,
-        choices: None,
-        description: None,
-        required: false,
-    };
-    for (key, value) in fields {
-        match key_text(key, PARAM_KEYS, report) {
-            Some("name") => param.name = text(value, "`name`", report),
-            Some("type") => param.ty = text(value, "`type`", report),
-            Some("enum") => {
-                let choices = list(value, "enum", report)
-                    .iter()
-                    .filter_map(|choice| scalar(choice, "an `enum` value", report))
-                    .collect();
-                param.choices = Some((choices, value.pos));
-            }
-            Some("description") => param.description = text(value, "`description`", report),
-            Some("required") => {
-                param.required = boolean(value, "`required`", report).unwrap_or(false);
-            }
-            Some(_) => unreachable_key(key, report),
-            None => {}
-        }
-    }
-    param
 }
 
 fn read_response_var(
