@@ -7,5 +7,6 @@ fn main() -> Result<(), apicall_build::BuildError> {
     builder.compile("fixtures/webhooks.yaml")?;
     builder.compile("fixtures/prompts.yaml")?;
     builder.compile("fixtures/parameters.yaml")?;
+    builder.compile("fixtures/messages.yaml")?;
     Ok(())
 }

@@ -18,6 +18,11 @@ pub mod webhooks {
     include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
 }
 
+/// Spoken messages while a call runs, `fixtures/messages.yaml`.
+pub mod messages {
+    include!(concat!(env!("OUT_DIR"), "/messages.rs"));
+}
+
 /// `{{#if}}` over every kind of value, `fixtures/prompts.yaml`.
 pub mod prompts {
     include!(concat!(env!("OUT_DIR"), "/prompts.rs"));

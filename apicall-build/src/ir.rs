@@ -107,6 +107,26 @@ pub(crate) struct Call {
     pub failure_message: Option<String>,
     /// Extra attempts after a retryable failure (idempotent methods only).
     pub retries: u32,
+    /// What a voice agent says while the call runs.
+    pub messages: Messages,
+}
+
+/// Lines to speak while a call runs, each a template like a prompt's (it may also use the
+/// call's own `{{collected.*}}`).
+#[derive(Debug, Default)]
+pub(crate) struct Messages {
+    /// When the call starts.
+    pub start: Option<Template>,
+    /// When the call has not answered after `after_ms`.
+    pub delayed: Option<Delayed>,
+    /// When the call fails.
+    pub failed: Option<Template>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Delayed {
+    pub after_ms: u64,
+    pub say: Template,
 }
 
 impl Call {

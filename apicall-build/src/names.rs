@@ -43,6 +43,7 @@ pub(crate) const SESSION: &str = "Session";
 pub(crate) const TOOLS: &str = "TOOLS";
 pub(crate) const DISPATCH: &str = "dispatch";
 pub(crate) const DISPATCH_ALL: &str = "dispatch_all";
+pub(crate) const DISPATCH_WITH_EVENTS: &str = "dispatch_with_events";
 pub(crate) const RUN_TOOL: &str = "run_tool";
 pub(crate) const FINISH: &str = "finish";
 
@@ -142,6 +143,7 @@ pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
         (Space::Value, TOOLS, "the tool definitions"),
         (Space::Value, DISPATCH, "the dispatcher"),
         (Space::Value, DISPATCH_ALL, "the dispatcher"),
+        (Space::Value, DISPATCH_WITH_EVENTS, "the dispatcher"),
         (Space::Value, RUN_TOOL, "the dispatcher's helper"),
         (Space::Value, FINISH, "the function that sends the webhooks"),
     ] {

@@ -22,6 +22,24 @@ fn schema() -> Value {
         "type": ["string", "number", "boolean"],
         "description": "Text with {{variable}}, {{collected.parameter}} placeholders"
     });
+    let messages = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "What a voice agent says while the call runs: templates like a prompt's, with the call's {{collected.x}}; never a secret.",
+        "properties": {
+            "start": { "type": "string", "description": "Said when the call starts." },
+            "delayed": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["after_ms", "say"],
+                "properties": {
+                    "after_ms": { "type": "integer", "minimum": 0, "description": "Below the call's timeout_ms." },
+                    "say": { "type": "string", "description": "Said if the call is still running after after_ms." }
+                }
+            },
+            "failed": { "type": "string", "description": "Said when the call fails." }
+        }
+    });
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "urn:apicall:calls.schema.json",
@@ -100,7 +118,8 @@ fn schema() -> Value {
                     "query": { "type": "object", "additionalProperties": template },
                     "parameters": { "type": "array", "items": { "$ref": "#/definitions/parameter" } },
                     "body": { "description": "JSON body; strings may hold {{...}}. Default for POST/PUT/PATCH: the LLM parameters." },
-                    "response_variables": { "type": "array", "items": { "$ref": "#/definitions/response_variable" } }
+                    "response_variables": { "type": "array", "items": { "$ref": "#/definitions/response_variable" } },
+                    "messages": messages
                 }
             },
             "parameter": {

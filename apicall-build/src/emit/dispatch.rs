@@ -9,7 +9,7 @@ use crate::{ir, names};
 
 pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     let has_values = !file.api_values.is_empty();
-    let arms = file.calls.iter().map(|call| arm(call, has_values));
+    let arms = file.calls.iter().map(|call| arm(file, call, has_values));
     let failures = file.calls.iter().map(|call| {
         let name = &call.name;
         let message = call
@@ -54,7 +54,24 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             api: &mut ApiValues,
             call: &::apicall_runtime::ToolCall,
         ) -> ::apicall_runtime::ToolResult {
-            let (result, extracted) = run_tool(client, context, api, call).await;
+            let (result, extracted) = run_tool(client, context, api, call, ::core::option::Option::None).await;
+            #merge_one
+            result
+        }
+
+        /// Runs the tool call as [`dispatch`] does, and tells `events` what a voice agent
+        /// should say while it runs (the call's `messages:`) and when it has finished: see
+        /// [`::apicall_runtime::ToolEvent`]. The callback runs on the dispatcher's task; keep it
+        /// quick (hand the line to the speech pipeline and return).
+        pub async fn dispatch_with_events(
+            client: &::apicall_runtime::Client,
+            context: &Context,
+            api: &mut ApiValues,
+            call: &::apicall_runtime::ToolCall,
+            events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
+        ) -> ::apicall_runtime::ToolResult {
+            let (result, extracted) =
+                run_tool(client, context, api, call, ::core::option::Option::Some(events)).await;
             #merge_one
             result
         }
@@ -69,7 +86,9 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
         ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
             let snapshot: &ApiValues = api;
             let outcomes = ::apicall_runtime::__private::join_all(
-                calls.iter().map(|call| run_tool(client, context, snapshot, call)),
+                calls
+                    .iter()
+                    .map(|call| run_tool(client, context, snapshot, call, ::core::option::Option::None)),
             )
             .await;
             let mut results = ::std::vec::Vec::with_capacity(outcomes.len());
@@ -87,6 +106,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             context: &Context,
             #api_param: &ApiValues,
             call: &::apicall_runtime::ToolCall,
+            events: ::core::option::Option<&mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent)>,
         ) -> (::apicall_runtime::ToolResult, ApiValues) {
             #extracted
             let outcome: ::core::result::Result<
@@ -110,7 +130,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     }
 }
 
-fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
+fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
     let name = &call.name;
     let function = ident(&names::call_fn(&call.name));
     let api = if call.uses_api() {
@@ -124,16 +144,23 @@ fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
         let method = ident(&names::record_method(&call.name));
         quote!(extracted.#method(&response);)
     };
+    let spoken = spoken(file, call);
     let run = |params: TokenStream| {
-        quote! {
-            #function(client, context, #params #api)
-                .await
+        quote! {{
+            let running = #function(client, context, #params #api);
+            let outcome = match events {
+                ::core::option::Option::Some(events) => {
+                    ::apicall_runtime::speaking(#name, running, #spoken, events).await
+                }
+                ::core::option::Option::None => running.await,
+            };
+            outcome
                 .map(|response| {
                     #record
                     ::apicall_runtime::__private::content(&response)
                 })
                 .map_err(::apicall_runtime::DispatchError::from)
-        }
+        }}
     };
     if call.params.is_empty() {
         let run = run(TokenStream::new());
@@ -151,6 +178,28 @@ fn arm(call: &ir::Call, has_values: bool) -> TokenStream {
             },
         }
     }
+}
+
+/// The call's `messages:` rendered for this call's values, as a `Spoken`.
+fn spoken(file: &ir::File, call: &ir::Call) -> TokenStream {
+    let some = |template: Option<&ir::Template>| match template {
+        Some(template) => {
+            let text = super::prompt::message_expr(file, &call.params, template);
+            quote!(::core::option::Option::Some(#text))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let start = some(call.messages.start.as_ref());
+    let failed = some(call.messages.failed.as_ref());
+    let delayed = match &call.messages.delayed {
+        Some(delayed) => {
+            let after = proc_macro2::Literal::u64_unsuffixed(delayed.after_ms);
+            let text = super::prompt::message_expr(file, &call.params, &delayed.say);
+            quote!(::core::option::Option::Some((::core::time::Duration::from_millis(#after), #text)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote!(::apicall_runtime::Spoken::new(#start, #delayed, #failed))
 }
 
 /// `ApiValues::merge`, a method of the one `impl ApiValues` block: takes every value `newer`

@@ -92,13 +92,19 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
             paths.push(ident(&names::try_render_fn(&prompt.name)).into_token_stream());
         }
     }
-    paths.extend([quote!(TOOLS), quote!(dispatch), quote!(dispatch_all)]);
+    paths.extend([
+        quote!(TOOLS),
+        quote!(dispatch),
+        quote!(dispatch_with_events),
+        quote!(dispatch_all),
+    ]);
     if !file.webhooks.is_empty() {
         paths.push(quote!(finish));
     }
     paths.extend([
         quote!(Session::new),
         quote!(Session::dispatch),
+        quote!(Session::dispatch_with_events),
         quote!(Session::dispatch_all),
     ]);
     if !file.webhooks.is_empty() {

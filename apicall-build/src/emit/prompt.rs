@@ -130,6 +130,7 @@ fn write_template(file: &ir::File, template: &Template, doc: &mut String) {
 /// Whether the rendered code reads a variable `wanted` picks (a condition that is always true
 /// reads nothing).
 fn uses(file: &ir::File, template: &Template, wanted: &dyn Fn(&Var) -> bool) -> bool {
+    let params: &[ir::Param] = &[];
     template.iter().any(|piece| match piece {
         Piece::Text(_) => false,
         Piece::Var(var) | Piece::VarOr(var, _) => wanted(var),
@@ -138,7 +139,7 @@ fn uses(file: &ir::File, template: &Template, wanted: &dyn Fn(&Var) -> bool) -> 
             then,
             otherwise,
         } => {
-            (wanted(condition) && truthy(file, *condition).is_some())
+            (wanted(condition) && truthy(file, params, *condition).is_some())
                 || uses(file, then, wanted)
                 || uses(file, otherwise, wanted)
         }
@@ -159,9 +160,35 @@ fn capacity(template: &Template) -> usize {
         .sum()
 }
 
+/// A spoken message of a call as a `String` expression: a template like a prompt's, which may
+/// also read the call's parameters (`params`).
+pub(crate) fn message_expr(
+    file: &ir::File,
+    params: &[ir::Param],
+    template: &Template,
+) -> TokenStream {
+    let capacity = Literal::usize_unsuffixed(capacity(template));
+    let pushes = pushes_in(file, params, template, false);
+    quote! {{
+        let mut out = ::std::string::String::with_capacity(#capacity);
+        #pushes
+        out
+    }}
+}
+
 /// The pushes rendering `template`; `strict` records each missing bare `api.*` value in
 /// `missing` instead of rendering nothing.
 fn pushes(file: &ir::File, template: &Template, strict: bool) -> TokenStream {
+    pushes_in(file, &[], template, strict)
+}
+
+/// [`pushes`], where `{{collected.*}}` reads `params`.
+fn pushes_in(
+    file: &ir::File,
+    params: &[ir::Param],
+    template: &Template,
+    strict: bool,
+) -> TokenStream {
     let pushes = template.iter().map(|piece| match piece {
         Piece::Text(text) => append_text(text),
         Piece::Var(var) | Piece::VarOr(var, _) => {
@@ -169,7 +196,7 @@ fn pushes(file: &ir::File, template: &Template, strict: bool) -> TokenStream {
                 Piece::VarOr(_, default) => Some(default),
                 _ => None,
             };
-            match value(file, *var) {
+            match value(file, params, *var) {
                 Value::Always(push) => push,
                 Value::Maybe(place, push) => match default {
                     None if strict => {
@@ -208,9 +235,9 @@ fn pushes(file: &ir::File, template: &Template, strict: bool) -> TokenStream {
             then,
             otherwise,
         } => {
-            let then = pushes(file, then, strict);
-            let otherwise = pushes(file, otherwise, strict);
-            match truthy(file, *condition) {
+            let then = pushes_in(file, params, then, strict);
+            let otherwise = pushes_in(file, params, otherwise, strict);
+            match truthy(file, params, *condition) {
                 None => then,
                 Some(Test::True(test)) if otherwise.is_empty() => quote! {
                     if #test {
@@ -246,8 +273,19 @@ fn pushes(file: &ir::File, template: &Template, strict: bool) -> TokenStream {
 /// The test `{{#if var}}` makes, as Handlebars and Liquid users expect: absent (or `null`),
 /// `false` and `""` take the `else` branch; anything else, `0` included, takes `then`. `None`
 /// when the value is always true (a numeric context variable), so no test is emitted.
-fn truthy(file: &ir::File, var: Var) -> Option<Test> {
+fn truthy(file: &ir::File, params: &[ir::Param], var: Var) -> Option<Test> {
     let (ty, place, optional) = match var {
+        Var::Collected(index) => {
+            let param = &params[index];
+            let field = ident(&param.name);
+            let ty = match param.ty {
+                ir::ParamType::Value(ty) => ty,
+                // An enum's value is a non-empty string: always true when present.
+                _ if param.required => return None,
+                _ => return Some(Test::True(quote!(params.#field.is_some()))),
+            };
+            (ty, quote!(params.#field), !param.required)
+        }
         Var::Context(index) => {
             let variable = &file.variables[index];
             let field = ident(&variable.name);
@@ -258,7 +296,7 @@ fn truthy(file: &ir::File, var: Var) -> Option<Test> {
             let field = ident(&value.name);
             (value.ty, quote!(api.#field), true)
         }
-        Var::Collected(_) | Var::Call(_) => return None,
+        Var::Call(_) => return None,
     };
     match (ty, optional) {
         (ir::ValueType::String, false) => Some(Test::False(quote!(#place.is_empty()))),
@@ -298,9 +336,23 @@ enum Value {
     Maybe(TokenStream, TokenStream),
 }
 
-/// Validation keeps secrets and LLM parameters out of prompts.
-fn value(file: &ir::File, var: Var) -> Value {
+/// Validation keeps secrets out of prompts and messages, and LLM parameters out of prompts.
+fn value(file: &ir::File, params: &[ir::Param], var: Var) -> Value {
     match var {
+        Var::Collected(index) => {
+            let param = &params[index];
+            let field = ident(&param.name);
+            let text = |value: TokenStream| match param.ty {
+                ir::ParamType::Value(ir::ValueType::String) => quote!(out.push_str(#value);),
+                ir::ParamType::Value(_) => quote!(out.push_str(&#value.to_string());),
+                _ => quote!(out.push_str(#value.as_str());),
+            };
+            if param.required {
+                Value::Always(text(quote!(&params.#field)))
+            } else {
+                Value::Maybe(quote!(params.#field), text(quote!(value)))
+            }
+        }
         Var::Context(index) => {
             let variable = &file.variables[index];
             let field = ident(&variable.name);
@@ -320,6 +372,6 @@ fn value(file: &ir::File, var: Var) -> Value {
             };
             Value::Maybe(quote!(api.#field), push)
         }
-        Var::Collected(_) | Var::Call(_) => Value::Always(TokenStream::new()),
+        Var::Call(_) => Value::Always(TokenStream::new()),
     }
 }

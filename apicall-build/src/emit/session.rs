@@ -81,6 +81,17 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
                 dispatch(client, &self.context, &mut self.api, call).await
             }
 
+            /// Runs one tool call, keeps what it extracted, and tells `events` what to say while
+            /// it runs; see [`dispatch_with_events`].
+            pub async fn dispatch_with_events(
+                &mut self,
+                client: &::apicall_runtime::Client,
+                call: &::apicall_runtime::ToolCall,
+                events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
+            ) -> ::apicall_runtime::ToolResult {
+                dispatch_with_events(client, &self.context, &mut self.api, call, events).await
+            }
+
             /// Runs one LLM turn's tool calls concurrently and keeps what they extracted; see
             /// [`dispatch_all`].
             pub async fn dispatch_all(

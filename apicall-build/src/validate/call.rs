@@ -22,6 +22,8 @@ impl Checker<'_, '_> {
         let responses = self.responses(decl);
         let body = self.body(decl, method, &params);
         let retries = self.retries(decl, method);
+        let timeout = timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let messages = self.messages(decl, &params, timeout);
         let (url_text, url) = url_or_stand_in(decl.url.as_ref(), url);
         // Only the name is indispensable; anything else that was wrong has been reported and
         // gets a stand-in, so the generated API stays whole while the errors are fixed.
@@ -31,7 +33,7 @@ impl Checker<'_, '_> {
                 .map(|d| d.value.clone())
                 .unwrap_or_default(),
             method: method.unwrap_or(ir::Method::Get),
-            timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+            timeout_ms: timeout,
             url_text,
             url,
             headers,
@@ -41,6 +43,7 @@ impl Checker<'_, '_> {
             body: body.unwrap_or(None),
             failure_message: decl.failure_message.as_ref().map(|m| m.value.clone()),
             retries: retries.unwrap_or(0),
+            messages,
         })
     }
 

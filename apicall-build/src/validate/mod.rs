@@ -34,6 +34,7 @@ use crate::parse::yaml::{Node, Value, quoted};
 
 mod body;
 mod call;
+mod messages;
 mod names;
 mod params;
 mod response;
@@ -105,13 +106,16 @@ enum Place {
     Prompt,
     /// A webhook: context, `api.*` values and `{{call.*}}` facts.
     Webhook,
+    /// A call's spoken message: context, the call's `{{collected.*}}` and `api.*` values, with
+    /// defaults and conditionals; never a secret.
+    Message,
 }
 
 impl Place {
     fn allows(self, namespace: Namespace) -> bool {
         match namespace {
             Namespace::Context | Namespace::Api => true,
-            Namespace::Collected => self == Place::Request,
+            Namespace::Collected => matches!(self, Place::Request | Place::Message),
             Namespace::Call => self == Place::Webhook,
         }
     }

@@ -42,8 +42,26 @@ impl Checker<'_, '_> {
 
     /// Lexes a prompt and resolves each variable, defaults and conditionals included.
     pub(super) fn prompt_template(&mut self, text: &Text) -> ir::Template {
+        self.rich_template(text, &[], Place::Prompt)
+    }
+
+    /// Lexes a call's spoken message: like a prompt, and it may use the call's parameters.
+    pub(super) fn message_template(
+        &mut self,
+        text: &Text,
+        params: &[(ir::Param, Pos)],
+    ) -> ir::Template {
+        self.rich_template(text, params, Place::Message)
+    }
+
+    fn rich_template(
+        &mut self,
+        text: &Text,
+        params: &[(ir::Param, Pos)],
+        place: Place,
+    ) -> ir::Template {
         match self.lexed(text) {
-            Some(pieces) => self.prompt_pieces(text, pieces),
+            Some(pieces) => self.rich_pieces(text, pieces, params, place),
             None => vec![ir::Piece::Text(text.value.clone())],
         }
     }
@@ -62,13 +80,20 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn prompt_pieces(&mut self, text: &Text, pieces: Vec<template::Piece>) -> ir::Template {
+    /// A prompt's or a message's pieces: variables with defaults, and conditionals.
+    fn rich_pieces(
+        &mut self,
+        text: &Text,
+        pieces: Vec<template::Piece>,
+        params: &[(ir::Param, Pos)],
+        place: Place,
+    ) -> ir::Template {
         let mut out = Vec::new();
         for piece in pieces {
             match piece {
                 template::Piece::Text(t) => out.push(ir::Piece::Text(t)),
                 template::Piece::Var(var_ref, default) => {
-                    let Some(var) = self.resolve(text, &var_ref, &[], Place::Prompt) else {
+                    let Some(var) = self.resolve(text, &var_ref, params, place) else {
                         continue;
                     };
                     out.push(match default {
@@ -81,9 +106,9 @@ impl Checker<'_, '_> {
                     then,
                     otherwise,
                 } => {
-                    let then = self.prompt_pieces(text, then);
-                    let otherwise = self.prompt_pieces(text, otherwise);
-                    if let Some(var) = self.resolve(text, &condition, &[], Place::Prompt) {
+                    let then = self.rich_pieces(text, then, params, place);
+                    let otherwise = self.rich_pieces(text, otherwise, params, place);
+                    if let Some(var) = self.resolve(text, &condition, params, place) {
                         out.push(ir::Piece::If {
                             condition: var,
                             then,
@@ -138,10 +163,10 @@ impl Checker<'_, '_> {
             Namespace::Collected => (
                 format!(
                     "`{spelled}` cannot be used in a {}: LLM parameters belong to one call",
-                    if place == Place::Prompt {
-                        "prompt"
-                    } else {
+                    if place == Place::Webhook {
                         "webhook"
+                    } else {
+                        "prompt"
                     }
                 ),
                 "extract the value you need with `response_variables` and use `{{api.name}}`",
@@ -167,8 +192,12 @@ impl Checker<'_, '_> {
             self.unknown_variable(var_ref, at);
             return None;
         };
-        if place == Place::Prompt && self.variables[index].secret {
-            self.secret_in_prompt(var_ref, at);
+        if self.variables[index].secret {
+            match place {
+                Place::Prompt => self.secret_in_prompt(var_ref, at),
+                Place::Message => self.secret_in_message(var_ref, at),
+                Place::Request | Place::Webhook => return Some(ir::Var::Context(index)),
+            }
             return None;
         }
         Some(ir::Var::Context(index))
@@ -183,6 +212,17 @@ impl Checker<'_, '_> {
         self.report
             .error_spanning(pos, width, message)
             .help("prompts are sent to the LLM; secrets must never be");
+    }
+
+    /// Messages are spoken to the caller, so a secret variable is never in one.
+    fn secret_in_message(&mut self, var_ref: &VarRef, (pos, width): Span) {
+        let message = format!(
+            "secret variable `{}` cannot be used in a message",
+            var_ref.name
+        );
+        self.report
+            .error_spanning(pos, width, message)
+            .help("messages are spoken to the caller; secrets must never be");
     }
 
     /// An undeclared `{{name}}`: the nearest declared name, or how to declare it.

@@ -6,9 +6,11 @@ use crate::diagnostic::{Pos, Reporter, did_you_mean};
 use super::anchors::Anchors;
 use super::yaml::{Node, Value, quoted};
 
+mod messages;
 mod params;
 mod values;
 
+pub(crate) use messages::{DelayedDecl, MessagesDecl};
 pub(crate) use params::ParamDecl;
 #[cfg(test)]
 pub(crate) use params::{ITEM_KEYS, PARAM_KEYS};
@@ -83,6 +85,8 @@ pub(crate) struct CallDecl {
     pub present: Vec<&'static str>,
     pub failure_message: Option<Text>,
     pub retries: Option<(i128, Pos)>,
+    /// What to say while it runs.
+    pub messages: Option<MessagesDecl>,
 }
 
 #[derive(Debug)]
@@ -145,6 +149,7 @@ pub(crate) const CALL_KEYS: &[&str] = &[
     "body",
     "failure_message",
     "retries",
+    "messages",
 ];
 pub(crate) const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type", "required"];
 
@@ -256,6 +261,7 @@ fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) ->
         present: Vec::new(),
         failure_message: None,
         retries: None,
+        messages: None,
     };
     for (key, value) in fields {
         let known = key_text(key, CALL_KEYS, report);
@@ -283,6 +289,7 @@ fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) ->
                 call.failure_message = text(value, "`failure_message`", report);
             }
             Some("retries") => call.retries = retries(value, report),
+            Some("messages") => call.messages = Some(messages::read_messages(value, report)),
             Some(_) => unreachable_key(key, report),
             None => {}
         }

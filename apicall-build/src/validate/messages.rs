@@ -1,0 +1,119 @@
+//! Rules for what a voice agent says while a call runs (`messages:`).
+
+use super::*;
+use crate::parse::document::{DelayedDecl, MessagesDecl};
+
+impl Checker<'_, '_> {
+    /// A call's `messages:`: each a template like a prompt's, never a secret; `start` and
+    /// `delayed` never use a value this call has yet to extract; `delayed` comes before the
+    /// call's timeout.
+    pub(super) fn messages(
+        &mut self,
+        decl: &CallDecl,
+        params: &[(ir::Param, Pos)],
+        timeout_ms: u64,
+    ) -> ir::Messages {
+        let Some(messages) = &decl.messages else {
+            return ir::Messages::default();
+        };
+        let MessagesDecl {
+            start,
+            delayed,
+            failed,
+        } = messages;
+        let start = start.as_ref().map(|text| {
+            self.not_yet_extracted(text, decl, "start");
+            self.message_template(text, params)
+        });
+        let delayed = delayed
+            .as_ref()
+            .and_then(|delayed| self.delayed(delayed, decl, params, timeout_ms));
+        let failed = failed
+            .as_ref()
+            .map(|text| self.message_template(text, params));
+        ir::Messages {
+            start,
+            delayed,
+            failed,
+        }
+    }
+
+    /// `delayed:` has `after_ms` (below the timeout) and `say`.
+    fn delayed(
+        &mut self,
+        delayed: &DelayedDecl,
+        decl: &CallDecl,
+        params: &[(ir::Param, Pos)],
+        timeout_ms: u64,
+    ) -> Option<ir::Delayed> {
+        let item = (
+            "`delayed` message",
+            delayed.key.pos,
+            delayed.present.as_slice(),
+        );
+        if !delayed.present.contains(&"after_ms") {
+            let help = "add `after_ms: 1500`: how long the call runs before it is said";
+            self.required(None, item, "after_ms", help);
+        }
+        let say_help = "add `say: \"One moment please.\"`";
+        self.required(delayed.say.as_ref(), item, "say", say_help);
+        let after_ms = delayed
+            .after_ms
+            .and_then(|(after_ms, pos)| self.delay_before_timeout(after_ms, pos, timeout_ms));
+        let say = delayed.say.as_ref().map(|text| {
+            self.not_yet_extracted(text, decl, "delayed");
+            self.message_template(text, params)
+        });
+        Some(ir::Delayed {
+            after_ms: after_ms?,
+            say: say?,
+        })
+    }
+
+    /// The delayed message is said while the call still runs: `after_ms` is below its
+    /// `timeout_ms`, and not negative.
+    fn delay_before_timeout(&mut self, after_ms: i128, pos: Pos, timeout_ms: u64) -> Option<u64> {
+        let valid = u64::try_from(after_ms)
+            .ok()
+            .filter(|after_ms| *after_ms < timeout_ms);
+        if valid.is_none() {
+            let message = if after_ms < 0 {
+                format!("`after_ms` cannot be negative, found {after_ms}")
+            } else {
+                format!(
+                    "`after_ms` must be below the call's `timeout_ms` ({timeout_ms}), found \
+                     {after_ms}"
+                )
+            };
+            self.report.error(pos, message).help(
+                "the delayed line is said while the call still runs: after `timeout_ms` it has \
+                 failed, and the `failed` message is said instead",
+            );
+        }
+        valid
+    }
+
+    /// `start` and `delayed` are said before the call has answered: a value it extracts has
+    /// no value yet.
+    fn not_yet_extracted(&mut self, text: &Text, decl: &CallDecl, which: &str) {
+        let extracted: Vec<&str> = (decl.response_variables.iter())
+            .filter_map(|r| r.variable.as_ref().map(|v| v.value.as_str()))
+            .collect();
+        for var_ref in self.var_refs(text) {
+            if var_ref.namespace == Namespace::Api && extracted.contains(&var_ref.name.as_str()) {
+                let width = text.width_of(var_ref.offset, var_ref.len).unwrap_or(2);
+                let spelled = var_ref.namespace.spell(&var_ref.name);
+                self.report
+                    .error_spanning(
+                        text.pos_at(var_ref.offset),
+                        width,
+                        format!(
+                            "`{spelled}` is extracted by this call: it has no value yet when \
+                             the `{which}` message is said"
+                        ),
+                    )
+                    .help("say it in the `failed` message or a prompt, or use `{{collected.*}}`");
+            }
+        }
+    }
+}
