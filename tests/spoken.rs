@@ -126,3 +126,27 @@ async fn a_call_without_messages_only_finishes_and_dispatch_says_nothing() {
     // Plain `dispatch` takes no callback and behaves as before.
     assert!(session.dispatch(&client, &order(false)).await.is_ok());
 }
+
+#[tokio::test]
+async fn enum_parameters_are_said_as_their_values() {
+    let client = server(0, StatusCode::OK).await;
+    let call = ToolCall::openai(
+        "t3",
+        "book_table",
+        json!({"seats": 4, "area": "terrace", "notes": ["window"]}).to_string(),
+    );
+    let lines = said(&client, &mut session(), &call).await;
+    assert_eq!(
+        lines,
+        [(
+            SayReason::Start,
+            "Booking a table for 4 on the terrace.".to_owned()
+        )]
+    );
+    let call = ToolCall::openai("t4", "book_table", json!({"seats": 2}).to_string());
+    let lines = said(&client, &mut session(), &call).await;
+    assert_eq!(
+        lines,
+        [(SayReason::Start, "Booking a table for 2.".to_owned())]
+    );
+}

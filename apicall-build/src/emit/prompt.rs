@@ -342,13 +342,19 @@ fn value(file: &ir::File, params: &[ir::Param], var: Var) -> Value {
         Var::Collected(index) => {
             let param = &params[index];
             let field = ident(&param.name);
+            // `value` is the field (required) or a reference bound to it (optional).
             let text = |value: TokenStream| match param.ty {
+                ir::ParamType::Value(ir::ValueType::String) if param.required => {
+                    quote!(out.push_str(&#value);)
+                }
                 ir::ParamType::Value(ir::ValueType::String) => quote!(out.push_str(#value);),
-                ir::ParamType::Value(_) => quote!(out.push_str(&#value.to_string());),
-                _ => quote!(out.push_str(#value.as_str());),
+                ir::ParamType::Enum { .. } => quote!(out.push_str(#value.as_str());),
+                // Numbers, booleans and integer enums say themselves; validation keeps arrays
+                // and objects out of messages.
+                _ => quote!(out.push_str(&#value.to_string());),
             };
             if param.required {
-                Value::Always(text(quote!(&params.#field)))
+                Value::Always(text(quote!(params.#field)))
             } else {
                 Value::Maybe(quote!(params.#field), text(quote!(value)))
             }

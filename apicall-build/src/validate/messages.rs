@@ -23,14 +23,12 @@ impl Checker<'_, '_> {
         } = messages;
         let start = start.as_ref().map(|text| {
             self.not_yet_extracted(text, decl, "start");
-            self.message_template(text, params)
+            self.spoken(text, params)
         });
         let delayed = delayed
             .as_ref()
             .and_then(|delayed| self.delayed(delayed, decl, params, timeout_ms));
-        let failed = failed
-            .as_ref()
-            .map(|text| self.message_template(text, params));
+        let failed = failed.as_ref().map(|text| self.spoken(text, params));
         ir::Messages {
             start,
             delayed,
@@ -62,7 +60,7 @@ impl Checker<'_, '_> {
             .and_then(|(after_ms, pos)| self.delay_before_timeout(after_ms, pos, timeout_ms));
         let say = delayed.say.as_ref().map(|text| {
             self.not_yet_extracted(text, decl, "delayed");
-            self.message_template(text, params)
+            self.spoken(text, params)
         });
         Some(ir::Delayed {
             after_ms: after_ms?,
@@ -115,5 +113,34 @@ impl Checker<'_, '_> {
                     .help("say it in the `failed` message or a prompt, or use `{{collected.*}}`");
             }
         }
+    }
+
+    /// A message's template, each parameter in it one that can be said: an array or an object
+    /// has no spoken form.
+    fn spoken(&mut self, text: &Text, params: &[(ir::Param, Pos)]) -> ir::Template {
+        let template = self.message_template(text, params);
+        for var_ref in self.var_refs(text) {
+            let Some((param, _)) = (var_ref.namespace == Namespace::Collected)
+                .then(|| params.iter().find(|(p, _)| p.name == var_ref.name))
+                .flatten()
+            else {
+                continue;
+            };
+            let kind = match param.ty {
+                ir::ParamType::Array(_) => "an array",
+                ir::ParamType::Object { .. } => "an object",
+                _ => continue,
+            };
+            let width = text.width_of(var_ref.offset, var_ref.len).unwrap_or(2);
+            let spelled = var_ref.namespace.spell(&var_ref.name);
+            self.report
+                .error_spanning(
+                    text.pos_at(var_ref.offset),
+                    width,
+                    format!("`{spelled}` is {kind}: a message cannot say it"),
+                )
+                .help("say one of its values through a plain parameter, or leave it out");
+        }
+        template
     }
 }
