@@ -60,7 +60,9 @@ pub use webhook::{DEFAULT_WEBHOOK_BACKOFF, Delivered, Delivery, MAX_RETRY_AFTER,
 /// [`JsonText`](call::JsonText) body added, then sent; the body of the reply is read with
 /// [`extract`](call::extract) (a generated `static` path trie) or
 /// [`extract_paths`](call::extract_paths) (paths known at run time), and each value read with
-/// its declared type.
+/// its declared type. Before any of that, an LLM's arguments are checked against the call's
+/// [`Param`](call::Param) descriptions by [`read_arguments`](call::read_arguments), whose
+/// problems name only parameters and what they must be.
 pub mod call {
     pub use crate::arguments::{Argument, MAX_PROBLEMS, Param, Shape, read_arguments};
     pub use crate::extract::{
