@@ -3,15 +3,16 @@
 //!
 //! 1. A known caller: the greeting uses the CRM's data.
 //! 2. The CRM is down: the greeting is generic and says nothing about the failure.
-//! 3. The caller reads out an order number: the order status is looked up and told. The
-//!    conversation ends, and a signed post-call webhook reaches the CRM, which verifies it.
+//! 3. The caller reads out an order number: the order status is looked up (slowly: the agent
+//!    says its `messages:` lines while it waits) and told. The conversation ends, and a signed
+//!    post-call webhook reaches the CRM, which verifies it.
 //!
 //! Run it with `cargo run --example agent_loop`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use apicall_runtime::{Client, Outcome, Secret, ToolCall, Verifier};
+use apicall_runtime::{Client, Outcome, SayReason, Secret, ToolCall, ToolEvent, Verifier};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -74,8 +75,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "order_status",
         r#"{"order_id": "A-1042"}"#,
     )?;
-    let result = session.dispatch(&client, &call).await;
+    // A voice pipeline would hand each line to its text-to-speech as it comes.
+    let started = std::time::Instant::now();
+    let mut fillers = Vec::new();
+    let result = session
+        .dispatch_with_events(&client, &call, &mut |event| {
+            if let ToolEvent::Say { text, reason, .. } = event {
+                let at = started.elapsed().as_millis();
+                println!("agent:   {text}   (said at {at} ms: {reason:?})");
+                fillers.push(reason);
+            }
+        })
+        .await;
     println!("tool:    {} -> {}", result.name, result.content);
+    // The orders API takes 600 ms: the start line at once, the filler at 300 ms.
+    assert_eq!(fillers, [SayReason::Start, SayReason::Delayed]);
     let answer = session.render_order_update();
     println!("agent:   {answer}");
     assert_eq!(answer, "Your order is out for delivery.");
@@ -145,7 +159,9 @@ async fn crm(State(crm): State<Arc<Crm>>) -> Result<Json<Value>, StatusCode> {
     })))
 }
 
+/// The orders API, slow enough that a caller would notice the silence.
 async fn orders(Path(order_id): Path<String>) -> Result<Json<Value>, StatusCode> {
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     match order_id.as_str() {
         "A-1042" => Ok(Json(json!({"order": {"status": "out for delivery"}}))),
         _ => Err(StatusCode::NOT_FOUND),
