@@ -1,5 +1,5 @@
 //! A call's `messages:` through the generated `dispatch_with_events`, against a real server on
-//! 127.0.0.1 (`fixtures/messages.yaml`: `delayed` after 200 ms, timeout 800 ms). The exact
+//! 127.0.0.1 (`fixtures/messages.yaml`: `delayed` after 400 ms, timeout 2000 ms). The exact
 //! timing is tested on tokio's paused clock in apicall-runtime/tests/speaking.rs; here the
 //! server's delays are far from the thresholds, so real time is enough.
 
@@ -76,7 +76,7 @@ async fn a_fast_answer_gets_only_the_start_line() {
 
 #[tokio::test]
 async fn a_slow_answer_gets_the_delayed_line_then_its_values() {
-    let client = server(500, StatusCode::OK).await;
+    let client = server(1200, StatusCode::OK).await;
     let mut session = session();
     let lines = said(&client, &mut session, &order(true)).await;
     assert_eq!(
@@ -103,8 +103,8 @@ async fn a_500_and_a_timeout_get_the_failed_line() {
             (SayReason::Failed, FAILED.to_owned())
         ]
     );
-    // Later than the 800 ms timeout: the delayed line, then the failed one.
-    let client = server(3000, StatusCode::OK).await;
+    // Later than the 2000 ms timeout: the delayed line, then the failed one.
+    let client = server(4000, StatusCode::OK).await;
     let lines = said(&client, &mut session(), &order(false)).await;
     assert_eq!(
         lines,
@@ -148,5 +148,54 @@ async fn enum_parameters_are_said_as_their_values() {
     assert_eq!(
         lines,
         [(SayReason::Start, "Booking a table for 2.".to_owned())]
+    );
+}
+
+/// One LLM turn with two calls speaks as one voice: the first call's `start` line only, one
+/// `delayed` line, each failure's `failed` line, and both calls' `Finished`.
+#[tokio::test]
+async fn a_turn_of_several_calls_says_one_start_and_one_delayed_line() {
+    let client = server(1200, StatusCode::OK).await;
+    let calls = [
+        order(false),
+        ToolCall::openai("t5", "book_table", json!({"seats": 2}).to_string()),
+    ];
+    let mut events = Vec::new();
+    let results = session()
+        .dispatch_all_with_events(&client, &calls, &mut |event| events.push(event))
+        .await;
+    assert!(results.iter().all(apicall_runtime::ToolResult::is_ok));
+    let said: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            ToolEvent::Say { text, reason, .. } => Some((*reason, text.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [(SayReason::Start, START), (SayReason::Delayed, DELAYED)]
+    );
+    let finished = events
+        .iter()
+        .filter(|event| matches!(event, ToolEvent::Finished { ok: true, .. }))
+        .count();
+    assert_eq!(finished, 2);
+
+    let client = server(0, StatusCode::INTERNAL_SERVER_ERROR).await;
+    let mut events = Vec::new();
+    session()
+        .dispatch_all_with_events(&client, &calls, &mut |event| events.push(event))
+        .await;
+    let said: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            ToolEvent::Say { text, reason, .. } => Some((*reason, text.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [(SayReason::Start, START), (SayReason::Failed, FAILED)]
     );
 }

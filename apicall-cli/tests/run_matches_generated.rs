@@ -141,7 +141,7 @@ async fn record(
         )
             .into_response(),
         Answer::Late => {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+            tokio::time::sleep(Duration::from_millis(2500)).await;
             json(values)
         }
     }
