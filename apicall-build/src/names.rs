@@ -44,6 +44,8 @@ pub(crate) const TOOLS: &str = "TOOLS";
 pub(crate) const DISPATCH: &str = "dispatch";
 pub(crate) const DISPATCH_ALL: &str = "dispatch_all";
 pub(crate) const DISPATCH_WITH_EVENTS: &str = "dispatch_with_events";
+pub(crate) const DISPATCH_ALL_WITH_EVENTS: &str = "dispatch_all_with_events";
+pub(crate) const RUN_TURN: &str = "run_turn";
 pub(crate) const RUN_TOOL: &str = "run_tool";
 pub(crate) const FINISH: &str = "finish";
 
@@ -144,6 +146,8 @@ pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
         (Space::Value, DISPATCH, "the dispatcher"),
         (Space::Value, DISPATCH_ALL, "the dispatcher"),
         (Space::Value, DISPATCH_WITH_EVENTS, "the dispatcher"),
+        (Space::Value, DISPATCH_ALL_WITH_EVENTS, "the dispatcher"),
+        (Space::Value, RUN_TURN, "the dispatcher's helper"),
         (Space::Value, RUN_TOOL, "the dispatcher's helper"),
         (Space::Value, FINISH, "the function that sends the webhooks"),
     ] {

@@ -6,6 +6,7 @@
 //! has finished) and `failed` (said when it fails). The generated `dispatch_with_events` runs
 //! a tool call through [`speaking`] and hands each [`ToolEvent`] to the caller's callback.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
@@ -74,6 +75,72 @@ impl Spoken {
     }
 }
 
+/// Where a dispatcher's events go: the caller's callback, shared by the calls of one turn (they
+/// run concurrently on one task, and each event is handed over synchronously, so the callback
+/// is never called twice at once).
+pub struct EventSink<'a> {
+    state: RefCell<SinkState<'a>>,
+}
+
+struct SinkState<'a> {
+    callback: &'a mut dyn FnMut(ToolEvent),
+    /// One turn's calls speak as one voice: its first `start` line and its first `delayed`
+    /// line only; every `failed` line and every `Finished`.
+    one_turn: bool,
+    started: bool,
+    delayed: bool,
+}
+
+impl<'a> EventSink<'a> {
+    /// Every event of one call goes to `callback`.
+    pub fn for_call(callback: &'a mut dyn FnMut(ToolEvent)) -> Self {
+        Self::new(callback, false)
+    }
+
+    /// The events of one LLM turn's calls go to `callback` as one voice would say them: the
+    /// first call's `start` line only (not one per call), one `delayed` line (the first that
+    /// comes due while its call still runs), each failed call's `failed` line, and every
+    /// [`ToolEvent::Finished`].
+    pub fn for_turn(callback: &'a mut dyn FnMut(ToolEvent)) -> Self {
+        Self::new(callback, true)
+    }
+
+    fn new(callback: &'a mut dyn FnMut(ToolEvent), one_turn: bool) -> Self {
+        Self {
+            state: RefCell::new(SinkState {
+                callback,
+                one_turn,
+                started: false,
+                delayed: false,
+            }),
+        }
+    }
+
+    /// Hands `event` to the callback, unless the turn has said its line of that kind already.
+    pub fn send(&self, event: ToolEvent) {
+        let mut state = self.state.borrow_mut();
+        if state.one_turn
+            && let ToolEvent::Say { reason, .. } = &event
+        {
+            let said = match reason {
+                SayReason::Start => &mut state.started,
+                SayReason::Delayed => &mut state.delayed,
+                SayReason::Failed => &mut false,
+            };
+            if std::mem::replace(said, true) {
+                return;
+            }
+        }
+        (state.callback)(event);
+    }
+}
+
+impl std::fmt::Debug for EventSink<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSink").finish_non_exhaustive()
+    }
+}
+
 /// Runs `call` and reports through `events` what to say and when: `start` before it is
 /// polled, `delayed` once if it is still running after its delay (checked before the timer,
 /// so a call that is done never gets it), `failed` if it fails, then
@@ -82,18 +149,16 @@ pub async fn speaking<T, E>(
     tool: &'static str,
     call: impl Future<Output = Result<T, E>>,
     spoken: Spoken,
-    events: &mut dyn FnMut(ToolEvent),
+    events: &EventSink<'_>,
 ) -> Result<T, E> {
     let Spoken {
         start,
         delayed,
         failed,
     } = spoken;
-    let say = |events: &mut dyn FnMut(ToolEvent), text: String, reason| {
-        events(ToolEvent::Say { tool, text, reason });
-    };
+    let say = |text: String, reason| events.send(ToolEvent::Say { tool, text, reason });
     if let Some(text) = start {
-        say(events, text, SayReason::Start);
+        say(text, SayReason::Start);
     }
     let call = pin!(call);
     let result = match delayed {
@@ -104,7 +169,7 @@ pub async fn speaking<T, E>(
             match select(call, timer).await {
                 Either::Left((result, _)) => result,
                 Either::Right(((), call)) => {
-                    say(events, text, SayReason::Delayed);
+                    say(text, SayReason::Delayed);
                     call.await
                 }
             }
@@ -113,9 +178,9 @@ pub async fn speaking<T, E>(
     if result.is_err()
         && let Some(text) = failed
     {
-        say(events, text, SayReason::Failed);
+        say(text, SayReason::Failed);
     }
-    events(ToolEvent::Finished {
+    events.send(ToolEvent::Finished {
         tool,
         ok: result.is_ok(),
     });

@@ -41,7 +41,7 @@ pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
 pub use conversation::{CallEnd, Conversation, Outcome};
 pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
 pub use error::{Error, RedirectReason, Result, TimeoutPhase};
-pub use events::{SayReason, Spoken, ToolEvent, speaking};
+pub use events::{EventSink, SayReason, Spoken, ToolEvent, speaking};
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};
 pub use signature::{

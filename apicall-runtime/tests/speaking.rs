@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use apicall_runtime::{SayReason, Spoken, ToolEvent, speaking};
+use apicall_runtime::{EventSink, SayReason, Spoken, ToolEvent, speaking};
 use tokio::time::Instant;
 
 /// What was reported, with when (milliseconds after the start).
@@ -30,10 +30,8 @@ async fn run(
         tokio::time::sleep(Duration::from_millis(after_ms)).await;
         answer
     };
-    let result = speaking("lookup", call, spoken, &mut |event| {
-        log.push((started.elapsed().as_millis(), event));
-    })
-    .await;
+    let mut record = |event| log.push((started.elapsed().as_millis(), event));
+    let result = speaking("lookup", call, spoken, &EventSink::for_call(&mut record)).await;
     (log, result)
 }
 
@@ -106,4 +104,40 @@ async fn a_failure_gets_the_failed_line_after_the_delayed_one() {
 async fn a_call_without_lines_only_reports_that_it_finished() {
     let (log, _) = run(3000, Ok(1), Spoken::default()).await;
     assert_eq!(log, [(3000, finished(true))]);
+}
+
+/// A turn of two calls: only the first `start` line; the `delayed` line that comes due while
+/// its own call still runs (the first call answered before its delay, so the second's is
+/// said); both `Finished`.
+#[tokio::test(start_paused = true)]
+async fn a_turn_says_one_start_line_and_the_first_delayed_line_due() {
+    let started = Instant::now();
+    let mut log = Log::new();
+    let mut record = |event| log.push((started.elapsed().as_millis(), event));
+    let sink = EventSink::for_turn(&mut record);
+    let call = |after_ms: u64| async move {
+        tokio::time::sleep(Duration::from_millis(after_ms)).await;
+        Ok::<_, ()>(after_ms)
+    };
+    let line = |text: &str, after_ms: u64| {
+        Spoken::new(
+            Some(format!("{text} starts.")),
+            Some((Duration::from_millis(after_ms), format!("{text} is slow."))),
+            None,
+        )
+    };
+    let (first, second) = tokio::join!(
+        speaking("lookup", call(1000), line("first", 1500), &sink),
+        speaking("lookup", call(4000), line("second", 2000), &sink),
+    );
+    assert_eq!((first, second), (Ok(1000), Ok(4000)));
+    assert_eq!(
+        log,
+        [
+            (0, say("first starts.", SayReason::Start)),
+            (1000, finished(true)),
+            (2000, say("second is slow.", SayReason::Delayed)),
+            (4000, finished(true)),
+        ]
+    );
 }

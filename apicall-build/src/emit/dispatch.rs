@@ -70,8 +70,9 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             call: &::apicall_runtime::ToolCall,
             events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
         ) -> ::apicall_runtime::ToolResult {
+            let events = ::apicall_runtime::EventSink::for_call(events);
             let (result, extracted) =
-                run_tool(client, context, api, call, ::core::option::Option::Some(events)).await;
+                run_tool(client, context, api, call, ::core::option::Option::Some(&events)).await;
             #merge_one
             result
         }
@@ -84,11 +85,37 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             api: &mut ApiValues,
             calls: &[::apicall_runtime::ToolCall],
         ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+            run_turn(client, context, api, calls, ::core::option::Option::None).await
+        }
+
+        /// Runs one LLM turn's tool calls as [`dispatch_all`] does, and tells `events` what a
+        /// voice agent should say while they run, as one voice: the first call's `start` line
+        /// (not one per call), one `delayed` line (the first that comes due while its call
+        /// still runs), each failed call's `failed` line, and each call's `Finished`.
+        pub async fn dispatch_all_with_events(
+            client: &::apicall_runtime::Client,
+            context: &Context,
+            api: &mut ApiValues,
+            calls: &[::apicall_runtime::ToolCall],
+            events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
+        ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+            let events = ::apicall_runtime::EventSink::for_turn(events);
+            run_turn(client, context, api, calls, ::core::option::Option::Some(&events)).await
+        }
+
+        /// One turn's calls, concurrently, then what they extracted stored in `api`.
+        async fn run_turn(
+            client: &::apicall_runtime::Client,
+            context: &Context,
+            api: &mut ApiValues,
+            calls: &[::apicall_runtime::ToolCall],
+            events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
+        ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
             let snapshot: &ApiValues = api;
             let outcomes = ::apicall_runtime::__private::join_all(
                 calls
                     .iter()
-                    .map(|call| run_tool(client, context, snapshot, call, ::core::option::Option::None)),
+                    .map(|call| run_tool(client, context, snapshot, call, events)),
             )
             .await;
             let mut results = ::std::vec::Vec::with_capacity(outcomes.len());
@@ -106,7 +133,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             context: &Context,
             #api_param: &ApiValues,
             call: &::apicall_runtime::ToolCall,
-            events: ::core::option::Option<&mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent)>,
+            events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
         ) -> (::apicall_runtime::ToolResult, ApiValues) {
             #extracted
             let outcome: ::core::result::Result<

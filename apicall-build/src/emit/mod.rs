@@ -97,6 +97,7 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
         quote!(dispatch),
         quote!(dispatch_with_events),
         quote!(dispatch_all),
+        quote!(dispatch_all_with_events),
     ]);
     if !file.webhooks.is_empty() {
         paths.push(quote!(finish));
@@ -106,6 +107,7 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
         quote!(Session::dispatch),
         quote!(Session::dispatch_with_events),
         quote!(Session::dispatch_all),
+        quote!(Session::dispatch_all_with_events),
     ]);
     if !file.webhooks.is_empty() {
         paths.push(quote!(Session::finish));

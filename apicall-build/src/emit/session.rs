@@ -102,6 +102,18 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
                 dispatch_all(client, &self.context, &mut self.api, calls).await
             }
 
+            /// Runs one LLM turn's tool calls concurrently, keeps what they extracted, and tells
+            /// `events` what to say while they run, as one voice; see
+            /// [`dispatch_all_with_events`].
+            pub async fn dispatch_all_with_events(
+                &mut self,
+                client: &::apicall_runtime::Client,
+                calls: &[::apicall_runtime::ToolCall],
+                events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
+            ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+                dispatch_all_with_events(client, &self.context, &mut self.api, calls, events).await
+            }
+
             #finish
 
             #(#renders)*
