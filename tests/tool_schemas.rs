@@ -12,6 +12,8 @@ fn all_tools() -> Vec<&'static ToolDefinition> {
     apicall_tests::seed::TOOLS
         .iter()
         .chain(apicall_tests::language::TOOLS)
+        .chain(apicall_tests::parameters::TOOLS)
+        .chain(apicall_tests::messages::TOOLS)
         .collect()
 }
 
@@ -39,30 +41,40 @@ fn every_parameters_schema_is_a_valid_json_schema() {
     }
 }
 
-#[test]
-fn strict_mode_lists_every_property_as_required() {
-    for tool in all_tools() {
-        let openai = tool.to_openai();
-        let parameters = &openai["function"]["parameters"];
-        let mut properties: Vec<&String> = parameters["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
-        properties.sort();
-        let mut required: Vec<&str> = parameters["required"]
+/// OpenAI's strict mode, at every level (objects inside arrays and objects included): no
+/// other properties, and every property listed as required (optional ones are nullable).
+fn assert_strict(schema: &Value, at: &str) {
+    if let Some(properties) = schema["properties"].as_object() {
+        assert_eq!(schema["additionalProperties"], false, "{at}");
+        let mut names: Vec<&str> = properties.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let mut required: Vec<&str> = schema["required"]
             .as_array()
-            .unwrap()
+            .unwrap_or_else(|| panic!("{at}: no `required`"))
             .iter()
             .filter_map(Value::as_str)
             .collect();
         required.sort_unstable();
-        assert_eq!(
-            required,
-            properties.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-            "{}",
-            tool.name
-        );
+        assert_eq!(required, names, "{at}");
+        for (name, property) in properties {
+            assert_strict(property, &format!("{at}.{name}"));
+        }
+    }
+    if !schema["items"].is_null() {
+        assert_strict(&schema["items"], &format!("{at}[]"));
+    }
+    if let Some(choices) = schema["anyOf"].as_array() {
+        for choice in choices {
+            assert_strict(choice, at);
+        }
+    }
+}
+
+#[test]
+fn strict_mode_lists_every_property_as_required() {
+    for tool in all_tools() {
+        let openai = tool.to_openai();
+        assert_strict(&openai["function"]["parameters"], tool.name);
         assert_eq!(openai["function"]["strict"], true);
     }
 }
