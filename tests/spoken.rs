@@ -151,6 +151,17 @@ async fn enum_parameters_are_said_as_their_values() {
     );
 }
 
+/// The lines among `events`, in order.
+fn lines_of(events: &[ToolEvent]) -> Vec<(SayReason, &str)> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            ToolEvent::Say { text, reason, .. } => Some((*reason, text.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// One LLM turn with two calls speaks as one voice: the first call's `start` line only, one
 /// `delayed` line, each failure's `failed` line, and both calls' `Finished`.
 #[tokio::test]
@@ -165,13 +176,7 @@ async fn a_turn_of_several_calls_says_one_start_and_one_delayed_line() {
         .dispatch_all_with_events(&client, &calls, &mut |event| events.push(event))
         .await;
     assert!(results.iter().all(apicall_runtime::ToolResult::is_ok));
-    let said: Vec<_> = events
-        .iter()
-        .filter_map(|event| match event {
-            ToolEvent::Say { text, reason, .. } => Some((*reason, text.as_str())),
-            _ => None,
-        })
-        .collect();
+    let said = lines_of(&events);
     assert_eq!(
         said,
         [(SayReason::Start, START), (SayReason::Delayed, DELAYED)]
@@ -187,13 +192,7 @@ async fn a_turn_of_several_calls_says_one_start_and_one_delayed_line() {
     session()
         .dispatch_all_with_events(&client, &calls, &mut |event| events.push(event))
         .await;
-    let said: Vec<_> = events
-        .iter()
-        .filter_map(|event| match event {
-            ToolEvent::Say { text, reason, .. } => Some((*reason, text.as_str())),
-            _ => None,
-        })
-        .collect();
+    let said = lines_of(&events);
     assert_eq!(
         said,
         [(SayReason::Start, START), (SayReason::Failed, FAILED)]

@@ -1,5 +1,6 @@
 //! Rules for what a voice agent says while a call runs (`messages:`).
 
+use super::templates::span;
 use super::*;
 use crate::parse::document::{DelayedDecl, MessagesDecl};
 
@@ -99,11 +100,11 @@ impl Checker<'_, '_> {
             .collect();
         for var_ref in self.var_refs(text) {
             if var_ref.namespace == Namespace::Api && extracted.contains(&var_ref.name.as_str()) {
-                let width = text.width_of(var_ref.offset, var_ref.len).unwrap_or(2);
+                let (pos, width) = span(text, &var_ref);
                 let spelled = var_ref.namespace.spell(&var_ref.name);
                 self.report
                     .error_spanning(
-                        text.pos_at(var_ref.offset),
+                        pos,
                         width,
                         format!(
                             "`{spelled}` is extracted by this call: it has no value yet when \
@@ -131,11 +132,11 @@ impl Checker<'_, '_> {
                 ir::ParamType::Object { .. } => "an object",
                 _ => continue,
             };
-            let width = text.width_of(var_ref.offset, var_ref.len).unwrap_or(2);
+            let (pos, width) = span(text, &var_ref);
             let spelled = var_ref.namespace.spell(&var_ref.name);
             self.report
                 .error_spanning(
-                    text.pos_at(var_ref.offset),
+                    pos,
                     width,
                     format!("`{spelled}` is {kind}: a message cannot say it"),
                 )

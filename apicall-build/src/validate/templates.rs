@@ -194,8 +194,20 @@ impl Checker<'_, '_> {
         };
         if self.variables[index].secret {
             match place {
-                Place::Prompt => self.secret_in_prompt(var_ref, at),
-                Place::Message => self.secret_in_message(var_ref, at),
+                Place::Prompt => {
+                    self.secret_where_it_is_seen(
+                        var_ref,
+                        at,
+                        "prompt",
+                        "prompts are sent to the LLM",
+                    );
+                }
+                Place::Message => self.secret_where_it_is_seen(
+                    var_ref,
+                    at,
+                    "message",
+                    "messages are spoken to the caller",
+                ),
                 Place::Request | Place::Webhook => return Some(ir::Var::Context(index)),
             }
             return None;
@@ -203,26 +215,16 @@ impl Checker<'_, '_> {
         Some(ir::Var::Context(index))
     }
 
-    /// Prompts are sent to the LLM, so a secret variable is never in one.
-    fn secret_in_prompt(&mut self, var_ref: &VarRef, (pos, width): Span) {
+    /// Prompts are sent to the LLM and messages spoken to the caller, so a secret variable
+    /// is never in either (`place`: "prompt" or "message"; `why`: where it would go).
+    fn secret_where_it_is_seen(&mut self, var_ref: &VarRef, at: Span, place: &str, why: &str) {
         let message = format!(
-            "secret variable `{}` cannot be used in a prompt",
+            "secret variable `{}` cannot be used in a {place}",
             var_ref.name
         );
         self.report
-            .error_spanning(pos, width, message)
-            .help("prompts are sent to the LLM; secrets must never be");
-    }
-
-    /// Messages are spoken to the caller, so a secret variable is never in one.
-    fn secret_in_message(&mut self, var_ref: &VarRef, (pos, width): Span) {
-        let message = format!(
-            "secret variable `{}` cannot be used in a message",
-            var_ref.name
-        );
-        self.report
-            .error_spanning(pos, width, message)
-            .help("messages are spoken to the caller; secrets must never be");
+            .error_spanning(at.0, at.1, message)
+            .help(format!("{why}; secrets must never be"));
     }
 
     /// An undeclared `{{name}}`: the nearest declared name, or how to declare it.
@@ -323,10 +325,10 @@ impl Checker<'_, '_> {
 }
 
 /// Where a `{{...}}` is in the source, and how many characters a diagnostic underlines.
-type Span = (Pos, usize);
+pub(super) type Span = (Pos, usize);
 
 /// The span of `var_ref` in `text`; two characters (its `{{`) when it is not a range of it.
-fn span(text: &Text, var_ref: &VarRef) -> Span {
+pub(super) fn span(text: &Text, var_ref: &VarRef) -> Span {
     let width = text.width_of(var_ref.offset, var_ref.len).unwrap_or(2);
     (text.pos_at(var_ref.offset), width)
 }
