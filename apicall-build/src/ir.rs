@@ -312,6 +312,16 @@ pub(crate) enum ParamType {
 }
 
 impl ParamType {
+    /// What an array (of arrays...) holds; any other type itself. Enums and objects inside
+    /// arrays generate the same types as outside.
+    pub(crate) fn element(&self) -> &ParamType {
+        let mut ty = self;
+        while let ParamType::Array(items) = ty {
+            ty = items;
+        }
+        ty
+    }
+
     /// Whether it is an array or an object, which has no text form (for a URL, a header or
     /// text in a body).
     pub(crate) fn is_composite(&self) -> bool {

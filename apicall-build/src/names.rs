@@ -218,11 +218,7 @@ pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
 fn param_types(params: &[ir::Param], at: &str, out: &mut Vec<(String, String)>) {
     for param in params {
         let place = format!("{at}{}", param.name);
-        let mut ty = &param.ty;
-        while let ir::ParamType::Array(items) = ty {
-            ty = items;
-        }
-        match ty {
+        match param.ty.element() {
             ir::ParamType::Enum { type_name, .. }
             | ir::ParamType::IntegerEnum { type_name, .. } => {
                 out.push((

@@ -158,6 +158,20 @@ async fn start() -> (Shared, SocketAddr) {
     (shared, address)
 }
 
+/// A fixture's lowered requests, a sample value for each of its variables, and one for each
+/// `api.*` value.
+fn fixture(file: &str) -> (Requests, Map<String, Value>, Map<String, Value>) {
+    let bytes = std::fs::read(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let requests = apicall_build::requests(file, &bytes).unwrap();
+    let vars = (requests.variables.iter())
+        .map(|v| (v.name.clone(), sample(v.ty, v.secret)))
+        .collect();
+    let every_api = (requests.api_values.iter())
+        .map(|v| (v.name.clone(), sample(v.ty, false)))
+        .collect();
+    (requests, vars, every_api)
+}
+
 /// Runs the `apicall` command with `args`, off the async runtime's threads.
 async fn apicall(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
@@ -442,18 +456,7 @@ async fn apicall_run_sends_and_ends_as_the_generated_function_does() {
     ];
     let mut compared = 0;
     for (file, dispatch) in fixtures {
-        let bytes = std::fs::read(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let requests = apicall_build::requests(file, &bytes).unwrap();
-        let vars: Map<String, Value> = requests
-            .variables
-            .iter()
-            .map(|v| (v.name.clone(), sample(v.ty, v.secret)))
-            .collect();
-        let every_api: Map<String, Value> = requests
-            .api_values
-            .iter()
-            .map(|v| (v.name.clone(), sample(v.ty, false)))
-            .collect();
+        let (requests, vars, every_api) = fixture(file);
         for model in &requests.calls {
             for all in [true, false] {
                 for api in [&every_api, &Map::new()] {
@@ -527,8 +530,7 @@ fn generated_map<'a>(
 async fn generated_values_are_sent_alike() {
     let (server, address) = start().await;
     let file = "../tests/fixtures/differential.yaml";
-    let bytes = std::fs::read(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let requests = apicall_build::requests(file, &bytes).unwrap();
+    let (requests, ..) = fixture(file);
     let mut runner = TestRunner::new(Config {
         cases: 24,
         ..Config::default()
@@ -608,18 +610,7 @@ async fn apicall_webhook_sends_what_finish_sends() {
     let (server, address) = start().await;
     let base = format!("http://{address}");
     let file = "../tests/fixtures/webhooks.yaml";
-    let bytes = std::fs::read(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let requests = apicall_build::requests(file, &bytes).unwrap();
-    let vars: Map<String, Value> = requests
-        .variables
-        .iter()
-        .map(|v| (v.name.clone(), sample(v.ty, v.secret)))
-        .collect();
-    let every_api: Map<String, Value> = requests
-        .api_values
-        .iter()
-        .map(|v| (v.name.clone(), sample(v.ty, false)))
-        .collect();
+    let (requests, vars, every_api) = fixture(file);
     let client = Client::new().with_base_url(&base).unwrap();
     let context: webhooks::Context = serde_json::from_value(Value::Object(vars.clone())).unwrap();
     let mut compared = 0;

@@ -88,11 +88,7 @@ pub(crate) fn param_type(ty: &ir::ParamType) -> TokenStream {
 fn nested_types(call: &ir::Call, params: &[ir::Param], at: &str, out: &mut TokenStream) {
     for param in params {
         let place = format!("{at}{}", param.name);
-        let mut ty = &param.ty;
-        while let ir::ParamType::Array(items) = ty {
-            ty = items;
-        }
-        match ty {
+        match param.ty.element() {
             ir::ParamType::Enum { type_name, choices } => {
                 out.extend(enum_type(call, &place, type_name, choices));
             }
@@ -113,11 +109,7 @@ fn nested_types(call: &ir::Call, params: &[ir::Param], at: &str, out: &mut Token
 pub(crate) fn enum_methods(call: &ir::Call) -> Vec<TokenStream> {
     fn walk(params: &[ir::Param], out: &mut Vec<TokenStream>) {
         for param in params {
-            let mut ty = &param.ty;
-            while let ir::ParamType::Array(items) = ty {
-                ty = items;
-            }
-            match ty {
+            match param.ty.element() {
                 ir::ParamType::Enum { type_name, .. } => {
                     let name = ident(type_name);
                     out.push(quote!(#name::as_str));
