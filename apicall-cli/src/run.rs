@@ -274,8 +274,8 @@ fn build<'c>(
         masked: false,
     }
     .build(&mut request, spec, model)?;
-    // The real URL is checked first: a URL the runtime refuses is not shown at all.
-    request.url()?;
+    // A URL the runtime refuses is not checked here: sending reports it, after the checks the
+    // generated function makes first (headers), so both fail with the same error.
     let url = shown_request
         .url()
         .map_or_else(|_| model.url_text.clone(), |url| url.to_string());

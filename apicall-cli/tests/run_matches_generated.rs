@@ -531,6 +531,27 @@ async fn generated_values_are_sent_alike() {
     let (server, address) = start().await;
     let file = "../tests/fixtures/differential.yaml";
     let (requests, ..) = fixture(file);
+    // Found by this test: two refusals at once end with the one generated code checks first
+    // (the header), not the URL's.
+    let refused_twice = Given {
+        vars:
+            &json!({"api_key": "line\nbreak in a sixteen-char key", "region": "..", "agent_id": 1})
+                .as_object()
+                .unwrap()
+                .clone(),
+        arguments: &json!({"reference": "R-1"}).as_object().unwrap().clone(),
+        api: &Map::new(),
+    };
+    compare(
+        file,
+        &requests,
+        &requests.calls[0],
+        dispatcher!(differential),
+        (&server, address),
+        refused_twice,
+        &[Answer::Values],
+    )
+    .await;
     let mut runner = TestRunner::new(Config {
         cases: 24,
         ..Config::default()
