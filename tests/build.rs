@@ -8,5 +8,6 @@ fn main() -> Result<(), apicall_build::BuildError> {
     builder.compile("fixtures/prompts.yaml")?;
     builder.compile("fixtures/parameters.yaml")?;
     builder.compile("fixtures/messages.yaml")?;
+    builder.compile("fixtures/background.yaml")?;
     Ok(())
 }

@@ -23,6 +23,11 @@ pub mod messages {
     include!(concat!(env!("OUT_DIR"), "/messages.rs"));
 }
 
+/// Async calls (`execution: async`), `fixtures/background.yaml`.
+pub mod background {
+    include!(concat!(env!("OUT_DIR"), "/background.rs"));
+}
+
 /// `{{#if}}` over every kind of value, `fixtures/prompts.yaml`.
 pub mod prompts {
     include!(concat!(env!("OUT_DIR"), "/prompts.rs"));

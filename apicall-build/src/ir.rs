@@ -109,6 +109,19 @@ pub(crate) struct Call {
     pub retries: u32,
     /// What a voice agent says while the call runs.
     pub messages: Messages,
+    /// Whether the LLM waits for the answer.
+    pub execution: Execution,
+}
+
+/// When the LLM gets the call's answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Execution {
+    /// The tool result carries the extracted values (`execution: wait`, the default).
+    #[default]
+    Wait,
+    /// The tool result is an acknowledgement at once; the call runs in the background and
+    /// its values reach the session when it completes (`execution: async`).
+    Async,
 }
 
 /// Lines to speak while a call runs, each a template like a prompt's (it may also use the

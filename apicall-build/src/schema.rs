@@ -119,7 +119,12 @@ fn schema() -> Value {
                     "parameters": { "type": "array", "items": { "$ref": "#/definitions/parameter" } },
                     "body": { "description": "JSON body; strings may hold {{...}}. Default for POST/PUT/PATCH: the LLM parameters." },
                     "response_variables": { "type": "array", "items": { "$ref": "#/definitions/response_variable" } },
-                    "messages": messages
+                    "messages": messages,
+                    "execution": {
+                        "enum": ["wait", "async"],
+                        "default": "wait",
+                        "description": "wait: the LLM gets the call's values. async: the LLM gets {\"status\": \"started\"} at once, the call runs in the background and its values reach the session when it completes; only for calls the conversation can continue without. An async call has no delayed or failed message."
+                    }
                 }
             },
             "parameter": {

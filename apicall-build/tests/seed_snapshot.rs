@@ -28,3 +28,10 @@ fn arrays_objects_and_integer_enums_generate_the_reviewed_code() {
     let generated = apicall_build::compile("parameters.yaml", yaml).expect("the fixture is valid");
     insta::assert_snapshot!("parameters", generated.to_rust_source());
 }
+
+#[test]
+fn async_calls_generate_the_reviewed_code() {
+    let yaml = include_str!("../../tests/fixtures/background.yaml");
+    let generated = apicall_build::compile("background.yaml", yaml).expect("the fixture is valid");
+    insta::assert_snapshot!("background", generated.to_rust_source());
+}

@@ -44,6 +44,10 @@ mod differential {
 mod parameters {
     apicall_macros::include_api_calls!("../../tests/fixtures/parameters.yaml");
 }
+/// Async calls: without a session the generated dispatcher waits for them, as `run` does.
+mod background {
+    apicall_macros::include_api_calls!("../../tests/fixtures/background.yaml");
+}
 
 /// How the server answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -442,7 +446,7 @@ fn sample_of(shape: &Shape, all: bool) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apicall_run_sends_and_ends_as_the_generated_function_does() {
     let (server, address) = start().await;
-    let fixtures: [(&str, Dispatch); 7] = [
+    let fixtures: [(&str, Dispatch); 8] = [
         ("../examples/calls.yaml", dispatcher!(seed)),
         ("../tests/fixtures/language.yaml", dispatcher!(language)),
         ("../tests/fixtures/numbers.yaml", dispatcher!(numbers)),
@@ -453,6 +457,7 @@ async fn apicall_run_sends_and_ends_as_the_generated_function_does() {
             dispatcher!(differential),
         ),
         ("../tests/fixtures/parameters.yaml", dispatcher!(parameters)),
+        ("../tests/fixtures/background.yaml", dispatcher!(background)),
     ];
     let mut compared = 0;
     for (file, dispatch) in fixtures {

@@ -45,6 +45,12 @@ pub enum ToolEvent {
         /// Whether it succeeded.
         ok: bool,
     },
+    /// An `execution: async` call has started in the background and the LLM has its
+    /// acknowledgement; nothing more will be said for it (it ends with no event).
+    Backgrounded {
+        /// The tool (call).
+        tool: &'static str,
+    },
 }
 
 /// A call's lines, rendered for this call's values.
@@ -139,6 +145,19 @@ impl std::fmt::Debug for EventSink<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventSink").finish_non_exhaustive()
     }
+}
+
+/// Reports an `execution: async` call handed to the background: its `start` line, if it has
+/// one, then [`ToolEvent::Backgrounded`].
+pub fn backgrounded(tool: &'static str, start: Option<String>, events: &EventSink<'_>) {
+    if let Some(text) = start {
+        events.send(ToolEvent::Say {
+            tool,
+            text,
+            reason: SayReason::Start,
+        });
+    }
+    events.send(ToolEvent::Backgrounded { tool });
 }
 
 /// Runs `call` and reports through `events` what to say and when: `start` before it is

@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 mod arguments;
+mod background;
 mod backoff;
 mod client;
 mod conversation;
@@ -37,11 +38,12 @@ mod tools;
 mod value;
 mod webhook;
 
+pub use background::{Background, STARTED};
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
 pub use conversation::{CallEnd, Conversation, Outcome};
 pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
 pub use error::{Error, RedirectReason, Result, TimeoutPhase};
-pub use events::{EventSink, SayReason, Spoken, ToolEvent, speaking};
+pub use events::{EventSink, SayReason, Spoken, ToolEvent, backgrounded, speaking};
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};
 pub use signature::{
@@ -84,6 +86,7 @@ pub mod __private {
 
     pub use futures_util::future::join_all;
 
+    pub use crate::background::started;
     pub use crate::dispatch::{arguments, content, finish};
     use crate::spec::CallSpec;
 

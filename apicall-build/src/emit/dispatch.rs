@@ -41,6 +41,15 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     } else {
         quote!(_api)
     };
+    let background_param = if file
+        .calls
+        .iter()
+        .any(|call| call.execution == ir::Execution::Async)
+    {
+        quote!(background)
+    } else {
+        quote!(_background)
+    };
     quote! {
         /// Runs the tool call an LLM returned: checks its arguments against the call's
         /// parameters, sends the request, and stores what it extracted in `api`.
@@ -48,15 +57,16 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
         /// The result's `content` is what to give back to the LLM: the extracted values, or on
         /// any failure `{"error": "<the call's failure_message>"}`, never the error itself; the
         /// error is in `result.error` for the agent's logs.
+        ///
+        /// An `execution: async` call needs a [`Session`] to run in the background (its values
+        /// arrive after this returns); called here, it is waited for like any other call.
         pub async fn dispatch(
             client: &::apicall_runtime::Client,
             context: &Context,
             api: &mut ApiValues,
             call: &::apicall_runtime::ToolCall,
         ) -> ::apicall_runtime::ToolResult {
-            let (result, extracted) = run_tool(client, context, api, call, ::core::option::Option::None).await;
-            #merge_one
-            result
+            run_one(client, context, api, call, ::core::option::Option::None, ::core::option::Option::None).await
         }
 
         /// Runs the tool call as [`dispatch`] does, and tells `events` what a voice agent
@@ -71,10 +81,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
         ) -> ::apicall_runtime::ToolResult {
             let events = ::apicall_runtime::EventSink::for_call(events);
-            let (result, extracted) =
-                run_tool(client, context, api, call, ::core::option::Option::Some(&events)).await;
-            #merge_one
-            result
+            run_one(client, context, api, call, ::core::option::Option::Some(&events), ::core::option::Option::None).await
         }
 
         /// Runs the tool calls of one LLM turn concurrently, then stores what they extracted in
@@ -85,7 +92,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             api: &mut ApiValues,
             calls: &[::apicall_runtime::ToolCall],
         ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
-            run_turn(client, context, api, calls, ::core::option::Option::None).await
+            run_turn(client, context, api, calls, ::core::option::Option::None, ::core::option::Option::None).await
         }
 
         /// Runs one LLM turn's tool calls as [`dispatch_all`] does, and tells `events` what a
@@ -100,7 +107,22 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
         ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
             let events = ::apicall_runtime::EventSink::for_turn(events);
-            run_turn(client, context, api, calls, ::core::option::Option::Some(&events)).await
+            run_turn(client, context, api, calls, ::core::option::Option::Some(&events), ::core::option::Option::None).await
+        }
+
+        /// One tool call, then what it extracted stored in `api`; async calls go to
+        /// `background` when there is one.
+        async fn run_one(
+            client: &::apicall_runtime::Client,
+            context: &Context,
+            api: &mut ApiValues,
+            call: &::apicall_runtime::ToolCall,
+            events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
+            background: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
+        ) -> ::apicall_runtime::ToolResult {
+            let (result, extracted) = run_tool(client, context, api, call, events, background).await;
+            #merge_one
+            result
         }
 
         /// One turn's calls, concurrently, then what they extracted stored in `api`.
@@ -110,12 +132,13 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             api: &mut ApiValues,
             calls: &[::apicall_runtime::ToolCall],
             events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
+            background: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
         ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
             let snapshot: &ApiValues = api;
             let outcomes = ::apicall_runtime::__private::join_all(
                 calls
                     .iter()
-                    .map(|call| run_tool(client, context, snapshot, call, events)),
+                    .map(|call| run_tool(client, context, snapshot, call, events, background)),
             )
             .await;
             let mut results = ::std::vec::Vec::with_capacity(outcomes.len());
@@ -134,6 +157,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             #api_param: &ApiValues,
             call: &::apicall_runtime::ToolCall,
             events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
+            #background_param: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
         ) -> (::apicall_runtime::ToolResult, ApiValues) {
             #extracted
             let outcome: ::core::result::Result<
@@ -189,13 +213,24 @@ fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
                 .map_err(::apicall_runtime::DispatchError::from)
         }}
     };
-    if call.params.is_empty() {
-        let run = run(TokenStream::new());
+    let (run, params) = if call.params.is_empty() {
+        (run(TokenStream::new()), None)
+    } else {
+        (run(quote!(&params,)), Some(quote!(&params,)))
+    };
+    let run = if call.execution == ir::Execution::Async {
+        let spawn = in_background(file, call, has_values, params.as_ref());
+        quote! {
+            if let ::core::option::Option::Some(background) = background #spawn else #run
+        }
+    } else {
+        run
+    };
+    if params.is_none() {
         quote!(#name => #run,)
     } else {
         let params_type = ident(&names::params_type(&call.name));
         let described = ident(&names::call_arguments(&call.name));
-        let run = run(quote!(&params,));
         quote! {
             #name => match ::apicall_runtime::__private::arguments::<#params_type>(
                 call, #name, #described,
@@ -207,17 +242,54 @@ fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
     }
 }
 
+/// An `execution: async` call handed to the session's background with owned copies of what
+/// it reads; the LLM is answered with the acknowledgement at once.
+fn in_background(
+    file: &ir::File,
+    call: &ir::Call,
+    has_values: bool,
+    params: Option<&TokenStream>,
+) -> TokenStream {
+    let name = &call.name;
+    let function = ident(&names::call_fn(&call.name));
+    let (api_copy, api) = if call.uses_api() {
+        (quote!(let api = api.clone();), quote!(&api,))
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
+    let extracted = if call.responses.is_empty() || !has_values {
+        quote! {
+            let _ = response;
+            ::core::result::Result::Ok(ApiValues::default())
+        }
+    } else {
+        let method = ident(&names::record_method(&call.name));
+        quote! {
+            let mut extracted = ApiValues::default();
+            extracted.#method(&response);
+            ::core::result::Result::Ok(extracted)
+        }
+    };
+    let start = said(file, call, call.messages.start.as_ref());
+    quote! {{
+        if let ::core::option::Option::Some(events) = events {
+            ::apicall_runtime::backgrounded(#name, #start, events);
+        }
+        let client = client.clone();
+        let context = context.clone();
+        #api_copy
+        background.spawn(#name, async move {
+            let response = #function(&client, &context, #params #api).await?;
+            #extracted
+        });
+        ::core::result::Result::Ok(::apicall_runtime::__private::started())
+    }}
+}
+
 /// The call's `messages:` rendered for this call's values, as a `Spoken`.
 fn spoken(file: &ir::File, call: &ir::Call) -> TokenStream {
-    let some = |template: Option<&ir::Template>| match template {
-        Some(template) => {
-            let text = super::prompt::message_expr(file, &call.params, template);
-            quote!(::core::option::Option::Some(#text))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    let start = some(call.messages.start.as_ref());
-    let failed = some(call.messages.failed.as_ref());
+    let start = said(file, call, call.messages.start.as_ref());
+    let failed = said(file, call, call.messages.failed.as_ref());
     let delayed = match &call.messages.delayed {
         Some(delayed) => {
             let after = proc_macro2::Literal::u64_unsuffixed(delayed.after_ms);
@@ -227,6 +299,17 @@ fn spoken(file: &ir::File, call: &ir::Call) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     quote!(::apicall_runtime::Spoken::new(#start, #delayed, #failed))
+}
+
+/// A message line rendered for this call's values, as an `Option<String>`.
+fn said(file: &ir::File, call: &ir::Call, template: Option<&ir::Template>) -> TokenStream {
+    match template {
+        Some(template) => {
+            let text = super::prompt::message_expr(file, &call.params, template);
+            quote!(::core::option::Option::Some(#text))
+        }
+        None => quote!(::core::option::Option::None),
+    }
 }
 
 /// `ApiValues::merge`, a method of the one `impl ApiValues` block: takes every value `newer`

@@ -108,6 +108,11 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
         quote!(Session::dispatch_with_events),
         quote!(Session::dispatch_all),
         quote!(Session::dispatch_all_with_events),
+        quote!(Session::api_values),
+        quote!(Session::keep_completed),
+        quote!(Session::wait_for_background),
+        quote!(Session::in_background),
+        quote!(Session::cancel_background),
     ]);
     if !file.webhooks.is_empty() {
         paths.push(quote!(Session::finish));

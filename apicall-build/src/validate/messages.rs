@@ -1,4 +1,5 @@
-//! Rules for what a voice agent says while a call runs (`messages:`).
+//! Rules for what a voice agent says while a call runs (`messages:`), and whether the caller
+//! waits for the call at all (`execution:`).
 
 use super::templates::span;
 use super::*;
@@ -13,6 +14,7 @@ impl Checker<'_, '_> {
         decl: &CallDecl,
         params: &[(ir::Param, Pos)],
         timeout_ms: u64,
+        execution: ir::Execution,
     ) -> ir::Messages {
         let Some(messages) = &decl.messages else {
             return ir::Messages::default();
@@ -22,6 +24,9 @@ impl Checker<'_, '_> {
             delayed,
             failed,
         } = messages;
+        if execution == ir::Execution::Async {
+            self.not_said_when_async(messages);
+        }
         let start = start.as_ref().map(|text| {
             self.not_yet_extracted(text, decl, "start");
             self.spoken(text, params)
@@ -34,6 +39,60 @@ impl Checker<'_, '_> {
             start,
             delayed,
             failed,
+        }
+    }
+
+    /// `execution:` is `wait` (the default) or `async`.
+    pub(super) fn execution(&mut self, decl: &CallDecl) -> ir::Execution {
+        let Some(execution) = &decl.execution else {
+            return ir::Execution::Wait;
+        };
+        match execution.value.as_str() {
+            "wait" => ir::Execution::Wait,
+            "async" => ir::Execution::Async,
+            other => {
+                let help = did_you_mean(other, EXECUTIONS.iter().copied()).unwrap_or_else(|| {
+                    "use `wait` (the LLM gets the call's values) or `async` (the LLM gets an \
+                     acknowledgement at once and the call runs in the background)"
+                        .to_owned()
+                });
+                self.report
+                    .error_spanning(
+                        execution.pos,
+                        execution.width(),
+                        format!("unknown execution `{other}`"),
+                    )
+                    .help(help);
+                ir::Execution::Wait
+            }
+        }
+    }
+
+    /// An async call answers the LLM at once, so nobody waits for it: a `delayed` line would
+    /// never be due, and a `failed` line would come after the conversation has moved on.
+    fn not_said_when_async(&mut self, messages: &MessagesDecl) {
+        if let Some(delayed) = &messages.delayed {
+            self.report
+                .error_spanning(
+                    delayed.key.pos,
+                    delayed.key.width(),
+                    "an `execution: async` call has no `delayed` message: the LLM is answered \
+                     at once, so nobody waits for it",
+                )
+                .help("remove `delayed`, or make the call `execution: wait`");
+        }
+        if let Some(failed) = &messages.failed {
+            self.report
+                .error_spanning(
+                    failed.pos,
+                    failed.width(),
+                    "an `execution: async` call has no `failed` message: it fails after the \
+                     conversation has moved on, and the line would come out of the blue",
+                )
+                .help(
+                    "remove `failed`; a failed async call extracts nothing, and a prompt can \
+                     say what to do while `{{api.*}}` is empty",
+                );
         }
     }
 

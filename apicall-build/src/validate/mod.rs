@@ -54,6 +54,7 @@ const MAX_WEBHOOK_RETRIES: u32 = 10;
 /// Stands in for a URL that had errors; never sent, since the errors stop the build.
 const INVALID_URL: &str = "http://invalid.invalid/";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+const EXECUTIONS: &[&str] = &["wait", "async"];
 const TYPES: &[&str] = &["string", "integer", "number", "boolean"];
 
 /// Checks the document and builds the model. When anything was reported the model is a

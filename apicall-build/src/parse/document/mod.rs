@@ -87,6 +87,8 @@ pub(crate) struct CallDecl {
     pub retries: Option<(i128, Pos)>,
     /// What to say while it runs.
     pub messages: Option<MessagesDecl>,
+    /// `wait` (the default) or `async`.
+    pub execution: Option<Text>,
 }
 
 #[derive(Debug)]
@@ -150,6 +152,7 @@ pub(crate) const CALL_KEYS: &[&str] = &[
     "failure_message",
     "retries",
     "messages",
+    "execution",
 ];
 pub(crate) const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type", "required"];
 
@@ -262,6 +265,7 @@ fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) ->
         failure_message: None,
         retries: None,
         messages: None,
+        execution: None,
     };
     for (key, value) in fields {
         let known = key_text(key, CALL_KEYS, report);
@@ -290,6 +294,7 @@ fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) ->
             }
             Some("retries") => call.retries = retries(value, report),
             Some("messages") => call.messages = Some(messages::read_messages(value, report)),
+            Some("execution") => call.execution = text(value, "`execution`", report),
             Some(_) => unreachable_key(key, report),
             None => {}
         }
