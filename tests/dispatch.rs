@@ -412,3 +412,143 @@ async fn openai_style_string_arguments_are_parsed_and_malformed_ones_reported() 
             .contains("invalid type")
     );
 }
+
+/// Any JSON an LLM might send: scalars, strings that look like secrets, the schema's own names
+/// and choices, nested arrays and objects with known and unknown keys.
+fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let names = || {
+        proptest::sample::select(vec![
+            "street", "floor", "kind", "share", "labels", "lat", "lon", "position", "name", "spicy",
+        ])
+        .prop_map(str::to_owned)
+    };
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        proptest::sample::select(vec![-1i64, 0, 5, 10, 12, 14]).prop_map(serde_json::Value::from),
+        proptest::num::f64::NORMAL.prop_map(serde_json::Value::from),
+        "sk_live_[a-z0-9]{6}".prop_map(serde_json::Value::from),
+        proptest::sample::select(vec!["ham", "olives", "house", "flat", "x"])
+            .prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, move |inner| {
+        let key = prop_oneof![names(), "sk_live_[a-z]{4}"];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(key, inner, 0..4)
+                .prop_map(|members| serde_json::Value::Object(members.into_iter().collect())),
+        ]
+    })
+}
+
+/// Whatever arguments the LLM sends to the generated dispatcher, the problems it is told name
+/// only the schema's parameters (with indexes) and use only fixed wording: nothing it sent,
+/// nothing that looks like a secret, is quoted back. Arguments that fit reach the server.
+#[tokio::test]
+async fn argument_problems_from_the_generated_dispatcher_quote_nothing_the_llm_sent() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"order": {"id": "o-1"}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let client = client_for(&server);
+    let context = parameters::Context {
+        api_key: Secret::new("sk-test"),
+    };
+    let top = proptest::sample::select(vec![
+        "size",
+        "toppings",
+        "notes",
+        "counts",
+        "delivery",
+        "slices",
+        "stars",
+        "tags",
+        "dish",
+        "sk_live_extra",
+    ])
+    .prop_map(str::to_owned);
+    let arguments = proptest::collection::btree_map(top, any_json(), 0..6);
+    let mut runner = proptest::test_runner::TestRunner::default();
+    let names = [
+        "size",
+        "toppings",
+        "notes",
+        "counts",
+        "delivery",
+        "slices",
+        "stars",
+        "tags",
+        "dish",
+        "street",
+        "floor",
+        "kind",
+        "leave_at_door",
+        "position",
+        "lat",
+        "lon",
+        "share",
+        "labels",
+        "name",
+        "spicy",
+    ];
+    let mut refused = 0;
+    for case in 0..300 {
+        let arguments = arguments.new_tree(&mut runner).unwrap().current();
+        let tool = if case % 2 == 0 {
+            "order_pizza"
+        } else {
+            "rate_order"
+        };
+        // Every tenth case sends arguments that fit, so both endings are seen.
+        let arguments = match case % 10 {
+            0 => json!({"size": 12, "counts": [1, 2], "toppings": ["olives"]}),
+            5 => json!({"stars": -1, "dish": {"name": "sk_live_dish"}}),
+            _ => serde_json::Value::Object(arguments.into_iter().collect()),
+        };
+        let mut api = parameters::ApiValues::default();
+        let result = parameters::dispatch(
+            &client,
+            &context,
+            &mut api,
+            &tool_call(tool, arguments.clone()),
+        )
+        .await;
+        let shown = result.content.to_string();
+        assert!(!shown.contains("sk_live"), "{arguments} -> {shown}");
+        let Some(problems) = result.content.get("problems") else {
+            assert!(result.error.is_none(), "{arguments} -> {:?}", result.error);
+            continue;
+        };
+        refused += 1;
+        for problem in problems.as_array().unwrap() {
+            let problem = problem.as_str().unwrap();
+            // Every quoted part is a parameter's path: names from the schema and indexes.
+            for quoted in problem.split('`').skip(1).step_by(2) {
+                let path_names = quoted
+                    .split(['.', '['])
+                    .filter(|part| !part.ends_with(']') && !part.is_empty());
+                for name in path_names {
+                    assert!(names.contains(&name), "{arguments} -> {problem}");
+                }
+            }
+        }
+    }
+    // Most random arguments do not fit; those that fit were sent.
+    assert!(refused > 100, "{refused} of 300 refused");
+    let sent = server.received_requests().await.unwrap().len();
+    assert_eq!(
+        sent,
+        300 - refused,
+        "every call that fits is sent, no other"
+    );
+}

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apicall_build::request::{PathStep, RequestModel, Requests, Shape, ValueType};
+use apicall_build::request::{Param, PathStep, RequestModel, Requests, Shape, ValueType};
 use apicall_runtime::{Client, DispatchError, ToolCall, ToolResult};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -277,16 +277,17 @@ fn generated_ending(model: &RequestModel, result: &ToolResult) -> Ending {
     }
 }
 
-fn cli_ending(model: &RequestModel, stdout: &str, status: Option<i32>) -> Ending {
+/// The CLI's ending from its output; `context` says what was run, for a failure's message.
+fn cli_ending(model: &RequestModel, stdout: &str, status: Option<i32>, context: &str) -> Ending {
     if let Some(line) = stdout.lines().find(|line| line.starts_with("-> failed")) {
-        assert_eq!(status, Some(1), "{stdout}");
+        assert_eq!(status, Some(1), "{context}");
         let error = line
             .split_once(": ")
             .map(|(_, error)| error.to_owned())
             .unwrap_or_default();
         return Ending::Failed(error);
     }
-    assert_eq!(status, Some(0), "{stdout}");
+    assert_eq!(status, Some(0), "{context}");
     Ending::Values(
         model
             .extract
@@ -358,7 +359,9 @@ async fn compare(
         base.clone(),
     ];
     for (flag, values) in [("--var", vars), ("--arg", arguments), ("--api", api)] {
-        for (name, value) in values {
+        // An LLM's `null` for an optional argument means it left it out: on the command line,
+        // the flag is left out.
+        for (name, value) in values.iter().filter(|(_, value)| !value.is_null()) {
             cli.push(flag.to_owned());
             cli.push(format!("{name}={}", text(value)));
         }
@@ -392,7 +395,7 @@ async fn compare(
         assert_eq!(generated_received, cli_received, "{context}");
         assert_eq!(
             generated,
-            cli_ending(model, &stdout, output.status.code()),
+            cli_ending(model, &stdout, output.status.code(), &context),
             "{context}"
         );
         for secret in requests.variables.iter().filter(|v| v.secret) {
@@ -529,8 +532,54 @@ fn generated_map<'a>(
         .boxed()
 }
 
-/// Property-generated values (vars, arguments, `api.*` values) for the differential fixture's
-/// calls: the same bytes on the wire and the same ending from both sides.
+/// An argument of `shape` as an LLM could send it: any scalar of its type, one of an enum's
+/// choices, arrays of up to three items, objects with their required members and any of the
+/// optional ones (absent or `null`), nested as deep as the shape goes.
+fn shaped(shape: &Shape) -> BoxedStrategy<Value> {
+    match shape {
+        Shape::Value(ty) => generated(*ty),
+        Shape::Enum(choices) => proptest::sample::select(choices.clone())
+            .prop_map(|choice| json!(choice))
+            .boxed(),
+        Shape::IntegerEnum(choices) => proptest::sample::select(choices.clone())
+            .prop_map(|choice| json!(choice))
+            .boxed(),
+        Shape::Array(items) => proptest::collection::vec(shaped(items), 0..=3)
+            .prop_map(Value::Array)
+            .boxed(),
+        Shape::Object(params) => members_of(params).prop_map(Value::Object).boxed(),
+        _ => unreachable!("a shape this test does not know"),
+    }
+}
+
+/// Arguments for `params`: each required one, and each optional one left out, sent as `null`
+/// or given.
+fn members_of(params: &[Param]) -> BoxedStrategy<Map<String, Value>> {
+    let members: Vec<BoxedStrategy<Option<(String, Value)>>> = params
+        .iter()
+        .map(|param| {
+            let name = param.name.clone();
+            let value = shaped(&param.shape);
+            if param.required {
+                value.prop_map(move |v| Some((name.clone(), v))).boxed()
+            } else {
+                prop_oneof![
+                    Just(None),
+                    Just(Some((name.clone(), Value::Null))),
+                    value.prop_map(move |v| Some((name.clone(), v))),
+                ]
+                .boxed()
+            }
+        })
+        .collect();
+    members
+        .prop_map(|members| members.into_iter().flatten().collect())
+        .boxed()
+}
+
+/// Property-generated values (vars, arguments of every shape, `api.*` values) for every call
+/// of the differential and parameters fixtures: the same bytes on the wire and the same
+/// ending from both sides.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_values_are_sent_alike() {
     let (server, address) = start().await;
@@ -561,53 +610,46 @@ async fn generated_values_are_sent_alike() {
         cases: 24,
         ..Config::default()
     });
-    for model in &requests.calls {
-        let strategy = (
-            generated_map(
-                requests
-                    .variables
-                    .iter()
-                    .map(|v| (&v.name, v.ty, true, v.secret)),
-            ),
-            generated_map(model.params.iter().map(|p| {
-                let ty = match p.shape {
-                    Shape::Value(ty) => ty,
-                    _ => ValueType::String,
+    let fixtures: [(&str, Dispatch); 2] = [
+        (file, dispatcher!(differential)),
+        ("../tests/fixtures/parameters.yaml", dispatcher!(parameters)),
+    ];
+    for (file, dispatch) in fixtures {
+        let (requests, ..) = fixture(file);
+        for model in &requests.calls {
+            let strategy = (
+                generated_map(
+                    requests
+                        .variables
+                        .iter()
+                        .map(|v| (&v.name, v.ty, true, v.secret)),
+                ),
+                members_of(&model.params),
+                generated_map(
+                    requests
+                        .api_values
+                        .iter()
+                        .map(|v| (&v.name, v.ty, false, false)),
+                ),
+            );
+            for _ in 0..24 {
+                let (vars, arguments, api) = strategy.new_tree(&mut runner).unwrap().current();
+                let given = Given {
+                    vars: &vars,
+                    arguments: &arguments,
+                    api: &api,
                 };
-                (&p.name, ty, p.required, false)
-            })),
-            generated_map(
-                requests
-                    .api_values
-                    .iter()
-                    .map(|v| (&v.name, v.ty, false, false)),
-            ),
-        );
-        for _ in 0..24 {
-            let (vars, mut arguments, api) = strategy.new_tree(&mut runner).unwrap().current();
-            // An enum's value must be one of its choices, as the LLM's would.
-            for param in &model.params {
-                if let (Shape::Enum(choices), Some(value)) =
-                    (&param.shape, arguments.get_mut(&param.name))
-                {
-                    *value = json!(choices[0]);
-                }
+                compare(
+                    file,
+                    &requests,
+                    model,
+                    dispatch,
+                    (&server, address),
+                    given,
+                    &[Answer::Values, Answer::Empty],
+                )
+                .await;
             }
-            let given = Given {
-                vars: &vars,
-                arguments: &arguments,
-                api: &api,
-            };
-            compare(
-                file,
-                &requests,
-                model,
-                dispatcher!(differential),
-                (&server, address),
-                given,
-                &[Answer::Values, Answer::Empty],
-            )
-            .await;
         }
     }
 }
