@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apicall_runtime::{Client, Outcome, SayReason, Secret, ToolCall, ToolEvent};
+use apicall_runtime::{BackgroundEvents, Client, Outcome, SayReason, Secret, ToolCall, ToolEvent};
 use apicall_tests::background::{ApiValues, Context, Session, dispatch};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -90,7 +90,13 @@ impl Connection {
         let mut stream = BufReader::new(stream);
         while let Some((line, body)) = read_request(&mut stream).await {
             self.seen.lock().unwrap().push((line.clone(), body));
-            let answer = if line.starts_with("GET /tiers/") {
+            let answer = if line.starts_with("GET /tiers/fail") {
+                let response = "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n";
+                if stream.write_all(response.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            } else if line.starts_with("GET /tiers/") {
                 self.held.send(()).unwrap();
                 let mut released = self.released.clone();
                 let mut byte = [0u8; 1];
@@ -278,6 +284,65 @@ async fn an_async_call_says_its_start_line_and_goes_to_the_background() {
             },
         ]
     );
+}
+
+async fn next(later: &mut BackgroundEvents) -> Option<ToolEvent> {
+    tokio::time::timeout(PATIENCE, later.recv())
+        .await
+        .expect("an event in time")
+}
+
+/// The held lookup is still running at `after_ms` (200 ms): its delayed line comes through the
+/// session's background events, then `Finished` once the server is released.
+#[tokio::test]
+async fn what_an_async_call_says_later_reaches_the_background_events() {
+    let mut crm = Crm::start().await;
+    let mut session = Session::new(context());
+    let mut later = session.background_events();
+    let mut now = Vec::new();
+    session
+        .dispatch_with_events(&crm.client, &enrich(), &mut |event| now.push(event))
+        .await;
+    assert_eq!(now.len(), 2, "start and Backgrounded: {now:?}");
+    crm.holding().await;
+    assert_eq!(
+        next(&mut later).await,
+        Some(ToolEvent::Say {
+            tool: "enrich_caller",
+            text: "The membership system is slow today.".to_owned(),
+            reason: SayReason::Delayed,
+        })
+    );
+    crm.release.send(true).unwrap();
+    assert_eq!(
+        next(&mut later).await,
+        Some(ToolEvent::Finished {
+            tool: "enrich_caller",
+            ok: true
+        })
+    );
+
+    let failing = ToolCall::openai("t9", "enrich_caller", r#"{"phone": "fail"}"#);
+    let result = session.dispatch(&crm.client, &failing).await;
+    assert!(result.is_ok(), "the LLM was told the call started");
+    assert_eq!(
+        next(&mut later).await,
+        Some(ToolEvent::Say {
+            tool: "enrich_caller",
+            text: "I couldn't check your membership.".to_owned(),
+            reason: SayReason::Failed,
+        })
+    );
+    assert_eq!(
+        next(&mut later).await,
+        Some(ToolEvent::Finished {
+            tool: "enrich_caller",
+            ok: false
+        })
+    );
+    session.wait_for_background().await;
+    // The failed call extracted nothing; the earlier one's values stay.
+    assert_eq!(session.api.loyalty_tier.as_deref(), Some("gold"));
 }
 
 #[tokio::test]

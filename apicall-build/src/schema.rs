@@ -123,7 +123,7 @@ fn schema() -> Value {
                     "execution": {
                         "enum": ["wait", "async"],
                         "default": "wait",
-                        "description": "wait: the LLM gets the call's values. async: the LLM gets {\"status\": \"started\"} at once, the call runs in the background and its values reach the session when it completes; only for calls the conversation can continue without. An async call has no delayed or failed message."
+                        "description": "wait: the LLM gets the call's values. async: the LLM gets {\"status\": \"started\"} at once, the call runs in the background and its values reach the session when it completes; only for calls the conversation can continue without."
                     }
                 }
             },

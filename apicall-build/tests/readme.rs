@@ -34,3 +34,34 @@ fn the_mistake_shown_is_what_the_compiler_prints() {
         .to_string();
     assert_eq!(printed.trim_end(), shown.trim_end());
 }
+
+/// The call the "keeping the caller company" work was specified with: every message kind on
+/// an `execution: async` call, each template checked.
+#[test]
+fn an_async_call_with_every_message_compiles() {
+    let yaml = r#"
+variables:
+  api_key: { secret: true }
+api_calls:
+  - name: order_status
+    description: Look up an order once the caller has read out its number
+    url: https://orders.example.com/orders/{{collected.order_id}}
+    method: GET
+    headers:
+      Authorization: Bearer {{api_key}}
+    parameters:
+      - { name: order_id, type: string, required: true }
+    response_variables:
+      - { path: status, variable: order_state }
+    messages:
+      start: "Let me pull up order {{collected.order_id}}."   # to say when the call starts
+      delayed:                                                # to say if no answer yet
+        after_ms: 1500
+        say: "Still looking, one moment please."
+      failed: "I can't reach the order system right now."     # to say on failure
+    execution: async        # default: wait. async: the LLM gets an acknowledgement at once
+"#;
+    if let Err(diagnostics) = apicall_build::compile("calls.yaml", yaml) {
+        panic!("{diagnostics}");
+    }
+}

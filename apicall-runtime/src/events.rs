@@ -46,7 +46,8 @@ pub enum ToolEvent {
         ok: bool,
     },
     /// An `execution: async` call has started in the background and the LLM has its
-    /// acknowledgement; nothing more will be said for it (it ends with no event).
+    /// acknowledgement. What it says later (`delayed`, `failed`, then `Finished`) goes to the
+    /// session's [`BackgroundEvents`](crate::BackgroundEvents), not to this callback.
     Backgrounded {
         /// The tool (call).
         tool: &'static str,
@@ -147,19 +148,6 @@ impl std::fmt::Debug for EventSink<'_> {
     }
 }
 
-/// Reports an `execution: async` call handed to the background: its `start` line, if it has
-/// one, then [`ToolEvent::Backgrounded`].
-pub fn backgrounded(tool: &'static str, start: Option<String>, events: &EventSink<'_>) {
-    if let Some(text) = start {
-        events.send(ToolEvent::Say {
-            tool,
-            text,
-            reason: SayReason::Start,
-        });
-    }
-    events.send(ToolEvent::Backgrounded { tool });
-}
-
 /// Runs `call` and reports through `events` what to say and when: `start` before it is
 /// polled, `delayed` once if it is still running after its delay (checked before the timer,
 /// so a call that is done never gets it), `failed` if it fails, then
@@ -170,12 +158,23 @@ pub async fn speaking<T, E>(
     spoken: Spoken,
     events: &EventSink<'_>,
 ) -> Result<T, E> {
+    speak(tool, call, spoken, |event| events.send(event)).await
+}
+
+/// [`speaking`], each event handed to `send`: an [`EventSink`] on the dispatcher's task, or a
+/// session's channel for calls running in the background.
+pub(crate) async fn speak<T, E>(
+    tool: &'static str,
+    call: impl Future<Output = Result<T, E>>,
+    spoken: Spoken,
+    send: impl Fn(ToolEvent),
+) -> Result<T, E> {
     let Spoken {
         start,
         delayed,
         failed,
     } = spoken;
-    let say = |text: String, reason| events.send(ToolEvent::Say { tool, text, reason });
+    let say = |text: String, reason| send(ToolEvent::Say { tool, text, reason });
     if let Some(text) = start {
         say(text, SayReason::Start);
     }
@@ -199,7 +198,7 @@ pub async fn speaking<T, E>(
     {
         say(text, SayReason::Failed);
     }
-    events.send(ToolEvent::Finished {
+    send(ToolEvent::Finished {
         tool,
         ok: result.is_ok(),
     });

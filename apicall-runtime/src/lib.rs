@@ -38,12 +38,12 @@ mod tools;
 mod value;
 mod webhook;
 
-pub use background::{Background, STARTED};
+pub use background::{Background, BackgroundEvents, STARTED};
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
 pub use conversation::{CallEnd, Conversation, Outcome};
 pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
 pub use error::{Error, RedirectReason, Result, TimeoutPhase};
-pub use events::{EventSink, SayReason, Spoken, ToolEvent, backgrounded, speaking};
+pub use events::{EventSink, SayReason, Spoken, ToolEvent, speaking};
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};
 pub use signature::{

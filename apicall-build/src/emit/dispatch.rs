@@ -270,18 +270,21 @@ fn in_background(
             ::core::result::Result::Ok(extracted)
         }
     };
-    let start = said(file, call, call.messages.start.as_ref());
+    let spoken = spoken(file, call);
     quote! {{
-        if let ::core::option::Option::Some(events) = events {
-            ::apicall_runtime::backgrounded(#name, #start, events);
-        }
+        let spoken = #spoken;
         let client = client.clone();
         let context = context.clone();
         #api_copy
-        background.spawn(#name, async move {
-            let response = #function(&client, &context, #params #api).await?;
-            #extracted
-        });
+        background.spawn(
+            #name,
+            async move {
+                let response = #function(&client, &context, #params #api).await?;
+                #extracted
+            },
+            spoken,
+            events,
+        );
         ::core::result::Result::Ok(::apicall_runtime::__private::started())
     }}
 }

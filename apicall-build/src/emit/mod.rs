@@ -112,6 +112,7 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
         quote!(Session::keep_completed),
         quote!(Session::wait_for_background),
         quote!(Session::in_background),
+        quote!(Session::background_events),
         quote!(Session::cancel_background),
     ]);
     if !file.webhooks.is_empty() {

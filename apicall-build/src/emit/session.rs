@@ -154,6 +154,14 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
                 self.background.in_flight()
             }
 
+            /// What async calls started from now on say after the dispatcher has returned:
+            /// their `delayed` and `failed` lines and `Finished`, as they happen (their `start`
+            /// line goes to the dispatcher's events). Replaces the previous receiver.
+            #[must_use]
+            pub fn background_events(&self) -> ::apicall_runtime::BackgroundEvents {
+                self.background.events()
+            }
+
             /// Aborts the async calls still running: their requests are dropped where they
             /// stand and never retried. What completed calls extracted is kept.
             pub fn cancel_background(&self) {

@@ -23,8 +23,8 @@ impl Checker<'_, '_> {
         let body = self.body(decl, method, &params);
         let retries = self.retries(decl, method);
         let timeout = timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let messages = self.messages(decl, &params, timeout);
         let execution = self.execution(decl);
-        let messages = self.messages(decl, &params, timeout, execution);
         let (url_text, url) = url_or_stand_in(decl.url.as_ref(), url);
         // Only the name is indispensable; anything else that was wrong has been reported and
         // gets a stand-in, so the generated API stays whole while the errors are fixed.

@@ -14,7 +14,6 @@ impl Checker<'_, '_> {
         decl: &CallDecl,
         params: &[(ir::Param, Pos)],
         timeout_ms: u64,
-        execution: ir::Execution,
     ) -> ir::Messages {
         let Some(messages) = &decl.messages else {
             return ir::Messages::default();
@@ -24,9 +23,6 @@ impl Checker<'_, '_> {
             delayed,
             failed,
         } = messages;
-        if execution == ir::Execution::Async {
-            self.not_said_when_async(messages);
-        }
         let start = start.as_ref().map(|text| {
             self.not_yet_extracted(text, decl, "start");
             self.spoken(text, params)
@@ -65,34 +61,6 @@ impl Checker<'_, '_> {
                     .help(help);
                 ir::Execution::Wait
             }
-        }
-    }
-
-    /// An async call answers the LLM at once, so nobody waits for it: a `delayed` line would
-    /// never be due, and a `failed` line would come after the conversation has moved on.
-    fn not_said_when_async(&mut self, messages: &MessagesDecl) {
-        if let Some(delayed) = &messages.delayed {
-            self.report
-                .error_spanning(
-                    delayed.key.pos,
-                    delayed.key.width(),
-                    "an `execution: async` call has no `delayed` message: the LLM is answered \
-                     at once, so nobody waits for it",
-                )
-                .help("remove `delayed`, or make the call `execution: wait`");
-        }
-        if let Some(failed) = &messages.failed {
-            self.report
-                .error_spanning(
-                    failed.pos,
-                    failed.width(),
-                    "an `execution: async` call has no `failed` message: it fails after the \
-                     conversation has moved on, and the line would come out of the blue",
-                )
-                .help(
-                    "remove `failed`; a failed async call extracts nothing, and a prompt can \
-                     say what to do while `{{api.*}}` is empty",
-                );
         }
     }
 
