@@ -244,27 +244,24 @@ mod tests {
 
     use super::*;
 
+    /// Starts a call that answers `value` after `after`, saying nothing.
+    fn answer_after(background: &Background<u8>, tool: &'static str, after: Duration, value: u8) {
+        background.spawn(
+            tool,
+            async move {
+                tokio::time::sleep(after).await;
+                Ok(value)
+            },
+            Spoken::default(),
+            None,
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn completed_values_wait_in_completion_order() {
         let background = Background::new();
-        background.spawn(
-            "slow",
-            async {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                Ok(2)
-            },
-            Spoken::default(),
-            None,
-        );
-        background.spawn(
-            "quick",
-            async {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                Ok(1)
-            },
-            Spoken::default(),
-            None,
-        );
+        answer_after(&background, "slow", Duration::from_millis(200), 2);
+        answer_after(&background, "quick", Duration::from_millis(100), 1);
         background.spawn(
             "failing",
             async {
@@ -287,17 +284,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn cancel_aborts_what_runs_and_keeps_what_completed() {
         let background = Background::new();
-        background.spawn("quick", async { Ok(1) }, Spoken::default(), None);
+        answer_after(&background, "quick", Duration::ZERO, 1);
         background.settle().await;
-        background.spawn(
-            "slow",
-            async {
-                tokio::time::sleep(Duration::from_secs(60)).await;
-                Ok(2)
-            },
-            Spoken::default(),
-            None,
-        );
+        answer_after(&background, "slow", Duration::from_secs(60), 2);
         background.cancel();
         background.settle().await;
         assert_eq!(background.in_flight(), 0);
@@ -307,17 +296,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_clone_has_the_completed_values_and_no_calls() {
         let background = Background::new();
-        background.spawn("quick", async { Ok(1) }, Spoken::default(), None);
+        answer_after(&background, "quick", Duration::ZERO, 1);
         background.settle().await;
-        background.spawn(
-            "slow",
-            async {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                Ok(2)
-            },
-            Spoken::default(),
-            None,
-        );
+        answer_after(&background, "slow", Duration::from_secs(1), 2);
         let clone = background.clone();
         assert_eq!(clone.in_flight(), 0);
         assert_eq!(clone.completed(), [1]);
