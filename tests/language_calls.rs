@@ -318,7 +318,8 @@ fn tool_definitions_describe_each_call_and_its_parameters() {
                 },
                 "required": ["summary", "priority"],
                 "additionalProperties": false
-            }
+            },
+            "strict": true
         })
     );
     // Arguments that fit the schema fit the params struct.

@@ -1,5 +1,7 @@
-//! What the LLM is told about each call: its name, when to use it (the description), and the
-//! JSON Schema of its parameters. Emitted as constants and printed by `apicall tools`.
+//! What the LLM is told about each call: its name, when to use it (the description), the
+//! JSON Schema of its parameters, and the JSON Schema of what it answers (its response
+//! variables). This is the one canonical schema; the runtime lowers it for each LLM API
+//! (`apicall_runtime::ToolTarget`). Emitted as constants and printed by `apicall tools`.
 
 use serde_json::{Map, Value, json};
 
@@ -14,6 +16,9 @@ pub struct Tool {
     pub description: String,
     /// The JSON Schema (an object schema) of its parameters.
     pub parameters: Value,
+    /// The JSON Schema of what a successful call answers: an object with every response
+    /// variable, `null` when an optional one was absent (MCP's `outputSchema`).
+    pub output: Value,
 }
 
 pub(crate) fn tools(file: &ir::File) -> Vec<Tool> {
@@ -23,12 +28,35 @@ pub(crate) fn tools(file: &ir::File) -> Vec<Tool> {
             name: call.name.clone(),
             description: call.description.clone(),
             parameters: parameters_schema(call),
+            output: output_schema(call),
         })
         .collect()
 }
 
 fn parameters_schema(call: &ir::Call) -> Value {
     object_schema(&call.params)
+}
+
+/// The extracted values as the tool result's content holds them: every variable present, a
+/// required one always with its value, an optional one `null` when the response lacked it.
+fn output_schema(call: &ir::Call) -> Value {
+    let mut properties = Map::new();
+    for value in &call.responses {
+        let ty = value.ty.as_str();
+        let ty = if value.required {
+            json!(ty)
+        } else {
+            json!([ty, "null"])
+        };
+        properties.insert(value.name.clone(), json!({ "type": ty }));
+    }
+    let required: Vec<&str> = call.responses.iter().map(|r| r.name.as_str()).collect();
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
 }
 
 /// An object of these members and no others; the required ones listed in `required`

@@ -15,7 +15,9 @@ mod run;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use apicall_runtime::ToolTarget;
+use clap::builder::TypedValueParser as _;
+use clap::{Args, Parser, Subcommand};
 
 /// Check calls.yaml files, print what they generate, and send their calls live.
 #[derive(Debug, Parser)]
@@ -50,8 +52,8 @@ enum Command {
         /// The calls.yaml file.
         file: String,
         /// Which LLM API's tool shape.
-        #[arg(long, value_enum, default_value_t = ToolFormat::Openai)]
-        format: ToolFormat,
+        #[arg(long, default_value = "openai", value_parser = tool_target())]
+        format: ToolTarget,
     },
     /// Send one call live: show the request (secrets as ***), the status, the latency and the
     /// extracted values, or the error the generated function would return.
@@ -60,12 +62,15 @@ enum Command {
     Webhook(WebhookArgs),
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ToolFormat {
-    /// OpenAI Chat Completions (`{"type": "function", "function": {...}}`).
-    Openai,
-    /// Anthropic Messages (`{"name", "description", "input_schema"}`).
-    Anthropic,
+/// `--format`: the name of one [`ToolTarget`], offered as the runtime lists them.
+fn tool_target() -> impl clap::builder::TypedValueParser<Value = ToolTarget> {
+    clap::builder::PossibleValuesParser::new(ToolTarget::ALL.map(ToolTarget::name)).map(|name| {
+        // The parser only lets through names of targets.
+        ToolTarget::ALL
+            .into_iter()
+            .find(|target| target.name() == name)
+            .unwrap_or(ToolTarget::OpenAi)
+    })
 }
 
 /// Values for the variables a request reads.
@@ -178,17 +183,21 @@ fn check(files: &[String]) -> ExitCode {
     }
 }
 
-fn tools(file: &str, format: ToolFormat) -> ExitCode {
-    let shape: fn(&str, &str, serde_json::Value) -> serde_json::Value = match format {
-        ToolFormat::Openai => apicall_runtime::openai_tool,
-        ToolFormat::Anthropic => apicall_runtime::anthropic_tool,
-    };
+fn tools(file: &str, target: ToolTarget) -> ExitCode {
     match compiled(file) {
         Ok(generated) => {
             let tools: Vec<serde_json::Value> = generated
                 .tools()
                 .iter()
-                .map(|tool| shape(&tool.name, &tool.description, tool.parameters.clone()))
+                .map(|tool| {
+                    apicall_runtime::tool_for(
+                        target,
+                        &tool.name,
+                        &tool.description,
+                        tool.parameters.clone(),
+                        tool.output.clone(),
+                    )
+                })
                 .collect();
             let json = serde_json::to_string_pretty(&tools).unwrap_or_default();
             println!("{json}");

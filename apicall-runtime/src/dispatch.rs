@@ -109,6 +109,56 @@ impl ToolResult {
             "is_error": self.is_error(),
         })
     }
+
+    /// The input item for OpenAI's Responses API: `{"type": "function_call_output",
+    /// "call_id", "output"}`.
+    #[must_use]
+    pub fn to_openai_responses(&self) -> Value {
+        json!({
+            "type": "function_call_output",
+            "call_id": self.id,
+            "output": self.content.to_string(),
+        })
+    }
+
+    /// The part for Gemini (both declaration styles): `{"functionResponse": {"id", "name",
+    /// "response"}}`, the id only when the call had one.
+    #[must_use]
+    pub fn to_gemini(&self) -> Value {
+        let mut response = json!({ "name": self.name, "response": self.content });
+        if let Some(id) = &self.id {
+            response["id"] = json!(id);
+        }
+        json!({ "functionResponse": response })
+    }
+
+    /// The MCP `CallToolResult`: the content as text, the extracted values also as
+    /// `structuredContent` (matching the tool's `outputSchema`) when the call succeeded, and
+    /// `isError` when it did not.
+    #[must_use]
+    pub fn to_mcp(&self) -> Value {
+        let mut result = json!({
+            "content": [{ "type": "text", "text": self.content.to_string() }],
+            "isError": self.is_error(),
+        });
+        if self.is_ok() {
+            result["structuredContent"] = self.content.clone();
+        }
+        result
+    }
+
+    /// The result in the shape `target`'s API takes it back (Gemini's two declaration styles
+    /// share one).
+    #[must_use]
+    pub fn to_target(&self, target: crate::ToolTarget) -> Value {
+        match target {
+            crate::ToolTarget::OpenAi => self.to_openai(),
+            crate::ToolTarget::OpenAiResponses => self.to_openai_responses(),
+            crate::ToolTarget::Anthropic => self.to_anthropic(),
+            crate::ToolTarget::Gemini | crate::ToolTarget::GeminiOpenApi => self.to_gemini(),
+            crate::ToolTarget::Mcp => self.to_mcp(),
+        }
+    }
 }
 
 /// The call's typed parameters from the tool call's arguments, checked first against `params`

@@ -50,7 +50,10 @@ pub use signature::{
     DEFAULT_TOLERANCE, IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier,
     VerifyError,
 };
-pub use tools::{ToolDefinition, anthropic_tool, openai_tool};
+pub use tools::{
+    ToolDefinition, ToolTarget, UnknownTarget, anthropic_tool, gemini_openapi_schema, openai_tool,
+    strict_schema, tool_for,
+};
 pub use webhook::{DEFAULT_WEBHOOK_BACKOFF, Delivered, Delivery, MAX_RETRY_AFTER, WebhookError};
 
 /// One call, step by step: the API generated code is written against, public so that a tool

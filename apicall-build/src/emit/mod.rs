@@ -137,18 +137,21 @@ fn tools_const(tools: &[Tool]) -> TokenStream {
         let name = &tool.name;
         let description = &tool.description;
         let parameters = tool.parameters.to_string();
+        let output = tool.output.to_string();
         quote! {
             ::apicall_runtime::ToolDefinition {
                 name: #name,
                 description: #description,
                 parameters: #parameters,
+                output: #output,
             }
         }
     });
     quote! {
-        /// Every call as a tool definition for the LLM, in the YAML's order. Hand them over with
-        /// [`::apicall_runtime::ToolDefinition::to_openai`] or
-        /// [`::apicall_runtime::ToolDefinition::to_anthropic`].
+        /// Every call as a tool definition for the LLM, in the YAML's order. Hand them over in
+        /// your LLM API's shape: [`::apicall_runtime::ToolDefinition::to_openai`],
+        /// `to_openai_responses`, `to_anthropic`, `to_gemini`, `to_gemini_openapi` or `to_mcp`
+        /// (or `to_target`).
         pub const TOOLS: &[::apicall_runtime::ToolDefinition] = &[#(#entries),*];
     }
 }
