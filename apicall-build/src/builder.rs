@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::Diagnostics;
+use crate::{Diagnostics, Options, Target};
 
 /// Compiles calls.yaml files from a build script.
 ///
@@ -22,6 +22,7 @@ use crate::Diagnostics;
 pub struct Builder {
     out_dir: Option<PathBuf>,
     cargo_directives: Option<bool>,
+    options: Options,
 }
 
 /// Why a build script could not generate code.
@@ -70,6 +71,14 @@ impl Builder {
         self
     }
 
+    /// The LLM APIs the tools are for (all of them by default): a call one of them would
+    /// refuse (a name too long, too many enum values) is an error naming it.
+    #[must_use]
+    pub fn targets(mut self, targets: impl IntoIterator<Item = Target>) -> Self {
+        self.options = self.options.targets(targets);
+        self
+    }
+
     /// Whether to print `cargo:rerun-if-changed` for each input. Defaults to on inside a
     /// build script (when Cargo set `OUT_DIR`), off elsewhere.
     #[must_use]
@@ -103,7 +112,9 @@ impl Builder {
             source,
         })?;
         let name = yaml.to_string_lossy();
-        let generated = crate::compile_bytes(&name, &bytes).map_err(BuildError::Invalid)?;
+        let generated = (self.options)
+            .compile_bytes(&name, &bytes)
+            .map_err(BuildError::Invalid)?;
         let file_name = yaml.file_stem().map_or_else(
             || "calls".into(),
             |stem| stem.to_string_lossy().into_owned(),

@@ -6,7 +6,56 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 
-use crate::Generated;
+use crate::diagnostic::did_you_mean;
+use crate::{Generated, Options, Target};
+
+/// `"calls.yaml"`, then optionally `, targets = ["openai", "mcp"]`.
+struct MacroInput {
+    literal: syn::LitStr,
+    targets: Option<Vec<syn::LitStr>>,
+}
+
+impl syn::parse::Parse for MacroInput {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let literal = input.parse()?;
+        let mut targets = None;
+        if input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
+            let key: syn::Ident = input.parse()?;
+            if key != "targets" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown option `{key}`"),
+                ));
+            }
+            input.parse::<syn::Token![=]>()?;
+            let list;
+            syn::bracketed!(list in input);
+            let names =
+                list.parse_terminated(<syn::LitStr as syn::parse::Parse>::parse, syn::Token![,])?;
+            targets = Some(names.into_iter().collect());
+            input.parse::<Option<syn::Token![,]>>()?;
+        }
+        Ok(Self { literal, targets })
+    }
+}
+
+/// The targets named, or a `compile_error!` at the first name that is not a target's.
+fn selected(names: &[syn::LitStr]) -> Result<Vec<Target>, TokenStream> {
+    names
+        .iter()
+        .map(|name| {
+            let value = name.value();
+            Target::from_name(&value).ok_or_else(|| {
+                let known = Target::ALL.map(Target::name);
+                let hint = did_you_mean(&value, known)
+                    .unwrap_or_else(|| format!("the targets are {}", known.join(", ")));
+                let message = format!("unknown tool target `{value}`: {hint}");
+                let span = name.span();
+                quote_spanned!(span=> ::core::compile_error!(#message);)
+            })
+        })
+        .collect()
+}
 
 /// Expands the macro's input (one string literal naming the YAML file).
 ///
@@ -24,13 +73,22 @@ pub fn expand(
     invoking_file: Option<&Path>,
     manifest_dir: Option<&Path>,
 ) -> TokenStream {
-    let literal: syn::LitStr = match syn::parse2(input) {
-        Ok(literal) => literal,
-        Err(_) => {
-            return quote! {
-                ::core::compile_error!("include_api_calls! takes one string literal: the path of a calls.yaml, e.g. include_api_calls!(\"calls.yaml\")");
-            };
+    let MacroInput { literal, targets } = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(error) => {
+            let message = format!(
+                "{error}: include_api_calls! takes the path of a calls.yaml, and optionally the \
+                 LLM APIs its tools are for, e.g. include_api_calls!(\"calls.yaml\") or \
+                 include_api_calls!(\"calls.yaml\", targets = [\"openai\", \"mcp\"])"
+            );
+            let span = error.span();
+            return quote_spanned!(span=> ::core::compile_error!(#message););
         }
+    };
+    let options = match targets.map(|targets| selected(&targets)).transpose() {
+        Ok(Some(targets)) => Options::new().targets(targets),
+        Ok(None) => Options::new(),
+        Err(error) => return error,
     };
     let written = literal.value();
     let span = literal.span();
@@ -51,7 +109,7 @@ pub fn expand(
         }
     };
     let tracking = tracking_item(&path);
-    let (generated, diagnostics) = crate::compile_recovering(&written, &bytes);
+    let (generated, diagnostics) = crate::compile_recovering(&written, &bytes, &options);
     let errors = diagnostics.iter().map(|diagnostic| {
         // rustc writes its own `error: ` before the message.
         let rendered = diagnostic.to_string();

@@ -29,6 +29,7 @@ mod names;
 mod parse;
 pub mod request;
 mod schema;
+mod targets;
 mod tools;
 mod validate;
 
@@ -38,6 +39,7 @@ pub use builder::{BuildError, Builder};
 pub use diagnostic::{Diagnostic, Diagnostics, Pos};
 pub use expand::expand;
 pub use schema::json_schema;
+pub use targets::{Options, Target};
 pub use tools::Tool;
 
 /// The Rust code generated for one calls.yaml.
@@ -159,14 +161,15 @@ fn marker() -> syn::Macro {
     }
 }
 
-/// Compiles one calls.yaml. `file` is the name used in diagnostics (write it as the user
-/// wrote it, so messages are the same on every machine); `source` is the file's text.
+/// Compiles one calls.yaml, for every LLM API [`Target`] (see [`Options`] to select some).
+/// `file` is the name used in diagnostics (write it as the user wrote it, so messages are the
+/// same on every machine); `source` is the file's text.
 ///
 /// # Errors
 ///
 /// Every mistake found in the file, each with its line and column.
 pub fn compile(file: &str, source: &str) -> Result<Generated, Diagnostics> {
-    finish(compile_recovering(file, source.as_bytes()))
+    Options::default().compile(file, source)
 }
 
 /// Compiles calls.yaml bytes, reporting non-UTF-8 input as a located diagnostic.
@@ -175,7 +178,7 @@ pub fn compile(file: &str, source: &str) -> Result<Generated, Diagnostics> {
 ///
 /// As [`compile`], plus a diagnostic when the bytes are not UTF-8.
 pub fn compile_bytes(file: &str, bytes: &[u8]) -> Result<Generated, Diagnostics> {
-    finish(compile_recovering(file, bytes))
+    Options::default().compile_bytes(file, bytes)
 }
 
 /// Checks calls.yaml bytes without generating code: the diagnostics [`compile_bytes`] would
@@ -185,12 +188,7 @@ pub fn compile_bytes(file: &str, bytes: &[u8]) -> Result<Generated, Diagnostics>
 ///
 /// Every mistake found in the file, each with its line and column.
 pub fn check_bytes(file: &str, bytes: &[u8]) -> Result<(), Diagnostics> {
-    let (_, diagnostics) = check(file, bytes);
-    if diagnostics.is_empty() {
-        Ok(())
-    } else {
-        Err(diagnostics)
-    }
+    Options::default().check_bytes(file, bytes)
 }
 
 /// Checks calls.yaml bytes and lowers each call and webhook into the request it sends: what
@@ -201,13 +199,13 @@ pub fn check_bytes(file: &str, bytes: &[u8]) -> Result<(), Diagnostics> {
 ///
 /// Every mistake found in the file, each with its line and column.
 pub fn requests(file: &str, bytes: &[u8]) -> Result<request::Requests, Diagnostics> {
-    match check(file, bytes) {
+    match check(file, bytes, &Options::default()) {
         (Some(model), diagnostics) if diagnostics.is_empty() => Ok(request::lower(&model)),
         (_, diagnostics) => Err(diagnostics),
     }
 }
 
-fn finish(
+pub(crate) fn finish(
     (generated, diagnostics): (Option<Generated>, Diagnostics),
 ) -> Result<Generated, Diagnostics> {
     match generated {
@@ -219,8 +217,12 @@ fn finish(
 /// The diagnostics, and code generated from what was valid whenever the YAML itself parsed.
 /// The macro emits that code beside its errors, so a typo in one header is one error, not one
 /// per use of the generated items in the user's crate.
-pub(crate) fn compile_recovering(file: &str, bytes: &[u8]) -> (Option<Generated>, Diagnostics) {
-    let (model, diagnostics) = check(file, bytes);
+pub(crate) fn compile_recovering(
+    file: &str,
+    bytes: &[u8],
+    options: &Options,
+) -> (Option<Generated>, Diagnostics) {
+    let (model, diagnostics) = check(file, bytes, options);
     let generated = model.map(|model| {
         let tools = tools::tools(&model);
         Generated {
@@ -233,7 +235,11 @@ pub(crate) fn compile_recovering(file: &str, bytes: &[u8]) -> (Option<Generated>
 
 /// Parses and validates: the checked model (a best-effort one when there are diagnostics)
 /// whenever the YAML itself parsed.
-pub(crate) fn check(file: &str, bytes: &[u8]) -> (Option<ir::File>, Diagnostics) {
+pub(crate) fn check(
+    file: &str,
+    bytes: &[u8],
+    options: &Options,
+) -> (Option<ir::File>, Diagnostics) {
     let source = match std::str::from_utf8(bytes) {
         Ok(source) => source,
         Err(error) => {
@@ -258,6 +264,6 @@ pub(crate) fn check(file: &str, bytes: &[u8]) -> (Option<ir::File>, Diagnostics)
         }
     };
     let document = parse::document::read(&root, &mut report);
-    let model = validate::validate(&document, &mut report);
+    let model = validate::validate(&document, &mut report, options.selected());
     (Some(model), report.finish())
 }

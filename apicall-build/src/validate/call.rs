@@ -16,6 +16,7 @@ impl Checker<'_, '_> {
         let method = decl.method.as_ref().and_then(|method| self.method(method));
         let timeout_ms = self.timeout(decl.timeout_ms, Place::Request);
         let params = self.params(decl);
+        self.enums_fit(&params);
         let url = (decl.url.as_ref()).and_then(|url| self.url(url, &params, Place::Request));
         let headers = self.headers(&decl.headers, &params, Place::Request);
         let query = self.query(&decl.query, &params);
@@ -74,24 +75,6 @@ impl Checker<'_, '_> {
             && self.tool_name_fits(name)
             && self.defined_once(name, "call", names);
         good.then_some(name)
-    }
-
-    /// A call's name is at most 64 characters: OpenAI and Anthropic refuse longer tool names.
-    fn tool_name_fits(&mut self, name: &Text) -> bool {
-        if name.value.len() <= MAX_TOOL_NAME {
-            return true;
-        }
-        self.report
-            .error_spanning(
-                name.pos,
-                name.width(),
-                format!(
-                    "call name `{}` is longer than {MAX_TOOL_NAME} characters",
-                    name.value
-                ),
-            )
-            .help("LLM APIs refuse longer tool names; shorten it");
-        false
     }
 
     /// The method is GET, POST, PUT, PATCH or DELETE, in any case.

@@ -14,7 +14,8 @@
 //! - `url.rs`: URLs, headers and query values;
 //! - `body.rs`: JSON bodies;
 //! - `templates.rs`: `{{...}}` variables, and where they are in the source;
-//! - `webhook.rs`: webhooks and their signing secret.
+//! - `webhook.rs`: webhooks and their signing secret;
+//! - `targets.rs`: what the selected LLM APIs take (name lengths, enum sizes).
 //!
 //! No rule counts characters or columns itself: widths and positions come from `parse`
 //! (`Text::width`, `Text::width_of`, and `Text::pos_at` for an offset in a scalar's value).
@@ -31,6 +32,7 @@ use crate::parse::document::{
 use crate::parse::path;
 use crate::parse::template::{self, Namespace, VarRef};
 use crate::parse::yaml::{Node, Value, quoted};
+use crate::targets::Target;
 
 mod body;
 mod call;
@@ -38,6 +40,7 @@ mod messages;
 mod names;
 mod params;
 mod response;
+mod targets;
 mod templates;
 mod url;
 mod webhook;
@@ -47,8 +50,6 @@ use url::url_or_stand_in;
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
 const MAX_TIMEOUT_MS: u64 = 60_000;
 const MAX_RETRIES: u32 = 5;
-/// The longest tool name OpenAI and Anthropic accept.
-const MAX_TOOL_NAME: usize = 64;
 const DEFAULT_WEBHOOK_RETRIES: u32 = 3;
 const MAX_WEBHOOK_RETRIES: u32 = 10;
 /// Stands in for a URL that had errors; never sent, since the errors stop the build.
@@ -59,8 +60,12 @@ const TYPES: &[&str] = &["string", "integer", "number", "boolean"];
 
 /// Checks the document and builds the model. When anything was reported the model is a
 /// best-effort stand-in (bad parts left out or defaulted), for error recovery only.
-pub(crate) fn validate(document: &Document, report: &mut Reporter<'_>) -> ir::File {
-    let mut checker = Checker::new(report);
+pub(crate) fn validate(
+    document: &Document,
+    report: &mut Reporter<'_>,
+    targets: &[Target],
+) -> ir::File {
+    let mut checker = Checker::new(report, targets);
     checker.variables(document);
     checker.api_values(document);
     let mut call_names = HashMap::new();
@@ -129,6 +134,8 @@ type Item<'d> = (&'d str, Pos, &'d [&'static str]);
 /// The context in which every rule runs: where to report, and what was declared so far.
 struct Checker<'a, 'r> {
     report: &'a mut Reporter<'r>,
+    /// The LLM APIs the tools must fit.
+    targets: &'a [Target],
     variables: Vec<ir::Variable>,
     /// name, type, where first declared
     api_values: Vec<(String, ir::ValueType, Pos)>,
@@ -137,9 +144,10 @@ struct Checker<'a, 'r> {
 }
 
 impl<'a, 'r> Checker<'a, 'r> {
-    fn new(report: &'a mut Reporter<'r>) -> Self {
+    fn new(report: &'a mut Reporter<'r>, targets: &'a [Target]) -> Self {
         Self {
             report,
+            targets,
             variables: Vec::new(),
             api_values: Vec::new(),
             api_index: HashMap::new(),

@@ -42,7 +42,10 @@ impl Checker<'_, '_> {
             let Some(name) = self.param_has_name(decl, what) else {
                 continue;
             };
-            if !self.name(name, what) || !self.defined_once(name, what, &mut seen) {
+            if !self.name(name, what)
+                || !self.param_name_fits(name)
+                || !self.defined_once(name, what, &mut seen)
+            {
                 continue;
             }
             let mut path = at.path.to_vec();

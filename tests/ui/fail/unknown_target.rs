@@ -1,0 +1,3 @@
+apicall_macros::include_api_calls!("calls.yaml", targets = ["openai", "antropic"]);
+
+fn main() {}
