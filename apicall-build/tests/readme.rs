@@ -65,3 +65,33 @@ api_calls:
         panic!("{diagnostics}");
     }
 }
+
+/// The agent loops the README shows are the examples' code, line for line (indentation
+/// aside), so what a newcomer copies is what CI runs (`.ci/run` runs both examples).
+#[test]
+fn the_agent_loops_shown_are_the_examples_code() {
+    let readme = readme();
+    let heading = "## From zero to a working agent";
+    let section = &readme[readme.find(heading).expect("the section is in the README")..];
+    let section = &section[..section[heading.len()..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + heading.len())];
+    let blocks: Vec<&str> = section
+        .split("```rust,ignore\n")
+        .skip(1)
+        .map(|block| &block[..block.find("```").expect("the block ends")])
+        .collect();
+    let lines = |text: &str| text.lines().map(str::trim).collect::<Vec<_>>().join("\n");
+    assert_eq!(blocks.len(), 2, "one block per example");
+    for (block, example) in blocks
+        .into_iter()
+        .zip(["openai_loop.rs", "responses_loop.rs"])
+    {
+        let path = format!("{}/../examples/{example}", env!("CARGO_MANIFEST_DIR"));
+        let code = std::fs::read_to_string(&path).expect("the example");
+        assert!(
+            lines(&code).contains(&lines(block)),
+            "the README's loop is not in examples/{example}:\n{block}"
+        );
+    }
+}
