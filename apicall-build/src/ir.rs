@@ -143,6 +143,16 @@ pub(crate) struct Delayed {
 }
 
 impl Call {
+    /// What the LLM is told when the call fails: its `failure_message`, or the default.
+    pub(crate) fn failure_message(&self) -> String {
+        self.failure_message.clone().unwrap_or_else(|| {
+            format!(
+                "The information from {} is unavailable right now.",
+                self.name
+            )
+        })
+    }
+
     pub(crate) fn uses_api(&self) -> bool {
         self.uses(|var| matches!(var, Var::Api(_)))
     }

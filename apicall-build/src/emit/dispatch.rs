@@ -12,10 +12,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     let arms = file.calls.iter().map(|call| arm(file, call, has_values));
     let failures = file.calls.iter().map(|call| {
         let name = &call.name;
-        let message = call
-            .failure_message
-            .clone()
-            .unwrap_or_else(|| format!("The information from {name} is unavailable right now."));
+        let message = call.failure_message();
         quote!(#name => #message,)
     });
     let (extracted, keep) = if has_values {

@@ -83,6 +83,7 @@ pub(crate) fn lower_call(file: &ir::File, call: &ir::Call) -> RequestModel {
             .collect(),
         params: params(&call.params),
         signing_key: None,
+        failure_message: call.failure_message(),
     }
 }
 
@@ -104,6 +105,7 @@ pub(crate) fn lower_webhook(file: &ir::File, webhook: &ir::Webhook) -> RequestMo
         signing_key: webhook
             .signing_key
             .map(|index| lowering.value(Var::Context(index))),
+        failure_message: String::new(),
     }
 }
 

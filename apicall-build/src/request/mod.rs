@@ -118,6 +118,9 @@ pub struct RequestModel {
     pub params: Vec<Param>,
     /// The secret context variable that signs a webhook.
     pub signing_key: Option<ValueRef>,
+    /// What the LLM is told when the call fails (its `failure_message:` or the default), as
+    /// the generated dispatcher tells it; empty for a webhook.
+    pub failure_message: String,
 }
 
 /// Where a value comes from.
