@@ -17,7 +17,7 @@ pub(crate) const MASK: &str = "***";
 
 /// The values a request reads, keyed as templates spell them: `name` for a context variable,
 /// `collected.name`, `api.name`, `call.name`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Values {
     values: HashMap<String, TypedValue>,
     /// Array and object parameters, read as generated code holds them.

@@ -10,6 +10,7 @@
 //! failed), 2 when a file cannot be read or the command line is wrong.
 
 mod execute;
+mod mcp;
 mod run;
 
 use std::io::Write;
@@ -60,6 +61,9 @@ enum Command {
     Run(CallArgs),
     /// Send one post-call webhook live, signed and retried, as a conversation ending now would.
     Webhook(WebhookArgs),
+    /// Serve every call as a Model Context Protocol tool, over stdio (the default) or
+    /// streamable HTTP at /mcp. Only protocol messages go to stdout.
+    Mcp(McpArgs),
 }
 
 /// `--format`: the name of one [`ToolTarget`], offered as the runtime lists them.
@@ -116,6 +120,22 @@ struct WebhookArgs {
     values: ValueArgs,
 }
 
+#[derive(Debug, Args)]
+struct McpArgs {
+    /// The calls.yaml file.
+    file: String,
+    /// A context variable read from an environment variable: `{{NAME}}` is $ENV's value
+    /// (keeps secrets out of the command line and the client's configuration).
+    #[arg(long = "var-env", value_name = "NAME=ENV", value_parser = pair)]
+    var_env: Vec<(String, String)>,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// Serve streamable HTTP at http://ADDRESS/mcp instead of stdio (port 0 picks one, shown
+    /// on stderr).
+    #[arg(long, value_name = "127.0.0.1:PORT")]
+    http: Option<std::net::SocketAddr>,
+}
+
 /// `NAME=VALUE`.
 fn pair(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
@@ -140,6 +160,7 @@ fn main() -> ExitCode {
         Command::Tools { file, format } => tools(&file, format),
         Command::Run(args) => run::run(&args),
         Command::Webhook(args) => run::webhook(&args),
+        Command::Mcp(args) => mcp::mcp(&args),
     }
 }
 
@@ -226,7 +247,7 @@ pub(crate) fn read(file: &str) -> Result<Vec<u8>, ExitCode> {
 }
 
 /// The generated code for the file, or the exit status after printing why there is none.
-fn compiled(file: &str) -> Result<apicall_build::Generated, ExitCode> {
+pub(crate) fn compiled(file: &str) -> Result<apicall_build::Generated, ExitCode> {
     apicall_build::compile_bytes(file, &read(file)?).map_err(|diagnostics| {
         eprintln!("{diagnostics}");
         ExitCode::from(1)

@@ -30,7 +30,7 @@ static REQUESTS: OnceLock<Requests> = OnceLock::new();
 static SPEC: OnceLock<CallSpec> = OnceLock::new();
 
 /// A failure before sending: what to say and the exit status.
-struct Stop(String, u8);
+pub(crate) struct Stop(pub(crate) String, pub(crate) u8);
 
 impl From<Stop> for ExitCode {
     fn from(Stop(message, code): Stop) -> Self {
@@ -41,12 +41,12 @@ impl From<Stop> for ExitCode {
     }
 }
 
-fn usage(message: String) -> Stop {
+pub(crate) fn usage(message: String) -> Stop {
     Stop(format!("error: {message}"), 2)
 }
 
 /// The file's lowered requests, kept for the rest of the process.
-fn load(file: &str) -> Result<&'static Requests, Stop> {
+pub(crate) fn load(file: &str) -> Result<&'static Requests, Stop> {
     let bytes = crate::read(file).map_err(|_| Stop(String::new(), 2))?;
     let requests = apicall_build::requests(file, &bytes)
         .map_err(|diagnostics| Stop(diagnostics.to_string(), 1))?;
@@ -89,7 +89,7 @@ fn typed(name: &str, ty: ValueType, text: &str) -> Result<TypedValue, Stop> {
 }
 
 /// The `--var` and `--api` values, typed by their declarations.
-fn given_values(requests: &Requests, given: &ValueArgs) -> Result<Values, Stop> {
+pub(crate) fn given_values(requests: &Requests, given: &ValueArgs) -> Result<Values, Stop> {
     let mut values = Values::default();
     for (name, text) in &given.vars {
         let variable = requests
@@ -169,7 +169,7 @@ fn given_args(
 
 /// The parameters as generated code describes them to the dispatcher; built once per
 /// process, for the one call it runs.
-fn described(params: &'static [Param]) -> &'static [call::Param] {
+pub(crate) fn described(params: &'static [Param]) -> &'static [call::Param] {
     let described: Vec<call::Param> = params
         .iter()
         .map(|param| call::Param {
@@ -198,7 +198,7 @@ fn described_shape(shape: &'static Shape) -> call::Shape {
 }
 
 /// Every context variable the request reads must be given: generated code takes them all.
-fn check_context(model: &RequestModel, values: &Values) -> Result<(), Stop> {
+pub(crate) fn check_context(model: &RequestModel, values: &Values) -> Result<(), Stop> {
     let missing = model
         .values()
         .find(|v| v.source == Source::Context && values.get(v).is_none());
@@ -218,7 +218,7 @@ fn check_context(model: &RequestModel, values: &Values) -> Result<(), Stop> {
     }
 }
 
-fn client(base_url: Option<&str>) -> Result<Client, Stop> {
+pub(crate) fn client(base_url: Option<&str>) -> Result<Client, Stop> {
     match base_url {
         None => Ok(Client::new()),
         Some(base) => Client::new()
@@ -228,7 +228,12 @@ fn client(base_url: Option<&str>) -> Result<Client, Stop> {
 }
 
 fn spec(model: &'static RequestModel) -> &'static CallSpec {
-    SPEC.get_or_init(|| CallSpec {
+    SPEC.get_or_init(|| call_spec(model))
+}
+
+/// The call's spec, as generated code writes it in a `static`.
+pub(crate) fn call_spec(model: &'static RequestModel) -> CallSpec {
+    CallSpec {
         name: &model.name,
         method: match model.method {
             Method::Post => call::Method::Post,
@@ -239,7 +244,7 @@ fn spec(model: &'static RequestModel) -> &'static CallSpec {
         },
         timeout_ms: model.timeout_ms,
         retries: model.retries,
-    })
+    }
 }
 
 fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
@@ -334,7 +339,7 @@ async fn send(model: &'static RequestModel, values: &Values, client: &Client) ->
     };
     let status = inspected.status.unwrap_or_default();
     println!("-> HTTP {status} in {latency} ms, {} bytes", body.len());
-    match extract(model, &body) {
+    match extract(model, spec(model), &body) {
         Ok(found) => {
             for (extraction, value) in model.extract.iter().zip(found) {
                 match value {
@@ -355,7 +360,11 @@ async fn send(model: &'static RequestModel, values: &Values, client: &Client) ->
 }
 
 /// Each response variable, read as the generated function reads its response struct.
-fn extract(model: &'static RequestModel, body: &[u8]) -> Result<Vec<Option<TypedValue>>, Error> {
+pub(crate) fn extract(
+    model: &'static RequestModel,
+    spec: &'static CallSpec,
+    body: &[u8],
+) -> Result<Vec<Option<TypedValue>>, Error> {
     let paths: Vec<Vec<PathStep>> = model
         .extract
         .iter()
@@ -376,7 +385,7 @@ fn extract(model: &'static RequestModel, body: &[u8]) -> Result<Vec<Option<Typed
         return Ok(Vec::new());
     }
     let paths = ResponsePaths::new(paths.iter().map(Vec::as_slice));
-    let mut extracted = call::extract_paths(spec(model), body, &paths)?;
+    let mut extracted = call::extract_paths(spec, body, &paths)?;
     model
         .extract
         .iter()

@@ -29,6 +29,9 @@ mod error;
 mod events;
 mod extract;
 mod json_text;
+#[cfg(feature = "mcp")]
+pub mod mcp;
+mod mcp_server_fn;
 mod request;
 mod secret;
 mod send;

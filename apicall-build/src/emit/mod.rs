@@ -3,6 +3,7 @@
 mod call;
 mod context;
 mod dispatch;
+mod mcp;
 mod params;
 mod prompt;
 mod request;
@@ -48,6 +49,7 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
     out.extend([
         tools_const(tools),
         dispatch::dispatch_fns(file),
+        mcp::mcp_server(),
         webhook::webhooks(file),
         session::session(file),
         uses_every_item(file),
