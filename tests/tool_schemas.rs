@@ -2,9 +2,9 @@
 //! arguments an LLM would send under them fit the generated params structs. Snapshotted.
 //!
 //! Each target's output is held to what its provider accepts: OpenAI's through async-openai's
-//! own request types (parsed and written back unchanged, so a misplaced or unknown field fails
-//! too), the others through their documentation's rules written as checks below, each check
-//! shown to refuse a wrong shape. MCP's `outputSchema` is checked against the
+//! own request types and MCP's through the official SDK's (rmcp), each parsed and written back
+//! unchanged, so a misplaced or unknown field fails too; Anthropic's and Gemini's through their
+//! documentation's rules written as checks below, each check shown to refuse a wrong shape. MCP's `outputSchema` is checked against the
 //! `structuredContent` of real dispatches.
 
 use apicall_runtime::{Client, Secret, ToolCall, ToolDefinition, ToolResult, ToolTarget};
@@ -237,6 +237,40 @@ fn assert_openai_results(result: &ToolResult) {
     };
     assert_eq!(output.call_id.as_deref(), Some(id));
     assert_eq!(output.output, FunctionCallOutput::Text(text));
+}
+
+// ---------------------------------------------------------------------------------------------
+// MCP: the official Rust SDK's types.
+
+#[test]
+fn mcp_tools_are_rmcp_tools() {
+    for tool in fixture_tools() {
+        let parsed = parse_exact::<rmcp::model::Tool>(&tool.to_mcp())
+            .unwrap_or_else(|e| panic!("{}: {e}", tool.name));
+        assert_eq!(parsed.name, tool.name);
+        assert!(parsed.output_schema.is_some(), "{}", tool.name);
+    }
+    let tool = &apicall_tests::seed::TOOLS[1];
+    assert!(parse_exact::<rmcp::model::Tool>(&tool.to_anthropic()).is_err());
+    let mut snake_case = tool.to_mcp();
+    snake_case["output_schema"] = tool.output();
+    assert!(parse_exact::<rmcp::model::Tool>(&snake_case).is_err());
+}
+
+/// A result as MCP's `CallToolResult`: the text block, `isError`, and `structuredContent` on
+/// success.
+fn assert_mcp_result(result: &ToolResult) {
+    let parsed = parse_exact::<rmcp::model::CallToolResult>(&result.to_mcp())
+        .unwrap_or_else(|e| panic!("{}: {e}", result.name));
+    assert_eq!(parsed.is_error, Some(result.is_error()));
+    assert_eq!(
+        parsed.structured_content,
+        result.is_ok().then(|| result.content.clone())
+    );
+    let mut snake_case = result.to_mcp();
+    let is_error = snake_case.as_object_mut().and_then(|o| o.remove("isError"));
+    snake_case["is_error"] = is_error.unwrap_or_default();
+    assert!(parse_exact::<rmcp::model::CallToolResult>(&snake_case).is_err());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -770,12 +804,13 @@ fn tool_named(name: &str) -> &'static ToolDefinition {
 }
 
 #[tokio::test]
-async fn results_of_real_calls_are_openai_messages_and_items() {
+async fn results_of_real_calls_are_openai_and_mcp_results() {
     let results = dispatched(true).await;
     let failed = results.iter().filter(|r| r.is_error()).count();
     assert_eq!((results.len(), failed), (7, 3), "{results:?}");
     for result in &results {
         assert_openai_results(result);
+        assert_mcp_result(result);
     }
 }
 
