@@ -163,7 +163,7 @@ fn schema() -> Value {
                 "additionalProperties": false,
                 "required": ["path", "variable"],
                 "properties": {
-                    "path": { "type": "string", "description": "customer.name, items[0].eta, \"a.b\".c, optionally starting with $." },
+                    "path": { "type": "string", "description": "Where the value is: an RFC 9535 singular query ($.customer.name, $['first.name'], $.orders[-1].id), or the same without the $ (customer.name, items[0].eta, \"a.b\".c)." },
                     "variable": name,
                     "type": { "enum": TYPES, "default": "string" },
                     "required": { "type": "boolean", "default": false }

@@ -374,6 +374,7 @@ pub(crate) fn extract(
                 .iter()
                 .map(|step| match step {
                     ModelStep::Index(index) => PathStep::Index(*index),
+                    ModelStep::FromEnd(back) => PathStep::FromEnd(*back),
                     ModelStep::Key(key) => PathStep::Key(key.clone()),
                     // A step the runtime cannot walk matches nothing, as a missing key does.
                     _ => PathStep::Index(usize::MAX),

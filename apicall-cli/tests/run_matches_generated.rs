@@ -245,6 +245,17 @@ fn response_body(model: &RequestModel, answer: Answer) -> String {
                     }
                     &mut items[*index]
                 }
+                PathStep::FromEnd(back) => {
+                    if !node.is_array() {
+                        *node = Value::Array(Vec::new());
+                    }
+                    let items = node.as_array_mut().unwrap();
+                    while items.len() < *back {
+                        items.insert(0, Value::Null);
+                    }
+                    let at = items.len() - back;
+                    &mut items[at]
+                }
                 _ => unreachable!("the model's path steps are keys and indexes"),
             };
         }

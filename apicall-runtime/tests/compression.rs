@@ -33,9 +33,11 @@ static PATHS: PathNode = PathNode {
             slots: &[0],
             keys: &[],
             indexes: &[],
+            from_end: &[],
         },
     )],
     indexes: &[],
+    from_end: &[],
 };
 
 fn gzip(data: &[u8]) -> Vec<u8> {

@@ -28,6 +28,7 @@ static PATHS: PathNode = PathNode {
                         slots: &[0],
                         keys: &[],
                         indexes: &[],
+                        from_end: &[],
                     },
                 ),
                 (
@@ -36,13 +37,16 @@ static PATHS: PathNode = PathNode {
                         slots: &[1],
                         keys: &[],
                         indexes: &[],
+                        from_end: &[],
                     },
                 ),
             ],
             indexes: &[],
+            from_end: &[],
         },
     )],
     indexes: &[],
+    from_end: &[],
 };
 
 const EMPTY_ANSWERS: [(&str, &[u8]); 5] = [

@@ -50,6 +50,7 @@ static PATHS: PathNode = PathNode {
                 slots: &[0],
                 keys: &[],
                 indexes: &[],
+                from_end: &[],
             },
         ),
         (
@@ -58,10 +59,12 @@ static PATHS: PathNode = PathNode {
                 slots: &[1],
                 keys: &[],
                 indexes: &[],
+                from_end: &[],
             },
         ),
     ],
     indexes: &[],
+    from_end: &[],
 };
 
 /// What `call` extracted: `name` and `count`.

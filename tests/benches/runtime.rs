@@ -136,6 +136,7 @@ const fn leaf(slots: &'static [usize]) -> PathNode {
         slots,
         keys: &[],
         indexes: &[],
+        from_end: &[],
     }
 }
 
@@ -155,6 +156,7 @@ static PATHS: PathNode = PathNode {
                         slots: &[],
                         keys: &[("city", leaf(&[2]))],
                         indexes: &[],
+                        from_end: &[],
                     },
                 ),
                 (
@@ -168,15 +170,19 @@ static PATHS: PathNode = PathNode {
                                 slots: &[],
                                 keys: &[("status", leaf(&[3]))],
                                 indexes: &[],
+                                from_end: &[],
                             },
                         )],
+                        from_end: &[],
                     },
                 ),
             ],
             indexes: &[],
+            from_end: &[],
         },
     )],
     indexes: &[],
+    from_end: &[],
 };
 
 fn bench_extract(c: &mut Criterion) {

@@ -140,7 +140,7 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
                     let child = node(child);
                     Some(quote!((#key, #child)))
                 }
-                Segment::Index(_) => None,
+                Segment::Index(_) | Segment::FromEnd(_) => None,
             });
         let indexes = trie
             .children
@@ -151,13 +151,25 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
                     let child = node(child);
                     Some(quote!((#index, #child)))
                 }
-                Segment::Key(_) => None,
+                Segment::Key(_) | Segment::FromEnd(_) => None,
+            });
+        let from_end = trie
+            .children
+            .iter()
+            .filter_map(|(segment, child)| match segment {
+                Segment::FromEnd(back) => {
+                    let back = Literal::usize_unsuffixed(*back);
+                    let child = node(child);
+                    Some(quote!((#back, #child)))
+                }
+                Segment::Key(_) | Segment::Index(_) => None,
             });
         quote! {
             ::apicall_runtime::call::PathNode {
                 slots: &[#(#slots),*],
                 keys: &[#(#keys),*],
                 indexes: &[#(#indexes),*],
+                from_end: &[#(#from_end),*],
             }
         }
     }

@@ -75,6 +75,7 @@ pub(crate) fn lower_call(file: &ir::File, call: &ir::Call) -> RequestModel {
                     .map(|segment| match segment {
                         Segment::Key(key) => PathStep::Key(key.clone()),
                         Segment::Index(index) => PathStep::Index(*index),
+                        Segment::FromEnd(back) => PathStep::FromEnd(*back),
                     })
                     .collect(),
                 ty: response.ty,

@@ -266,8 +266,10 @@ pub struct Extraction {
 pub enum PathStep {
     /// An object member.
     Key(String),
-    /// An array element.
+    /// An array element, from 0.
     Index(usize),
+    /// An array element counted from the end: 1 is the last (`[-1]`).
+    FromEnd(usize),
 }
 
 impl RequestModel {

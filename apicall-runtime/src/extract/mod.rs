@@ -245,6 +245,7 @@ mod tests {
             slots: slot,
             keys: &[],
             indexes: &[],
+            from_end: &[],
         }
     }
 
@@ -258,6 +259,7 @@ mod tests {
                     slots: &[4],
                     keys: &[("name", leaf(&[0])), ("age", leaf(&[1]))],
                     indexes: &[],
+                    from_end: &[],
                 },
             ),
             (
@@ -271,13 +273,16 @@ mod tests {
                             slots: &[],
                             keys: &[("eta", leaf(&[2]))],
                             indexes: &[],
+                            from_end: &[],
                         },
                     )],
+                    from_end: &[],
                 },
             ),
             ("a.b", leaf(&[3])),
         ],
         indexes: &[],
+        from_end: &[],
     };
 
     fn run(json: &str) -> Result<Extracted, Error> {
@@ -514,5 +519,37 @@ mod tests {
         ] {
             assert!(matches!(run(body), Err(Error::NotJson { .. })), "{body:?}");
         }
+    }
+
+    /// Elements counted from the end (`[-1]`), beside indexes into the same array, nested,
+    /// and selecting nothing past either end or on a value that is not an array.
+    #[test]
+    fn elements_from_the_end() {
+        use super::paths::{PathStep, ResponsePaths};
+        let key = |k: &str| PathStep::Key(k.to_owned());
+        let paths = [
+            vec![key("orders"), PathStep::FromEnd(1), key("id")],
+            vec![key("orders"), PathStep::FromEnd(3), key("id")],
+            vec![key("orders"), PathStep::Index(0), key("id")],
+            vec![key("orders"), PathStep::FromEnd(4)],
+            vec![key("name"), PathStep::FromEnd(1)],
+            vec![
+                key("orders"),
+                PathStep::FromEnd(1),
+                key("lines"),
+                PathStep::FromEnd(1),
+            ],
+        ];
+        let paths = ResponsePaths::new(paths.iter().map(Vec::as_slice));
+        let body = r#"{"name": "Ada", "orders": [
+            {"id": "o-1"}, {"id": "o-2"}, {"id": "o-3", "lines": [1, 2, 3]}
+        ]}"#;
+        let mut found = extract_paths(&SPEC, body.as_bytes(), &paths).unwrap();
+        assert_eq!(found.string(0, "last").unwrap().as_deref(), Some("o-3"));
+        assert_eq!(found.string(1, "first").unwrap().as_deref(), Some("o-1"));
+        assert_eq!(found.string(2, "zeroth").unwrap().as_deref(), Some("o-1"));
+        assert_eq!(found.string(3, "too_far").unwrap(), None);
+        assert_eq!(found.string(4, "not_an_array").unwrap(), None);
+        assert_eq!(found.integer(5, "last_line").unwrap(), Some(3));
     }
 }

@@ -10,6 +10,8 @@ pub struct PathNode {
     pub keys: &'static [(&'static str, PathNode)],
     /// Array elements to descend into.
     pub indexes: &'static [(usize, PathNode)],
+    /// Array elements to descend into, counted from the end: 1 is the last (`[-1]`).
+    pub from_end: &'static [(usize, PathNode)],
 }
 
 /// What the walk needs of a path trie: the generator's `static` [`PathNode`] and the
@@ -21,6 +23,7 @@ pub(crate) trait Trie: Sized {
     fn slots(&self) -> &[usize];
     fn keys(&self) -> &[(Self::Key, Self)];
     fn indexes(&self) -> &[(usize, Self)];
+    fn indexes_from_end(&self) -> &[(usize, Self)];
 
     fn key(&self, key: &str) -> Option<&Self> {
         self.keys()
@@ -37,7 +40,7 @@ pub(crate) trait Trie: Sized {
     }
 
     fn has_children(&self) -> bool {
-        !self.keys().is_empty() || !self.indexes().is_empty()
+        !self.keys().is_empty() || !self.indexes().is_empty() || !self.indexes_from_end().is_empty()
     }
 }
 
@@ -55,6 +58,10 @@ impl Trie for PathNode {
     fn indexes(&self) -> &[(usize, Self)] {
         self.indexes
     }
+
+    fn indexes_from_end(&self) -> &[(usize, Self)] {
+        self.from_end
+    }
 }
 
 /// One step of a response path: an object member or an array element.
@@ -64,6 +71,8 @@ pub enum PathStep {
     Key(String),
     /// The element at this index, from 0.
     Index(usize),
+    /// The element this far from the end: 1 is the last (`[-1]`).
+    FromEnd(usize),
 }
 
 /// Response paths known only at run time (the command line reads them from a calls.yaml),
@@ -79,6 +88,7 @@ struct OwnedNode {
     slots: Vec<usize>,
     keys: Vec<(String, OwnedNode)>,
     indexes: Vec<(usize, OwnedNode)>,
+    from_end: Vec<(usize, OwnedNode)>,
 }
 
 impl ResponsePaths {
@@ -98,6 +108,7 @@ impl ResponsePaths {
                 node = match step {
                     PathStep::Key(key) => child(&mut node.keys, key.as_str(), str::to_owned),
                     PathStep::Index(index) => child(&mut node.indexes, index, |i| *i),
+                    PathStep::FromEnd(back) => child(&mut node.from_end, back, |i| *i),
                 };
             }
             node.slots.push(slot);
@@ -148,5 +159,9 @@ impl Trie for OwnedNode {
 
     fn indexes(&self) -> &[(usize, Self)] {
         &self.indexes
+    }
+
+    fn indexes_from_end(&self) -> &[(usize, Self)] {
+        &self.from_end
     }
 }

@@ -126,6 +126,9 @@ impl<'de, T: Trie> Visitor<'de> for Descend<'_, '_, T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.node.indexes_from_end().is_empty() {
+            return self.visit_seq_from_end(seq);
+        }
         let mut index = 0;
         loop {
             let child = self.node.index(index);
@@ -143,6 +146,38 @@ impl<'de, T: Trie> Visitor<'de> for Descend<'_, '_, T> {
             }
             index += 1;
         }
+    }
+}
+
+impl<T: Trie> Descend<'_, '_, T> {
+    /// An array with elements counted from the end (`[-1]`) is only placed once it has ended:
+    /// each element's raw text is kept (a slice of the input, not a copy), then the wanted
+    /// ones are walked. An index past either end selects nothing.
+    fn visit_seq_from_end<'de, A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut elements: Vec<&'de RawValue> = Vec::new();
+        while let Some(element) = seq.next_element::<&'de RawValue>()? {
+            elements.push(element);
+        }
+        let forward = self
+            .node
+            .indexes()
+            .iter()
+            .map(|(index, node)| (Some(*index), node));
+        let backward = (self.node.indexes_from_end().iter())
+            .map(|(back, node)| (elements.len().checked_sub(*back), node));
+        for (position, node) in forward.chain(backward) {
+            let Some(element) = position.and_then(|position| elements.get(position)) else {
+                continue;
+            };
+            let mut inner = serde_json::Deserializer::from_str(element.get());
+            Walk {
+                node,
+                slots: &mut *self.slots,
+            }
+            .deserialize(&mut inner)
+            .map_err(de::Error::custom)?;
+        }
+        Ok(())
     }
 }
 
