@@ -93,7 +93,11 @@ fn openapi_object(members: Map<String, Value>) -> Map<String, Value> {
             let listed: Vec<String> = choices.iter().map(Value::to_string).collect();
             let choices = format!("One of: {}.", listed.join(", "));
             let description = match out.get("description").and_then(Value::as_str) {
-                Some(description) => format!("{description} {choices}"),
+                // The choices are a sentence of their own after the author's.
+                Some(description) if description.ends_with(['.', '!', '?']) => {
+                    format!("{description} {choices}")
+                }
+                Some(description) => format!("{description}. {choices}"),
                 None => choices,
             };
             out.insert("description".to_owned(), json!(description));

@@ -13,7 +13,7 @@ pub use lower::{gemini_openapi_schema, strict_schema};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ToolTarget {
-    /// OpenAI Chat Completions: `{"type": "function", "function": {...}, "strict": true}`.
+    /// OpenAI Chat Completions: `{"type": "function", "function": {..., "strict": true}}`.
     OpenAi,
     /// OpenAI Responses: the flat `{"type": "function", "name", ..., "strict": true}`.
     OpenAiResponses,

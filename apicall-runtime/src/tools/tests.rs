@@ -122,3 +122,15 @@ fn gemini_openapi_leaves_out_empty_objects() {
     );
     assert_eq!(tool, json!({"name": "ping", "description": "d"}));
 }
+
+#[test]
+fn integer_choices_follow_the_description_as_a_sentence() {
+    let schema = |description: &str| {
+        gemini_openapi_schema(
+            json!({"type": "integer", "enum": [10, 12], "description": description}),
+        )["description"]
+            .clone()
+    };
+    assert_eq!(schema("Diameter in inches"), "Diameter in inches. One of: 10, 12.");
+    assert_eq!(schema("Diameter in inches."), "Diameter in inches. One of: 10, 12.");
+}
