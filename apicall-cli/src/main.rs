@@ -153,10 +153,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { files } => check(&files),
         Command::Expand { file } => expand(&file),
-        Command::Schema => {
-            print!("{}", apicall_build::json_schema());
-            ExitCode::SUCCESS
-        }
+        Command::Schema => write_out(&apicall_build::json_schema()),
         Command::Tools { file, format } => tools(&file, format),
         Command::Run(args) => run::run(&args),
         Command::Webhook(args) => run::webhook(&args),
@@ -205,7 +202,12 @@ fn check(files: &[String]) -> ExitCode {
 }
 
 fn tools(file: &str, target: ToolTarget) -> ExitCode {
-    match compiled(file) {
+    // Held to this target's limits only: a name only MCP takes prints for `--format mcp`.
+    let options = apicall_build::Target::from_name(target.name())
+        .map_or_else(apicall_build::Options::new, |target| {
+            apicall_build::Options::new().targets([target])
+        });
+    match compiled_for(file, &options) {
         Ok(generated) => {
             let tools: Vec<serde_json::Value> = generated
                 .tools()
@@ -220,20 +222,30 @@ fn tools(file: &str, target: ToolTarget) -> ExitCode {
                     )
                 })
                 .collect();
-            let json = serde_json::to_string_pretty(&tools).unwrap_or_default();
-            println!("{json}");
-            ExitCode::SUCCESS
+            let mut json = serde_json::to_string_pretty(&tools).unwrap_or_default();
+            json.push('\n');
+            write_out(&json)
         }
         Err(code) => code,
     }
 }
 
+/// Writes `text` to standard output. A reader that stopped reading (`apicall expand | head`)
+/// is not a failure; any other write error is.
+fn write_out(text: &str) -> ExitCode {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the output: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn expand(file: &str) -> ExitCode {
     match compiled(file) {
-        Ok(generated) => {
-            print!("{}", generated.to_rust_source());
-            ExitCode::SUCCESS
-        }
+        Ok(generated) => write_out(&generated.to_rust_source()),
         Err(code) => code,
     }
 }
@@ -248,7 +260,15 @@ pub(crate) fn read(file: &str) -> Result<Vec<u8>, ExitCode> {
 
 /// The generated code for the file, or the exit status after printing why there is none.
 pub(crate) fn compiled(file: &str) -> Result<apicall_build::Generated, ExitCode> {
-    apicall_build::compile_bytes(file, &read(file)?).map_err(|diagnostics| {
+    compiled_for(file, &apicall_build::Options::new())
+}
+
+/// `file` compiled for the LLM APIs `options` selects, its diagnostics printed.
+fn compiled_for(
+    file: &str,
+    options: &apicall_build::Options,
+) -> Result<apicall_build::Generated, ExitCode> {
+    options.compile_bytes(file, &read(file)?).map_err(|diagnostics| {
         eprintln!("{diagnostics}");
         ExitCode::from(1)
     })

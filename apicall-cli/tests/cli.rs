@@ -201,6 +201,60 @@ fn tools_prints_openai_and_anthropic_definitions() {
     );
 }
 
+/// Every target prints, each tool in its shape; a format is held to its own target's limits
+/// only, so a name only MCP takes prints for `--format mcp` and is a located error for
+/// `--format openai`.
+#[test]
+fn tools_prints_every_target_and_checks_only_its_limits() {
+    let shapes = [
+        ("openai", "/0/function/name"),
+        ("openai-responses", "/0/name"),
+        ("anthropic", "/0/input_schema/type"),
+        ("gemini", "/0/parametersJsonSchema/type"),
+        ("gemini-openapi", "/0/name"),
+        ("mcp", "/0/outputSchema/type"),
+    ];
+    for (format, pointer) in shapes {
+        let output = apicall(&["tools", SEED, "--format", format]);
+        assert_eq!(output.status.code(), Some(0), "{format}");
+        let tools: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert!(tools.pointer(pointer).is_some(), "{format}: {tools}");
+    }
+    let long = "../tests/fixtures/long_names.yaml";
+    let output = apicall(&["tools", long, "--format", "mcp"]);
+    assert_eq!(output.status.code(), Some(0));
+    let output = apicall(&["tools", long, "--format", "openai"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("openai takes tool names of at most 64")
+            && stderr.contains("long_names.yaml:4:11"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+/// A reader that stops reading early (`apicall expand calls.yaml | head`) ends the command
+/// quietly, not with a panic.
+#[test]
+fn output_to_a_closed_pipe_is_not_a_panic() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apicall"))
+        .args(["expand", SEED])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("apicall starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("apicall ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[tokio::test]
 async fn run_sends_one_call_live_and_shows_request_status_and_values_without_secrets() {
     use wiremock::matchers::{header, path};
