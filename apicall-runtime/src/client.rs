@@ -1,11 +1,12 @@
 //! The HTTP client every generated call goes through.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::Url;
 
 use crate::Error;
+use crate::auth::{Identities, Tokens};
 use crate::webhook::DEFAULT_WEBHOOK_BACKOFF;
 
 /// Response bodies larger than this are refused unless the client says otherwise: an agent
@@ -15,13 +16,18 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A cheaply clonable handle for making calls.
 ///
 /// [`Client::new`] shares one `reqwest::Client` per Tokio runtime, so connections are reused
-/// across calls and conversations; clones of a `Client` share its connections too.
+/// across calls and conversations; clones of a `Client` share its connections too, and its
+/// OAuth2 token cache and client-certificate connections (see [`auth`](crate::auth)).
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
     base_url: Option<Url>,
     max_body_bytes: usize,
     webhook_backoff: Duration,
+    /// Extra roots for `http` (when built here) and for the identity clients.
+    roots: Vec<reqwest::Certificate>,
+    tokens: Arc<Tokens>,
+    identities: Arc<Identities>,
 }
 
 impl Client {
@@ -56,7 +62,37 @@ impl Client {
             base_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             webhook_backoff: DEFAULT_WEBHOOK_BACKOFF,
+            roots: Vec::new(),
+            tokens: Arc::default(),
+            identities: Arc::default(),
         }
+    }
+
+    /// Trusts `certificate` as a root certificate authority, besides the system's: for a
+    /// private CA, or a test server's. Parse it with `reqwest::Certificate::from_pem` (or
+    /// `from_der`; `apicall_runtime::reqwest` is the same crate).
+    ///
+    /// This replaces the `reqwest::Client` (the shared one, or one given to
+    /// [`Client::with_http_client`], whose own settings are lost) with one apicall builds as
+    /// [`Client::new`] does, trusting every certificate given here; calls with a client
+    /// certificate ([`Request::client_identity`](crate::call::Request::client_identity)) trust
+    /// them too. Call it while setting the client up: clones made before keep what they had.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ClientSetup`] when the TLS backend refuses the certificate.
+    pub fn with_root_certificate(
+        mut self,
+        certificate: reqwest::Certificate,
+    ) -> Result<Self, Error> {
+        self.roots.push(certificate);
+        self.http = self
+            .http_builder()
+            .build()
+            .map_err(|source| Error::ClientSetup { source })?;
+        // Clients built for identities before do not trust the new root.
+        self.identities = Arc::default();
+        Ok(self)
     }
 
     /// Sends every call to `base` instead: its scheme, host and port replace the YAML URL's,
@@ -116,6 +152,26 @@ impl Client {
     #[must_use]
     pub fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
+    }
+
+    /// A builder for a `reqwest::Client` as apicall makes them: following no redirect, trusting
+    /// the roots given to [`Client::with_root_certificate`].
+    pub(crate) fn http_builder(&self) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            // A followed redirect could carry the call's secret headers and query to another
+            // host, or silently turn a POST into a bodiless GET: the runtime decides, per hop.
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_certs_merge(self.roots.iter().cloned())
+    }
+
+    /// The OAuth2 token cache.
+    pub(crate) fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// The clients made for client certificates.
+    pub(crate) fn identities(&self) -> &Identities {
+        &self.identities
     }
 
     /// Moves `url` onto the base URL, if one is set.

@@ -11,6 +11,8 @@ pub enum TimeoutPhase {
     Headers,
     /// Reading the response body.
     Body,
+    /// Getting an OAuth2 access token, before the call itself was sent.
+    Token,
 }
 
 impl fmt::Display for TimeoutPhase {
@@ -18,6 +20,7 @@ impl fmt::Display for TimeoutPhase {
         f.write_str(match self {
             TimeoutPhase::Headers => "before the response headers",
             TimeoutPhase::Body => "while reading the body",
+            TimeoutPhase::Token => "while getting an access token",
         })
     }
 }
@@ -53,6 +56,43 @@ impl fmt::Display for RedirectReason {
             }
         })
     }
+}
+
+/// Why an OAuth2 token endpoint gave no usable token. Never shows the client secret, the token
+/// or anything else the endpoint answered but a standard error code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenFailure {
+    /// The token request failed on the way: the endpoint could not be reached (refused, DNS,
+    /// TLS) or broke off.
+    #[error("the token request failed")]
+    Request {
+        /// The transport's error, without the URL.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The endpoint answered a status outside 200..=299 (a 3xx included: it is not followed).
+    #[error("the token endpoint answered HTTP {status}{}", error_text(*.error))]
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The answer's `error`, when it is one of RFC 6749 §5.2's codes (`invalid_client`,
+        /// `invalid_scope`...); any other text the endpoint sent is not kept.
+        error: Option<&'static str>,
+    },
+    /// The answer is not a JSON object (or larger than 64 KiB).
+    #[error("the token endpoint's answer is not a JSON object")]
+    NotJson,
+    /// The answer has no `access_token`, an empty one, or one that cannot be sent in a header.
+    #[error("the token endpoint's answer has no usable access_token")]
+    NoAccessToken,
+    /// The answer's `token_type` is not `Bearer`, the only kind apicall sends.
+    #[error("the token endpoint's answer has a token_type other than Bearer")]
+    NotBearer,
+}
+
+fn error_text(error: Option<&str>) -> String {
+    error.map_or_else(String::new, |error| format!(" ({error})"))
 }
 
 fn status_text(status: Option<u16>) -> String {
@@ -214,6 +254,48 @@ pub enum Error {
         /// Why it was not followed.
         reason: RedirectReason,
     },
+    /// An OAuth2 token endpoint gave no usable token: the call was not sent.
+    #[error("{call}: no access token for `{scheme}`: {failure}")]
+    Token {
+        /// The call's name.
+        call: &'static str,
+        /// The OAuth2 scheme's name.
+        scheme: &'static str,
+        /// What went wrong.
+        #[source]
+        failure: TokenFailure,
+    },
+    /// The credentials given for an auth scheme cannot be used (a Basic username with `:`, an
+    /// empty secret...): nothing was sent.
+    #[error("{call}: the credentials for `{scheme}` cannot be used: {reason}")]
+    InvalidCredentials {
+        /// The call's name.
+        call: &'static str,
+        /// The auth scheme's name (`basic` for Basic credentials).
+        scheme: &'static str,
+        /// What is wrong, never the credentials themselves.
+        reason: &'static str,
+    },
+    /// A client certificate and key do not make a usable TLS identity (not PEM, no
+    /// certificate, no key, or a key that does not fit): nothing was sent.
+    #[error("{call}: the client certificate for `{scheme}` cannot be used")]
+    InvalidIdentity {
+        /// The call's name.
+        call: &'static str,
+        /// The auth scheme's name.
+        scheme: &'static str,
+        /// What the TLS library objected to (never the key).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// [`Client::with_root_certificate`](crate::Client::with_root_certificate) could not build
+    /// an HTTP client trusting the certificate.
+    #[error("the HTTP client could not be built")]
+    ClientSetup {
+        /// reqwest's error.
+        #[source]
+        source: reqwest::Error,
+    },
     /// Any other transport failure (connection reset, malformed response...).
     #[error("{call}: the request failed")]
     Request {
@@ -245,8 +327,11 @@ impl Error {
             | Error::UnsafePathValue { call }
             | Error::InvalidUrl { call, .. }
             | Error::Redirect { call, .. }
-            | Error::Request { call, .. } => Some(call),
-            Error::InvalidBaseUrl { .. } => None,
+            | Error::Request { call, .. }
+            | Error::Token { call, .. }
+            | Error::InvalidCredentials { call, .. }
+            | Error::InvalidIdentity { call, .. } => Some(call),
+            Error::InvalidBaseUrl { .. } | Error::ClientSetup { .. } => None,
         }
     }
 }

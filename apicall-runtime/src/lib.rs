@@ -5,6 +5,10 @@
 //! exchange and a cap on the body, encoding values so they cannot escape their place in the
 //! URL or headers, typed errors, and [`Secret`]s that never print.
 //!
+//! Calls authenticate as their API wants ([`auth`]): HTTP Basic, OAuth2 client credentials
+//! with a token cache per [`Client`], HMAC request signatures made at each attempt, and client
+//! certificates (mutual TLS).
+//!
 //! When a conversation ends, the generated `Session::finish` sends its post-call webhooks in the
 //! background ([`Delivery`]), signed with HMAC-SHA256 and retried; a receiving service checks
 //! them with a [`Verifier`].
@@ -20,6 +24,7 @@
 #![deny(missing_docs)]
 
 mod arguments;
+pub mod auth;
 mod background;
 mod backoff;
 mod client;
@@ -45,7 +50,7 @@ pub use background::{Background, BackgroundEvents, STARTED};
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
 pub use conversation::{CallEnd, Conversation, Outcome};
 pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
-pub use error::{Error, RedirectReason, Result, TimeoutPhase};
+pub use error::{Error, RedirectReason, Result, TimeoutPhase, TokenFailure};
 pub use events::{EventSink, SayReason, Spoken, ToolEvent, speaking};
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};

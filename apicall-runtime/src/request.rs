@@ -6,12 +6,13 @@ use std::time::Instant;
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use tracing::Instrument;
 
+use crate::auth::{self, Auth, HmacSpec, OAuth2Spec};
 use crate::send::{Seen, transport};
 use crate::spec::CallSpec;
-use crate::{Client, Error};
+use crate::{Client, Error, Secret};
 
 /// Everything but RFC 3986's unreserved characters: `/ ? # % @ :` and the rest cannot leave
 /// the one path segment the YAML put the value in.
@@ -26,7 +27,7 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 const MAX_URL_BYTES: usize = 65_534;
 
 /// Identifies apicall to the APIs it calls, unless the YAML sets its own `User-Agent`.
-const APICALL_USER_AGENT: &str = concat!("apicall/", env!("CARGO_PKG_VERSION"));
+pub(crate) const APICALL_USER_AGENT: &str = concat!("apicall/", env!("CARGO_PKG_VERSION"));
 
 /// A checked request's URL, headers and body.
 pub(crate) type RequestParts = (Url, Vec<(HeaderName, HeaderValue)>, Option<Vec<u8>>);
@@ -40,9 +41,10 @@ pub struct Request<'a> {
     url: String,
     query: Vec<(String, String)>,
     headers: Vec<(HeaderName, HeaderValue)>,
-    /// The first header problem, reported by `send` before anything goes out.
+    /// The first header or credential problem, reported by `send` before anything goes out.
     header_error: Option<Error>,
     body: Option<Vec<u8>>,
+    auth: Auth,
 }
 
 impl<'a> Request<'a> {
@@ -57,6 +59,7 @@ impl<'a> Request<'a> {
             headers: Vec::new(),
             header_error: None,
             body: None,
+            auth: Auth::default(),
         }
     }
 
@@ -103,6 +106,95 @@ impl<'a> Request<'a> {
             Err(_) => {
                 self.header_error = Some(Error::InvalidHeaderValue { call, header: name });
             }
+        }
+    }
+
+    /// Sends HTTP Basic credentials (RFC 7617): `Authorization: Basic
+    /// base64(username:password)`, marked sensitive, replacing an `Authorization` header set
+    /// with [`Request::header`]. An empty password is sent as such.
+    ///
+    /// A username with `:`, or either part with a control character, cannot be sent and is
+    /// reported by `send` as [`Error::InvalidCredentials`] (scheme `basic`).
+    pub fn basic_auth(&mut self, username: &str, password: &Secret) {
+        let control = |text: &str| text.chars().any(char::is_control);
+        let problem = if username.contains(':') {
+            Some("a Basic username must not contain `:`")
+        } else if control(username) || control(password.expose()) {
+            Some("a Basic username or password must not contain control characters")
+        } else {
+            None
+        };
+        if let Some(reason) = problem {
+            self.fail(auth::invalid(self.spec.name, "basic", reason));
+            return;
+        }
+        self.auth.basic = auth::basic_header(username, password.expose());
+    }
+
+    /// Authenticates with an OAuth2 access token for `spec` (client credentials, RFC 6749
+    /// §4.4): taken from the client's token cache or fetched when the request is sent, and sent
+    /// as `Authorization: Bearer`, replacing any other `Authorization`. A 401 drops the token
+    /// and sends the call once more with a fresh one. See [`auth`](crate::auth).
+    ///
+    /// An empty client id or secret is reported by `send` as [`Error::InvalidCredentials`].
+    pub fn oauth2(&mut self, spec: &'static OAuth2Spec, client_id: &str, client_secret: &Secret) {
+        if client_id.is_empty() || client_secret.is_empty() {
+            self.fail(auth::invalid(
+                self.spec.name,
+                spec.scheme,
+                "the client id or client secret is empty",
+            ));
+            return;
+        }
+        self.auth.oauth2 = Some(auth::OAuth2 {
+            spec,
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.clone(),
+        });
+    }
+
+    /// Signs each attempt with HMAC-SHA256 as `spec` says, keyed with `key`'s UTF-8 bytes, over
+    /// the exact body bytes sent and the attempt's time. See [`auth`](crate::auth).
+    ///
+    /// An empty key is reported by `send` as [`Error::InvalidCredentials`].
+    pub fn hmac_signature(&mut self, spec: &'static HmacSpec, key: &Secret) {
+        if key.is_empty() {
+            self.fail(auth::invalid(
+                self.spec.name,
+                spec.scheme,
+                "the signing key is empty",
+            ));
+            return;
+        }
+        self.auth.hmac = Some(auth::Hmac {
+            spec,
+            key: key.clone(),
+        });
+    }
+
+    /// Presents a client certificate (mutual TLS): `certificate_pem` is the certificate chain
+    /// (the client's certificate first), `key_pem` its private key (PKCS#8, PKCS#1 or SEC1), both
+    /// PEM. The call goes through a client built for this identity and kept by the
+    /// [`Client`]. See [`auth`](crate::auth).
+    ///
+    /// PEM that makes no identity is reported by `send` as [`Error::InvalidIdentity`].
+    pub fn client_identity(
+        &mut self,
+        scheme: &'static str,
+        certificate_pem: &Secret,
+        key_pem: &Secret,
+    ) {
+        self.auth.identity = Some(auth::Identity {
+            scheme,
+            certificate_pem: certificate_pem.clone(),
+            key_pem: key_pem.clone(),
+        });
+    }
+
+    /// Keeps the first problem, for `send` to report.
+    fn fail(&mut self, error: Error) {
+        if self.header_error.is_none() {
+            self.header_error = Some(error);
         }
     }
 
@@ -216,8 +308,24 @@ impl<'a> Request<'a> {
         self.spec
     }
 
-    /// The checked URL, headers and body, refusing anything unsafe as `send` would.
-    pub(crate) fn into_parts(mut self) -> Result<RequestParts, Error> {
+    /// The checked URL, headers (Basic credentials among them) and body, refusing anything
+    /// unsafe as `send` would. For a webhook, which can carry no credential that needs work at
+    /// each attempt: a token, a signature or a client certificate is refused.
+    pub(crate) fn into_parts(self) -> Result<RequestParts, Error> {
+        let call = self.spec.name;
+        let (parts, auth) = self.into_checked()?;
+        if auth.needs_sending() {
+            return Err(auth::invalid(
+                call,
+                auth.first_scheme(),
+                "a webhook can carry only Basic credentials",
+            ));
+        }
+        Ok(parts)
+    }
+
+    /// The checked URL, headers and body, and the credentials to apply at each attempt.
+    fn into_checked(mut self) -> Result<(RequestParts, Auth), Error> {
         if let Some(error) = self.header_error.take() {
             return Err(error);
         }
@@ -228,15 +336,25 @@ impl<'a> Request<'a> {
             self.headers
                 .push((USER_AGENT, HeaderValue::from_static(APICALL_USER_AGENT)));
         }
-        Ok((url, self.headers, self.body))
+        if let Some(basic) = self.auth.basic.take() {
+            self.headers.retain(|(name, _)| name != AUTHORIZATION);
+            self.headers.push((AUTHORIZATION, basic));
+        }
+        Ok(((url, self.headers, self.body), self.auth))
     }
 
     /// Checks the request, builds it, and runs its attempts.
     async fn send_in(self, span: &tracing::Span, seen: &mut Seen) -> Result<Bytes, Error> {
         let spec = self.spec;
         let client = self.client;
-        let (url, headers, body) = self.into_parts()?;
-        let mut builder = client.http().request(spec.method.to_reqwest(), url);
+        let ((url, headers, body), auth) = self.into_checked()?;
+        let http = match &auth.identity {
+            Some(identity) => client
+                .identities()
+                .client(spec.name, identity, || client.http_builder())?,
+            None => client.http().clone(),
+        };
+        let mut builder = http.request(spec.method.to_reqwest(), url);
         for (name, value) in headers {
             builder = builder.header(name, value);
         }
@@ -246,7 +364,9 @@ impl<'a> Request<'a> {
                 .body(body);
         }
         let request = builder.build().map_err(|error| transport(spec, error))?;
-        client.attempts(spec, request, span, seen).await
+        client
+            .attempts(spec, request, &http, &auth, span, seen)
+            .await
     }
 }
 

@@ -7,6 +7,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::LOCATION;
 use reqwest::{StatusCode, Url};
 
+use crate::auth::{self, Auth, Tokens};
 use crate::backoff::backoff;
 use crate::spec::CallSpec;
 use crate::{Client, Error, RedirectReason, TimeoutPhase};
@@ -36,6 +37,8 @@ impl Client {
         &self,
         spec: &CallSpec,
         request: reqwest::Request,
+        http: &reqwest::Client,
+        auth: &Auth,
         span: &tracing::Span,
         seen: &mut Seen,
     ) -> Result<Bytes, Error> {
@@ -60,7 +63,7 @@ impl Client {
             // The phase is written by the exchange as it goes, and read if the timeout drops
             // it, so the error says whether the headers or the body were late.
             let mut phase = TimeoutPhase::Headers;
-            let exchange = self.exchange(spec, request, span, &mut phase, seen);
+            let exchange = self.authorized(spec, request, http, auth, span, &mut phase, seen);
             let result = tokio::time::timeout(budget, exchange).await;
             let error = match result {
                 Ok(Ok(body)) => return Ok(body),
@@ -90,12 +93,57 @@ impl Client {
         })
     }
 
-    /// One attempt: send, follow the redirects the rule allows, check the status, read the body
+    /// One attempt with its credentials: an OAuth2 token (and, when the API answers 401, once
+    /// more with a fresh one) and an HMAC signature made now.
+    #[allow(clippy::too_many_arguments)]
+    async fn authorized(
+        &self,
+        spec: &CallSpec,
+        mut request: reqwest::Request,
+        http: &reqwest::Client,
+        auth: &Auth,
+        span: &tracing::Span,
+        phase: &mut TimeoutPhase,
+        seen: &mut Seen,
+    ) -> Result<Bytes, Error> {
+        let Some(oauth2) = &auth.oauth2 else {
+            sign(spec, auth, &mut request)?;
+            return self.exchange(spec, request, http, span, phase, seen).await;
+        };
+        // Our bodies are bytes, so the copy always exists.
+        let again = request.try_clone();
+        *phase = TimeoutPhase::Token;
+        let token = self.tokens().get(self, spec.name, oauth2).await?;
+        *phase = TimeoutPhase::Headers;
+        auth::set_authorization(&mut request, token.authorization.clone());
+        sign(spec, auth, &mut request)?;
+        let result = self.exchange(spec, request, http, span, phase, seen).await;
+        if !matches!(result, Err(Error::Status { status: 401, .. })) {
+            return result;
+        }
+        let Some(mut again) = again else {
+            return result;
+        };
+        Tokens::invalidate(&token).await;
+        tracing::debug!(
+            scheme = oauth2.spec.scheme,
+            "access token refused; retrying with a fresh one"
+        );
+        *phase = TimeoutPhase::Token;
+        let token = self.tokens().get(self, spec.name, oauth2).await?;
+        *phase = TimeoutPhase::Headers;
+        auth::set_authorization(&mut again, token.authorization);
+        sign(spec, auth, &mut again)?;
+        self.exchange(spec, again, http, span, phase, seen).await
+    }
+
+    /// One exchange: send, follow the redirects the rule allows, check the status, read the body
     /// under the cap.
     async fn exchange(
         &self,
         spec: &CallSpec,
         request: reqwest::Request,
+        http: &reqwest::Client,
         span: &tracing::Span,
         phase: &mut TimeoutPhase,
         seen: &mut Seen,
@@ -111,8 +159,7 @@ impl Client {
             } else {
                 None
             };
-            let response = self
-                .http()
+            let response = http
                 .execute(request)
                 .await
                 .map_err(|error| transport(spec, error))?;
@@ -180,6 +227,14 @@ impl Client {
         }
         *phase = TimeoutPhase::Body;
         read_body(spec, response, self.max_body_bytes()).await
+    }
+}
+
+/// Signs `request` if the call has an HMAC scheme.
+fn sign(spec: &CallSpec, auth: &Auth, request: &mut reqwest::Request) -> Result<(), Error> {
+    match &auth.hmac {
+        Some(hmac) => auth::sign_request(spec.name, hmac, request),
+        None => Ok(()),
     }
 }
 

@@ -32,21 +32,31 @@ pub(crate) fn sign(key: &Secret, timestamp: u64, body: &[u8]) -> String {
     let digest = mac(key, timestamp.to_string().as_bytes(), body).finalize();
     let mut signature = String::with_capacity(VERSION.len() + 64);
     signature.push_str(VERSION);
-    for byte in digest.as_bytes() {
-        signature.push(hex_digit(byte >> 4));
-        signature.push(hex_digit(byte & 0xf));
-    }
+    push_hex(&mut signature, digest.as_bytes());
     signature
 }
 
-fn mac(key: &Secret, timestamp: &[u8], body: &[u8]) -> Hmac<Sha256> {
+/// An HMAC-SHA256 keyed with the secret's UTF-8 bytes, before anything is signed.
+pub(crate) fn keyed(key: &Secret) -> Hmac<Sha256> {
     // HMAC takes keys of any length (long ones are hashed), so this never fails.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.expose().as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key.expose().as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"))
+}
+
+fn mac(key: &Secret, timestamp: &[u8], body: &[u8]) -> Hmac<Sha256> {
+    let mut mac = keyed(key);
     mac.update(timestamp);
     mac.update(b".");
     mac.update(body);
     mac
+}
+
+/// Appends `bytes` as lowercase hex.
+pub(crate) fn push_hex(text: &mut String, bytes: &[u8]) {
+    for byte in bytes {
+        text.push(hex_digit(byte >> 4));
+        text.push(hex_digit(byte & 0xf));
+    }
 }
 
 fn hex_digit(nibble: u8) -> char {
