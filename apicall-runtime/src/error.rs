@@ -126,7 +126,9 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// The TLS handshake failed (certificate, protocol, or a server that does not speak TLS).
+    /// The TLS handshake failed (certificate, protocol, or a server that does not speak TLS),
+    /// or the server ended the connection with a TLS alert, as one does that refuses the
+    /// client certificate or wanted one and got none.
     #[error("{call}: the secure connection (TLS) could not be established")]
     Tls {
         /// The call's name.

@@ -350,7 +350,9 @@ pub(crate) fn transport(spec: &CallSpec, error: reqwest::Error) -> Error {
                 TimeoutPhase::Headers
             },
         }
-    } else if source.is_connect() && is_tls(&source) {
+    } else if (source.is_connect() || source.is_request()) && is_tls(&source) {
+        // With TLS 1.3 the server checks a client certificate after the client's side of the
+        // handshake is done: its refusal (an alert) arrives as the request is sent.
         Error::Tls { call, source }
     } else if source.is_connect() {
         Error::Connect { call, source }
