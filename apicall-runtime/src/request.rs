@@ -520,6 +520,41 @@ mod tests {
     }
 
     #[test]
+    fn a_webhook_carries_basic_credentials_and_refuses_the_others() {
+        static OAUTH: OAuth2Spec = OAuth2Spec {
+            scheme: "crm_oauth",
+            token_url: "https://auth.example.com/token",
+            scopes: &[],
+            client_auth: auth::ClientAuth::Basic,
+        };
+        let client = Client::with_http_client(reqwest::Client::new());
+        let mut request = Request::new(&client, &SPEC);
+        request.push_url_raw("https://hooks.example.com/done");
+        request.header("Authorization", "Bearer from-yaml", true);
+        request.basic_auth("u", &Secret::new("p"));
+        let (_, headers, _) = request.into_parts().unwrap();
+        let sent: Vec<_> = headers
+            .iter()
+            .filter(|(name, _)| name == AUTHORIZATION)
+            .map(|(_, value)| value.clone())
+            .collect();
+        // `printf 'u:p' | base64`
+        assert_eq!(sent, ["Basic dTpw"]);
+        assert!(sent[0].is_sensitive());
+
+        let mut request = Request::new(&client, &SPEC);
+        request.push_url_raw("https://hooks.example.com/done");
+        request.oauth2(&OAUTH, "id", &Secret::new("secret"));
+        assert!(matches!(
+            request.into_parts(),
+            Err(Error::InvalidCredentials {
+                scheme: "crm_oauth",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn header_values_with_line_breaks_are_refused_before_sending() {
         let client = Client::with_http_client(reqwest::Client::new());
         for bad in ["a\r\nX-Injected: 1", "a\nb", "a\0b"] {

@@ -78,11 +78,11 @@
 //! [`Client::with_root_certificate`](crate::Client::with_root_certificate). It is built once and
 //! kept in the `Client` (shared by its clones), keyed by scheme and a SHA-256 of the PEM text,
 //! so connections are reused. Settings of a client given to
-//! [`Client::with_http_client`](crate::Client::with_http_client) (proxies, say) do not carry over
-//! to it. A PEM that holds no usable certificate and key is
-//! [`Error::InvalidIdentity`]; a server that refuses the
-//! certificate (or wants one and gets none) fails the call with
-//! [`Error::Tls`].
+//! [`Client::with_http_client`](crate::Client::with_http_client) (proxies, say) do not carry
+//! over to it, and its pooled connections belong to the Tokio runtime that opened them: make
+//! client-certificate calls through a `Client` within one runtime. PEM that holds no usable
+//! certificate and key is [`Error::InvalidIdentity`]; a server that refuses the certificate (or
+//! wants one and gets none) fails the call with [`Error::Tls`].
 //!
 //! # Never shown
 //!
