@@ -9,5 +9,6 @@ fn main() -> Result<(), apicall_build::BuildError> {
     builder.compile("fixtures/parameters.yaml")?;
     builder.compile("fixtures/messages.yaml")?;
     builder.compile("fixtures/background.yaml")?;
+    builder.compile("fixtures/auth.yaml")?;
     Ok(())
 }

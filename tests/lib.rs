@@ -23,6 +23,11 @@ pub mod messages {
     include!(concat!(env!("OUT_DIR"), "/messages.rs"));
 }
 
+/// `auth:` schemes (client credentials, Basic, request signing), `fixtures/auth.yaml`.
+pub mod auth {
+    include!(concat!(env!("OUT_DIR"), "/auth.rs"));
+}
+
 /// Async calls (`execution: async`), `fixtures/background.yaml`.
 pub mod background {
     include!(concat!(env!("OUT_DIR"), "/background.rs"));

@@ -27,6 +27,9 @@ fn session() -> Session {
     Session::new(Context {
         caller_name: "Ada".to_owned(),
         api_key: Secret::new("sk-spoken-secret"),
+        member: false,
+        credit: 0.0,
+        visits: 0,
     })
 }
 

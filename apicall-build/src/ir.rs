@@ -111,6 +111,70 @@ pub(crate) struct Call {
     pub messages: Messages,
     /// Whether the LLM waits for the answer.
     pub execution: Execution,
+    /// How it authenticates: its `auth:` scheme.
+    pub auth: Option<AuthScheme>,
+}
+
+/// A named `auth:` scheme, as each call or webhook that uses it holds it.
+#[derive(Clone, Debug)]
+pub(crate) struct AuthScheme {
+    pub name: String,
+    pub kind: AuthKind,
+}
+
+/// What a scheme does to each request. Secrets are indexes into `File::variables`.
+#[derive(Clone, Debug)]
+pub(crate) enum AuthKind {
+    /// OAuth2 client credentials (RFC 6749 §4.4): a cached bearer token.
+    OAuth2 {
+        token_url: String,
+        client_id: RequestTemplate,
+        client_secret: usize,
+        scopes: Vec<String>,
+        /// The id and secret in the token request's form rather than Basic auth.
+        client_auth_in_body: bool,
+    },
+    /// HTTP Basic (RFC 7617).
+    Basic {
+        username: RequestTemplate,
+        password: usize,
+    },
+    /// A client certificate and its key, PEM.
+    Mtls { certificate: usize, key: usize },
+    /// An HMAC-SHA256 signature of each request.
+    Hmac {
+        header: String,
+        timestamp_header: Option<String>,
+        secret: usize,
+        payload: Vec<PayloadPart>,
+        base64: bool,
+    },
+}
+
+/// A piece of what an HMAC signature signs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PayloadPart {
+    Text(String),
+    Timestamp,
+    Body,
+}
+
+impl AuthScheme {
+    pub(crate) fn uses(&self, wanted: impl Fn(&Var) -> bool + Copy) -> bool {
+        let secret = |index: usize| wanted(&Var::Context(index));
+        match &self.kind {
+            AuthKind::OAuth2 {
+                client_id,
+                client_secret,
+                ..
+            } => template_uses(client_id, wanted) || secret(*client_secret),
+            AuthKind::Basic { username, password } => {
+                template_uses(username, wanted) || secret(*password)
+            }
+            AuthKind::Mtls { certificate, key } => secret(*certificate) || secret(*key),
+            AuthKind::Hmac { secret: key, .. } => secret(*key),
+        }
+    }
 }
 
 /// When the LLM gets the call's answer.
@@ -157,6 +221,18 @@ impl Call {
         self.uses(|var| matches!(var, Var::Api(_)))
     }
 
+    /// Whether its `messages:` read an `api.*` value: the dispatcher renders them, from its
+    /// own `api`, whether or not the request reads one.
+    pub(crate) fn messages_use_api(&self) -> bool {
+        let messages = &self.messages;
+        messages
+            .start
+            .iter()
+            .chain(messages.delayed.iter().map(|delayed| &delayed.say))
+            .chain(messages.failed.iter())
+            .any(|template| prompt_uses(template, &|var| matches!(var, Var::Api(_))))
+    }
+
     pub(crate) fn uses_context(&self) -> bool {
         self.uses(|var| matches!(var, Var::Context(_)))
     }
@@ -166,7 +242,21 @@ impl Call {
             || self.headers.iter().any(|h| template_uses(&h.value, wanted))
             || self.query.iter().any(|q| template_uses(&q.value, wanted))
             || self.body.as_ref().is_some_and(|body| body.uses(wanted))
+            || self.auth.as_ref().is_some_and(|auth| auth.uses(wanted))
     }
+}
+
+/// Whether a prompt or message template reads a variable `wanted` picks, conditions included.
+fn prompt_uses(template: &Template, wanted: &dyn Fn(&Var) -> bool) -> bool {
+    template.iter().any(|piece| match piece {
+        Piece::Text(_) => false,
+        Piece::Var(var) | Piece::VarOr(var, _) => wanted(var),
+        Piece::If {
+            condition,
+            then,
+            otherwise,
+        } => wanted(condition) || prompt_uses(then, wanted) || prompt_uses(otherwise, wanted),
+    })
 }
 
 fn template_uses(template: &RequestTemplate, wanted: impl Fn(&Var) -> bool) -> bool {
@@ -197,6 +287,8 @@ pub(crate) struct Webhook {
     pub body: Json,
     /// The secret context variable that signs it (index into `File::variables`).
     pub signing_key: Option<usize>,
+    /// How it authenticates to its receiver: its `auth:` scheme.
+    pub auth: Option<AuthScheme>,
 }
 
 impl Webhook {
@@ -204,6 +296,7 @@ impl Webhook {
         url_uses(&self.url, wanted)
             || self.headers.iter().any(|h| template_uses(&h.value, wanted))
             || self.body.uses(wanted)
+            || self.auth.as_ref().is_some_and(|auth| auth.uses(wanted))
     }
 }
 

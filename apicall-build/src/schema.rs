@@ -64,6 +64,12 @@ fn schema() -> Value {
                     }
                 }
             },
+            "auth": {
+                "description": "Named authentication schemes; a call or webhook uses one with auth: <name>.",
+                "type": "object",
+                "propertyNames": { "pattern": NAME_PATTERN },
+                "additionalProperties": { "$ref": "#/definitions/auth_scheme" }
+            },
             "api_calls": {
                 "type": "array",
                 "items": { "$ref": "#/definitions/call" }
@@ -87,6 +93,59 @@ fn schema() -> Value {
             }
         },
         "definitions": {
+            "auth_scheme": {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "additionalProperties": false,
+                "properties": {
+                    "oauth2_client_credentials": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["token_url", "client_id", "client_secret"],
+                        "description": "OAuth2 client credentials (RFC 6749 4.4): a token cached per client and scheme, refreshed before expiry, renewed once on a 401.",
+                        "properties": {
+                            "token_url": { "type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://" },
+                            "client_id": { "type": "string", "description": "Text with {{context}} variables." },
+                            "client_secret": { "type": "string", "description": "A secret: true variable." },
+                            "scopes": { "type": "array", "items": { "type": "string" } },
+                            "client_auth": { "enum": ["basic", "body"], "default": "basic" }
+                        }
+                    },
+                    "basic": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["username", "password"],
+                        "properties": {
+                            "username": { "type": "string", "description": "Text with {{context}} variables." },
+                            "password": { "type": "string", "description": "A secret: true variable." }
+                        }
+                    },
+                    "mtls": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["certificate", "key"],
+                        "description": "A client certificate (calls only).",
+                        "properties": {
+                            "certificate": { "type": "string", "description": "A secret: true variable holding PEM." },
+                            "key": { "type": "string", "description": "A secret: true variable holding PEM." }
+                        }
+                    },
+                    "hmac_signature": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["header", "secret"],
+                        "description": "HMAC-SHA256 of each request, made at send time.",
+                        "properties": {
+                            "header": { "type": "string" },
+                            "timestamp_header": { "type": "string", "description": "Unix seconds." },
+                            "secret": { "type": "string", "description": "A secret: true variable; its UTF-8 bytes are the key." },
+                            "payload": { "type": "string", "description": "Text with {timestamp} and {body} (the exact bytes sent). Default: {timestamp}.{body} with a timestamp_header, else {body}." },
+                            "encoding": { "enum": ["hex", "base64"], "default": "hex" }
+                        }
+                    }
+                }
+            },
             "webhook": {
                 "type": "object",
                 "additionalProperties": false,
@@ -98,6 +157,7 @@ fn schema() -> Value {
                     "timeout_ms": { "type": "integer", "minimum": 1, "maximum": 60000, "default": 5000, "description": "Per attempt." },
                     "retries": { "type": "integer", "minimum": 0, "maximum": 10, "default": 3 },
                     "secret": { "type": "string", "description": "The secret variable whose value signs the webhook (HMAC-SHA256)." },
+                    "auth": { "type": "string", "description": "An auth: scheme (not mtls)." },
                     "headers": { "type": "object", "additionalProperties": template },
                     "body": { "description": "JSON body; strings may hold {{name}}, {{api.name}} and {{call.id|started_at|ended_at|duration_ms|outcome}}. Default: every {{call.*}} fact and {{api.*}} value." }
                 }
@@ -120,6 +180,7 @@ fn schema() -> Value {
                     "body": { "description": "JSON body; strings may hold {{...}}. Default for POST/PUT/PATCH: the LLM parameters." },
                     "response_variables": { "type": "array", "items": { "$ref": "#/definitions/response_variable" } },
                     "messages": messages,
+                    "auth": { "type": "string", "description": "An auth: scheme the call authenticates with." },
                     "execution": {
                         "enum": ["wait", "async"],
                         "default": "wait",
@@ -176,6 +237,7 @@ fn schema() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::document::auth::{AUTH_KINDS, BASIC_KEYS, HMAC_KEYS, MTLS_KEYS, OAUTH2_KEYS};
     use crate::parse::document::{
         CALL_KEYS, ITEM_KEYS, PARAM_KEYS, RESPONSE_VAR_KEYS, TOP_KEYS, VARIABLE_KEYS,
         WEBHOOK_EVENTS, WEBHOOK_KEYS,
@@ -211,6 +273,15 @@ mod tests {
             sorted(WEBHOOK_EVENTS)
         );
         assert_eq!(keys(&definitions["webhook"]), sorted(WEBHOOK_KEYS));
+        assert_eq!(keys(&definitions["auth_scheme"]), sorted(AUTH_KINDS));
+        let kinds = &definitions["auth_scheme"]["properties"];
+        assert_eq!(
+            keys(&kinds["oauth2_client_credentials"]),
+            sorted(OAUTH2_KEYS)
+        );
+        assert_eq!(keys(&kinds["basic"]), sorted(BASIC_KEYS));
+        assert_eq!(keys(&kinds["mtls"]), sorted(MTLS_KEYS));
+        assert_eq!(keys(&kinds["hmac_signature"]), sorted(HMAC_KEYS));
         assert_eq!(keys(&definitions["parameter"]), sorted(PARAM_KEYS));
         assert_eq!(keys(&definitions["item"]["oneOf"][1]), sorted(ITEM_KEYS));
         assert_eq!(

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use apicall_build::request::{
-    BodyPiece, Piece, RequestModel, Source, Template, UrlPiece, ValueRef,
+    BodyPiece, Piece, RequestModel, Scalar, Source, Template, UrlPiece, ValueRef,
 };
 use apicall_runtime::Error;
 use apicall_runtime::call::{Argument, CallSpec, JsonText, Request, TypedValue};
@@ -56,6 +56,17 @@ impl Values {
 
     pub(crate) fn get(&self, value: &ValueRef) -> Option<&TypedValue> {
         self.values.get(&key(value.source, &value.name))
+    }
+
+    /// A value as a message reads it ([`apicall_build::request::Message::render`]).
+    pub(crate) fn scalar(&self, value: &ValueRef) -> Option<Scalar<'_>> {
+        self.get(value).and_then(|value| match value {
+            TypedValue::String(text) => Some(Scalar::String(text)),
+            TypedValue::Integer(n) => Some(Scalar::Integer(*n)),
+            TypedValue::Number(n) => Some(Scalar::Number(*n)),
+            TypedValue::Boolean(b) => Some(Scalar::Boolean(*b)),
+            _ => None,
+        })
     }
 
     /// `text` with every secret value replaced by [`MASK`], for showing what a server sent.

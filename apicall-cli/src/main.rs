@@ -268,8 +268,10 @@ fn compiled_for(
     file: &str,
     options: &apicall_build::Options,
 ) -> Result<apicall_build::Generated, ExitCode> {
-    options.compile_bytes(file, &read(file)?).map_err(|diagnostics| {
-        eprintln!("{diagnostics}");
-        ExitCode::from(1)
-    })
+    options
+        .compile_bytes(file, &read(file)?)
+        .map_err(|diagnostics| {
+            eprintln!("{diagnostics}");
+            ExitCode::from(1)
+        })
 }

@@ -6,17 +6,25 @@
 //! its arguments read by [`call::read_arguments`] as the generated dispatcher reads them, and
 //! its result built by the same `finish` the dispatcher uses. Context variables and secrets
 //! come from the command line or the environment, never from the client.
+//!
+//! A call's `messages:` are rendered by the request model ([`Message::render`], as generated
+//! code renders them) and said through the runtime's [`speaking`], as the generated dispatcher
+//! says them; the server sends them as progress notifications when the client asked for
+//! progress.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use apicall_build::request::RequestModel;
+use apicall_build::request::{Message, RequestModel, ValueRef};
 use apicall_runtime::call::{self, CallSpec, Request, TypedValue};
-use apicall_runtime::mcp::McpServer;
 use apicall_runtime::mcp::rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use apicall_runtime::mcp::rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
-use apicall_runtime::{Client, DispatchError, ToolCall, ToolResult, ToolTarget};
+use apicall_runtime::mcp::{Events, McpServer};
+use apicall_runtime::{
+    Client, DispatchError, EventSink, Spoken, ToolCall, ToolResult, ToolTarget, speaking,
+};
 use serde_json::{Map, Value};
 
 use crate::execute::{Renderer, Values};
@@ -52,9 +60,9 @@ pub(crate) fn mcp(args: &McpArgs) -> ExitCode {
     };
     let count = calls.tools.len();
     let calls = Arc::new(calls);
-    let server = McpServer::from_mcp_tools(tools, move |tool_call, _events| {
+    let server = McpServer::from_mcp_tools(tools, move |tool_call, events| {
         let calls = Arc::clone(&calls);
-        async move { calls.dispatch(&tool_call).await }
+        async move { calls.dispatch(&tool_call, events).await }
     })
     .with_implementation("apicall", env!("CARGO_PKG_VERSION"));
     runtime.block_on(serve(server, count, args.http))
@@ -80,6 +88,8 @@ fn prepare(args: &McpArgs) -> Result<(Calls, Vec<Value>), Stop> {
     // A server is started once and runs any call: every variable any call reads must be
     // given now, as generated code's `Context` needs them all.
     for model in &requests.calls {
+        // Refused before serving rather than answered without credentials.
+        run::applies_its_auth(model)?;
         run::check_context(model, &values).map_err(|Stop(message, code)| {
             Stop(
                 format!("{message} (or --var-env NAME=ENV to read it from the environment)"),
@@ -186,15 +196,16 @@ async fn serve(server: McpServer, count: usize, http: Option<SocketAddr>) -> Exi
 }
 
 impl Calls {
-    /// One tool call, answered as the generated dispatcher answers it.
-    async fn dispatch(&self, tool_call: &ToolCall) -> ToolResult {
+    /// One tool call, answered as the generated dispatcher answers it; what it says while it
+    /// runs goes to `events`.
+    async fn dispatch(&self, tool_call: &ToolCall, mut events: Events) -> ToolResult {
         let tool = self
             .tools
             .iter()
             .find(|tool| tool.model.name == tool_call.name);
         let (outcome, failure_message) = match tool {
             Some(tool) => (
-                self.run(tool, &tool_call.arguments).await,
+                self.run(tool, &tool_call.arguments, &mut *events).await,
                 tool.model.failure_message.as_str(),
             ),
             None => (
@@ -208,8 +219,14 @@ impl Calls {
     }
 
     /// Checks the arguments, sends the request and reads its values: the generated call
-    /// function's steps, each failing where it fails.
-    async fn run(&self, tool: &Tool, arguments: &Value) -> Result<Value, DispatchError> {
+    /// function's steps, each failing where it fails. Arguments that do not fit say nothing;
+    /// the request says the call's messages, as the generated dispatcher's arm does.
+    async fn run(
+        &self,
+        tool: &Tool,
+        arguments: &Value,
+        events: &mut dyn FnMut(apicall_runtime::ToolEvent),
+    ) -> Result<Value, DispatchError> {
         let mut values = self.values.clone();
         // The generated dispatcher reads no arguments for a call without parameters.
         if !tool.params.is_empty() {
@@ -229,14 +246,24 @@ impl Calls {
                 values.insert_argument(name, argument);
             }
         }
-        let mut request = Request::new(&self.client, tool.spec);
-        Renderer {
-            values: &values,
-            masked: false,
-        }
-        .build(&mut request, tool.spec, tool.model)?;
-        let body = request.send().await?;
-        let found = run::extract(tool.model, tool.spec, &body)?;
+        let running = async {
+            let mut request = Request::new(&self.client, tool.spec);
+            Renderer {
+                values: &values,
+                masked: false,
+            }
+            .build(&mut request, tool.spec, tool.model)?;
+            let body = request.send().await?;
+            run::extract(tool.model, tool.spec, &body)
+        };
+        let events = EventSink::for_call(events);
+        let found = speaking(
+            tool.spec.name,
+            running,
+            spoken(tool.model, &values),
+            &events,
+        )
+        .await?;
         let mut content = Map::new();
         for (extraction, value) in tool.model.extract.iter().zip(found) {
             let value = match value {
@@ -249,4 +276,19 @@ impl Calls {
         }
         Ok(Value::Object(content))
     }
+}
+
+/// The call's `messages:` rendered for this call's values, as generated code renders them.
+fn spoken(model: &RequestModel, values: &Values) -> Spoken {
+    let value = |value: &ValueRef| values.scalar(value);
+    let say = |message: &Message| message.render(value);
+    let messages = &model.messages;
+    Spoken::new(
+        messages.start.as_ref().map(say),
+        messages
+            .delayed
+            .as_ref()
+            .map(|delayed| (Duration::from_millis(delayed.after_ms), say(&delayed.say))),
+        messages.failed.as_ref().map(say),
+    )
 }

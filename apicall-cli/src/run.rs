@@ -54,7 +54,7 @@ pub(crate) fn load(file: &str) -> Result<&'static Requests, Stop> {
 }
 
 fn find<'r>(models: &'r [RequestModel], name: &str, what: &str) -> Result<&'r RequestModel, Stop> {
-    models.iter().find(|m| m.name == name).ok_or_else(|| {
+    let model = models.iter().find(|m| m.name == name).ok_or_else(|| {
         let known: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
         let known = if known.is_empty() {
             "(none)".to_owned()
@@ -64,7 +64,23 @@ fn find<'r>(models: &'r [RequestModel], name: &str, what: &str) -> Result<&'r Re
         usage(format!(
             "no {what} named `{name}`; the {what}s are: {known}"
         ))
-    })
+    })?;
+    applies_its_auth(model)?;
+    Ok(model)
+}
+
+/// The command line does not yet apply `auth:` schemes (the generated code does): a request
+/// that needs one is refused rather than sent without its credentials.
+pub(crate) fn applies_its_auth(model: &RequestModel) -> Result<(), Stop> {
+    match &model.auth {
+        None => Ok(()),
+        Some(auth) => Err(usage(format!(
+            "`{}` authenticates with the `{}` auth scheme, which the command line does not \
+             apply yet (the generated code does); it was not sent",
+            model.name,
+            auth.scheme()
+        ))),
+    }
 }
 
 fn kind(ty: ValueType) -> ValueKind {

@@ -525,3 +525,22 @@ fn rust_log_shows_the_runtime_trace_without_values() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
 }
+
+/// Until the command line applies `auth:` schemes, a call that needs one is refused, never
+/// sent without its credentials.
+#[test]
+fn run_refuses_a_call_whose_auth_it_cannot_apply() {
+    let output = apicall(&[
+        "run",
+        "../tests/fixtures/auth.yaml",
+        "open_invoices",
+        "--var",
+        "billing_password=pw",
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the `billing` auth scheme"), "{stderr}");
+    assert!(!stderr.contains("pw"), "{stderr}");
+}

@@ -352,6 +352,146 @@ async fn variables_come_from_the_command_line_or_the_environment_only() {
     assert!(stderr.contains("--var-env"), "{stderr}");
 }
 
+/// `apicall mcp` says a call's `messages:` as progress notifications while it runs, as the
+/// generated server does: `start` at once, `delayed` only while the call still runs, `failed`
+/// when it fails; a parameter is said as given, and arguments that do not fit say nothing.
+#[tokio::test]
+async fn apicall_mcp_says_the_calls_messages_as_progress() {
+    let crm = crm().await;
+    for (phone, said, ok) in [
+        (KNOWN, vec!["One moment."], true),
+        (SLOW, vec!["One moment.", "Still looking."], true),
+        (
+            BROKEN,
+            vec!["One moment.", "The CRM is not answering."],
+            false,
+        ),
+    ] {
+        let server = stdio(&mut apicall(&crm, phone, &[]), modern()).await;
+        let result = call(&server.client, "lookup_customer", json!({})).await;
+        assert_eq!(result.is_error, Some(!ok), "{phone}");
+        assert_eq!(
+            *server.client.service().said.lock().unwrap(),
+            said,
+            "{phone}"
+        );
+        let (stdout, stderr) = server.finish().await;
+        assert_only_json_rpc(&stdout);
+        assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    }
+
+    let server = stdio(
+        &mut apicall(&crm, KNOWN, &[]),
+        ClientLifecycleMode::Initialize,
+    )
+    .await;
+    let said = Arc::clone(&server.client.service().said);
+    call(&server.client, "order_status", json!({ "order_id": "A/1" })).await;
+    assert_eq!(*said.lock().unwrap(), ["Looking up order A/1."]);
+    said.lock().unwrap().clear();
+    let wrong = call(&server.client, "order_status", json!({ "order_id": 7 })).await;
+    assert_eq!(wrong.is_error, Some(true));
+    assert!(
+        said.lock().unwrap().is_empty(),
+        "{:?}",
+        said.lock().unwrap()
+    );
+    server.finish().await;
+
+    // Over streamable HTTP, the notifications come on the call's own response stream.
+    let (mut child, url) = http(&crm, SLOW).await;
+    let listener = Listener::default();
+    let client = listener
+        .clone()
+        .serve_with_lifecycle(StreamableHttpClientTransport::from_uri(url), modern())
+        .await
+        .unwrap();
+    let result = call(&client, "lookup_customer", json!({})).await;
+    assert_eq!(result.is_error, Some(false));
+    assert_eq!(
+        *listener.said.lock().unwrap(),
+        ["One moment.", "Still looking."]
+    );
+    client.cancel().await.unwrap();
+    child.kill().await.unwrap();
+}
+
+/// JSON-RPC by hand over `apicall mcp`'s stdio, where rmcp's client would always send a
+/// progress token: a `tools/call` without one gets its result and no notification; with one,
+/// each line comes as a progress notification for that token, counting from 1, before the
+/// result.
+#[tokio::test]
+async fn only_a_call_with_a_progress_token_gets_progress() {
+    let crm = crm().await;
+    let mut child = apicall(&crm, SLOW, &[]).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut send = async |message: Value| {
+        let line = format!("{message}\n");
+        stdin.write_all(line.as_bytes()).await.unwrap();
+    };
+    // Every message up to and including the answer to request `id`.
+    let mut until_answer = async |id: u64| {
+        let mut messages = Vec::new();
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+                .await
+                .expect("the server answers")
+                .unwrap()
+                .expect("the server is still there");
+            let message: Value = serde_json::from_str(&line).unwrap();
+            let answered = message["id"] == id;
+            messages.push(message);
+            if answered {
+                return messages;
+            }
+        }
+    };
+    send(json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "protocolVersion": ProtocolVersion::LATEST_WITH_INITIALIZE,
+            "capabilities": {},
+            "clientInfo": { "name": "by-hand", "version": "0" },
+        },
+    }))
+    .await;
+    until_answer(1).await;
+    send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).await;
+
+    let lookup = |id: u64, meta: Option<Value>| {
+        let mut params = json!({ "name": "lookup_customer", "arguments": {} });
+        if let Some(meta) = meta {
+            params["_meta"] = meta;
+        }
+        json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params })
+    };
+    send(lookup(2, None)).await;
+    let messages = until_answer(2).await;
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_eq!(messages[0]["result"]["isError"], false, "{messages:#?}");
+
+    send(lookup(3, Some(json!({ "progressToken": "lookup-3" })))).await;
+    let messages = until_answer(3).await;
+    let progress: Vec<&Value> = messages[..messages.len() - 1].iter().collect();
+    assert_eq!(
+        progress,
+        [
+            &json!({
+                "jsonrpc": "2.0", "method": "notifications/progress",
+                "params": { "progressToken": "lookup-3", "progress": 1.0, "message": "One moment." },
+            }),
+            &json!({
+                "jsonrpc": "2.0", "method": "notifications/progress",
+                "params": { "progressToken": "lookup-3", "progress": 2.0, "message": "Still looking." },
+            }),
+        ],
+        "{messages:#?}"
+    );
+    assert_eq!(messages.last().unwrap()["result"]["isError"], false);
+    child.kill().await.unwrap();
+}
+
 /// `apicall mcp --http 127.0.0.1:0`: the server and its `/mcp` URL, read from stderr.
 async fn http(crm: &str, phone: &str) -> (Child, String) {
     let mut child = apicall(crm, phone, &["--http", "127.0.0.1:0"])

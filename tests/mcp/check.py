@@ -4,7 +4,8 @@ Serves the seed (examples/calls.yaml) over stdio and over streamable HTTP, each 
 the initialize handshake ("legacy") and one of protocol 2026-07-28 (no handshake), and for each:
 lists the tools, calls the lookup against a local stand-in CRM, calls the order lookup, and
 sends arguments that do not fit. The CRM key goes in through --var-env and must come back
-nowhere.
+nowhere. Over stdio, a slow call of a second file's is called with a progress callback, which
+hears its `messages:` lines in order.
 
 Usage: python check.py APICALL CALLS_YAML
 """
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.parse
 
 from mcp import Client, StdioServerParameters
@@ -25,6 +27,21 @@ from mcp.client.stdio import stdio_client
 SECRET = "sk-mcp-check-7f3a"
 PHONE = "+15551234567"
 MODES = ["legacy", "2026-07-28"]
+# A call with lines to say while it runs; its order `SLOW-1` answers after 0.6 s.
+SPOKEN = """\
+api_calls:
+  - name: order_status
+    description: Fetch an order's status when the customer reads out its number
+    url: https://orders.example.com/orders/{{collected.order_id}}
+    method: GET
+    parameters:
+      - { name: order_id, type: string, required: true }
+    messages:
+      start: "Looking up order {{collected.order_id}}."
+      delayed: { after_ms: 200, say: "Still looking." }
+    response_variables:
+      - { path: order.status, variable: order_status }
+"""
 
 
 class Crm(http.server.BaseHTTPRequestHandler):
@@ -43,6 +60,8 @@ class Crm(http.server.BaseHTTPRequestHandler):
             )
         if url.path.startswith("/orders/"):
             order = urllib.parse.unquote(url.path[len("/orders/") :])
+            if order == "SLOW-1":
+                time.sleep(0.6)
             return self.answer(200, {"order": {"status": f"shipped {order}"}})
         return self.answer(404, {})
 
@@ -124,6 +143,28 @@ async def over_stdio(apicall, yaml, crm, mode, log):
     return seen
 
 
+async def progress(apicall, crm, mode):
+    """A call's `messages:` reach a progress callback, numbered from 1, before its result."""
+    with tempfile.TemporaryDirectory() as directory:
+        yaml = os.path.join(directory, "spoken.yaml")
+        with open(yaml, "w") as file:
+            file.write(SPOKEN)
+        server = StdioServerParameters(command=apicall, args=["mcp", yaml, "--base-url", crm])
+        async with Client(stdio_client(server), mode=mode) as client:
+            said = []
+
+            async def heard(progress, total, message):
+                said.append((progress, message))
+
+            order = await client.call_tool(
+                "order_status", {"order_id": "SLOW-1"}, progress_callback=heard
+            )
+            assert not order.is_error, f"progress, {mode}: {text_of(order)}"
+            assert order.structured_content == {"order_status": "shipped SLOW-1"}
+            expected = [(1.0, "Looking up order SLOW-1."), (2.0, "Still looking.")]
+            assert said == expected, f"progress, {mode}: {said}"
+
+
 async def over_http(apicall, yaml, crm, log):
     process = subprocess.Popen(
         [apicall, *arguments(yaml, crm, "--http", "127.0.0.1:0")],
@@ -158,9 +199,13 @@ async def main(apicall, yaml):
     seen, log = [], []
     for mode in MODES:
         seen += await over_stdio(apicall, yaml, crm, mode, log)
+        await progress(apicall, crm, mode)
     seen += await over_http(apicall, yaml, crm, log)
     assert SECRET not in "\n".join(seen + log), "the CRM key was sent to a client or logged"
-    print(f"mcp-check: stdio and streamable HTTP, {' and '.join(MODES)} clients: all behaved")
+    print(
+        f"mcp-check: stdio and streamable HTTP, {' and '.join(MODES)} clients: all behaved,"
+        " progress included"
+    )
 
 
 if __name__ == "__main__":

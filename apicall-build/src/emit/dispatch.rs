@@ -33,7 +33,13 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     } else {
         quote!(let _ = extracted;)
     };
-    let api_param = if file.calls.iter().any(ir::Call::uses_api) {
+    // The arms pass `api` to the calls whose request reads it, and render the messages that
+    // read it.
+    let api_param = if file
+        .calls
+        .iter()
+        .any(|call| call.uses_api() || call.messages_use_api())
+    {
         quote!(api)
     } else {
         quote!(_api)
@@ -195,7 +201,9 @@ fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
     let spoken = spoken(file, call);
     let run = |params: TokenStream| {
         quote! {{
-            let running = #function(client, context, #params #api);
+            // Boxed: the dispatcher holds one call at a time, and a future holding every
+            // call's state inline grows past what `clippy::large_futures` accepts.
+            let running = ::std::boxed::Box::pin(#function(client, context, #params #api));
             let outcome = match events {
                 ::core::option::Option::Some(events) => {
                     ::apicall_runtime::speaking(#name, running, #spoken, events).await

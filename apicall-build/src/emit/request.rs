@@ -7,7 +7,8 @@ use quote::quote;
 
 use super::ident;
 use crate::request::{
-    self, BodyPiece, Piece, RequestModel, Shape, Source, Template, UrlPiece, ValueRef, ValueType,
+    self, Auth, BodyPiece, PayloadPart, Piece, RequestModel, Shape, Source, Template, UrlPiece,
+    ValueRef, ValueType,
 };
 
 /// Where a request is sent from: an API call or a webhook.
@@ -32,11 +33,104 @@ pub(super) fn request_statements(site: &Site, model: &RequestModel) -> TokenStre
     });
     let headers = model.headers.iter().map(header_statement);
     let body = model.body.as_deref().map(body).unwrap_or_default();
+    let auth = model.auth.as_ref().map(auth_statements).unwrap_or_default();
     quote! {
         #(#url)*
         #(#query)*
         #(#headers)*
         #body
+        #auth
+    }
+}
+
+/// The request's `auth:` scheme applied with the context's credentials. The scheme's
+/// description is a constant expression, so `&` of it is `'static` (promoted, no item among
+/// the statements). Tokens, signatures and client certificates are the runtime's, at send
+/// time.
+fn auth_statements(auth: &Auth) -> TokenStream {
+    let secret = |value: &ValueRef| {
+        let field = ident(&value.name);
+        quote!(&context.#field)
+    };
+    match auth {
+        Auth::OAuth2 {
+            scheme,
+            token_url,
+            client_id,
+            client_secret,
+            scopes,
+            client_auth_in_body,
+        } => {
+            let client_auth = if *client_auth_in_body {
+                quote!(Body)
+            } else {
+                quote!(Basic)
+            };
+            let client_secret = secret(client_secret);
+            let spec = quote! {
+                &::apicall_runtime::auth::OAuth2Spec {
+                    scheme: #scheme,
+                    token_url: #token_url,
+                    scopes: &[#(#scopes),*],
+                    client_auth: ::apicall_runtime::auth::ClientAuth::#client_auth,
+                }
+            };
+            with_values(
+                client_id,
+                |client_id| quote!(request.oauth2(#spec, #client_id, #client_secret);),
+            )
+        }
+        Auth::Basic {
+            username, password, ..
+        } => {
+            let password = secret(password);
+            with_values(
+                username,
+                |username| quote!(request.basic_auth(#username, #password);),
+            )
+        }
+        Auth::Mtls {
+            scheme,
+            certificate,
+            key,
+        } => {
+            let (certificate, key) = (secret(certificate), secret(key));
+            quote!(request.client_identity(#scheme, #certificate, #key);)
+        }
+        Auth::Hmac {
+            scheme,
+            header,
+            timestamp_header,
+            secret: key,
+            payload,
+            base64,
+        } => {
+            let timestamp_header = match timestamp_header {
+                Some(name) => quote!(::core::option::Option::Some(#name)),
+                None => quote!(::core::option::Option::None),
+            };
+            let payload = payload.iter().map(|part| match part {
+                PayloadPart::Text(text) => {
+                    quote!(::apicall_runtime::auth::PayloadPart::Text(#text))
+                }
+                PayloadPart::Timestamp => quote!(::apicall_runtime::auth::PayloadPart::Timestamp),
+                PayloadPart::Body => quote!(::apicall_runtime::auth::PayloadPart::Body),
+            });
+            let encoding = if *base64 { quote!(Base64) } else { quote!(Hex) };
+            let key = secret(key);
+            quote! {
+                request.hmac_signature(
+                    &::apicall_runtime::auth::HmacSpec {
+                        scheme: #scheme,
+                        header: #header,
+                        timestamp_header: #timestamp_header,
+                        payload: &[#(#payload),*],
+                        encoding: ::apicall_runtime::auth::SignatureEncoding::#encoding,
+                    },
+                    #key,
+                );
+            }
+        }
     }
 }
 

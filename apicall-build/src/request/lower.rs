@@ -1,8 +1,9 @@
 //! Lowering: the checked model's calls and webhooks into [`RequestModel`]s.
 
 use super::{
-    ApiValue, BodyPiece, Entry, Extraction, Header, Method, Param, PathStep, Piece, RequestKind,
-    RequestModel, Requests, Shape, Source, Template, UrlPiece, ValueRef, ValueType, Variable,
+    ApiValue, Auth, BodyPiece, Delayed, Entry, Extraction, Header, Message, MessagePiece, Messages,
+    Method, Param, PathStep, PayloadPart, Piece, RequestKind, RequestModel, Requests, Shape,
+    Source, Template, UrlPiece, ValueRef, ValueType, Variable,
 };
 use crate::ir::{self, Var};
 use crate::parse::path::{self, Segment};
@@ -85,6 +86,8 @@ pub(crate) fn lower_call(file: &ir::File, call: &ir::Call) -> RequestModel {
         params: params(&call.params),
         signing_key: None,
         failure_message: call.failure_message(),
+        messages: lowering.messages(&call.messages),
+        auth: call.auth.as_ref().map(|auth| lowering.auth(auth)),
     }
 }
 
@@ -107,6 +110,8 @@ pub(crate) fn lower_webhook(file: &ir::File, webhook: &ir::Webhook) -> RequestMo
             .signing_key
             .map(|index| lowering.value(Var::Context(index))),
         failure_message: String::new(),
+        messages: Messages::default(),
+        auth: webhook.auth.as_ref().map(|auth| lowering.auth(auth)),
     }
 }
 
@@ -226,6 +231,58 @@ impl Lowering<'_> {
             .collect()
     }
 
+    fn auth(&self, auth: &ir::AuthScheme) -> Auth {
+        let secret = |index: usize| self.value(Var::Context(index));
+        let scheme = auth.name.clone();
+        match &auth.kind {
+            ir::AuthKind::OAuth2 {
+                token_url,
+                client_id,
+                client_secret,
+                scopes,
+                client_auth_in_body,
+            } => Auth::OAuth2 {
+                scheme,
+                token_url: token_url.clone(),
+                client_id: self.template(client_id),
+                client_secret: secret(*client_secret),
+                scopes: scopes.clone(),
+                client_auth_in_body: *client_auth_in_body,
+            },
+            ir::AuthKind::Basic { username, password } => Auth::Basic {
+                scheme,
+                username: self.template(username),
+                password: secret(*password),
+            },
+            ir::AuthKind::Mtls { certificate, key } => Auth::Mtls {
+                scheme,
+                certificate: secret(*certificate),
+                key: secret(*key),
+            },
+            ir::AuthKind::Hmac {
+                header,
+                timestamp_header,
+                secret: key,
+                payload,
+                base64,
+            } => Auth::Hmac {
+                scheme,
+                header: header.clone(),
+                timestamp_header: timestamp_header.clone(),
+                secret: secret(*key),
+                payload: payload
+                    .iter()
+                    .map(|part| match part {
+                        ir::PayloadPart::Text(text) => PayloadPart::Text(text.clone()),
+                        ir::PayloadPart::Timestamp => PayloadPart::Timestamp,
+                        ir::PayloadPart::Body => PayloadPart::Body,
+                    })
+                    .collect(),
+                base64: *base64,
+            },
+        }
+    }
+
     fn template(&self, template: &ir::RequestTemplate) -> Template {
         Template(
             template
@@ -233,6 +290,41 @@ impl Lowering<'_> {
                 .map(|piece| match piece {
                     ir::RequestPiece::Text(text) => Piece::Text(text.clone()),
                     ir::RequestPiece::Var(var) => Piece::Value(self.value(*var)),
+                })
+                .collect(),
+        )
+    }
+
+    fn messages(&self, messages: &ir::Messages) -> Messages {
+        Messages {
+            start: messages.start.as_ref().map(|line| self.message(line)),
+            delayed: messages.delayed.as_ref().map(|delayed| Delayed {
+                after_ms: delayed.after_ms,
+                say: self.message(&delayed.say),
+            }),
+            failed: messages.failed.as_ref().map(|line| self.message(line)),
+        }
+    }
+
+    fn message(&self, template: &ir::Template) -> Message {
+        Message(
+            template
+                .iter()
+                .map(|piece| match piece {
+                    ir::Piece::Text(text) => MessagePiece::Text(text.clone()),
+                    ir::Piece::Var(var) => MessagePiece::Value(self.value(*var)),
+                    ir::Piece::VarOr(var, default) => {
+                        MessagePiece::ValueOr(self.value(*var), default.clone())
+                    }
+                    ir::Piece::If {
+                        condition,
+                        then,
+                        otherwise,
+                    } => MessagePiece::If {
+                        condition: self.value(*condition),
+                        then: self.message(then),
+                        otherwise: self.message(otherwise),
+                    },
                 })
                 .collect(),
         )

@@ -4,11 +4,14 @@
 //!
 //! `emit` writes this description as Rust; `apicall run` and `apicall webhook` execute it with
 //! apicall-runtime's public `call` API. Both read the same description, so the command line
-//! sends what generated code sends.
+//! sends what generated code sends. A call's `messages:` are here too ([`Messages`]), for
+//! `apicall mcp` to say them as generated code does ([`Message::render`]).
 
 mod lower;
+mod message;
 
 pub(crate) use lower::{lower, lower_call, lower_webhook};
+pub use message::{Delayed, Message, MessagePiece, Messages, Scalar};
 
 pub use crate::ir::{Method, ValueType};
 
@@ -121,6 +124,107 @@ pub struct RequestModel {
     /// What the LLM is told when the call fails (its `failure_message:` or the default), as
     /// the generated dispatcher tells it; empty for a webhook.
     pub failure_message: String,
+    /// What a voice agent says while the call runs (its `messages:`); none for a webhook.
+    pub messages: Messages,
+    /// How it authenticates: its `auth:` scheme, with the values it reads.
+    pub auth: Option<Auth>,
+}
+
+/// A request's `auth:` scheme, lowered: what it adds to each request and the values it reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// OAuth2 client credentials: a bearer token from `token_url`, cached per client and scheme.
+    OAuth2 {
+        /// The scheme's name (the token cache's key, with the client id).
+        scheme: String,
+        /// The token endpoint.
+        token_url: String,
+        /// The client id.
+        client_id: Template,
+        /// The client secret (a secret context variable).
+        client_secret: ValueRef,
+        /// Scopes, sent space-separated.
+        scopes: Vec<String>,
+        /// The id and secret in the token request's form, not Basic auth.
+        client_auth_in_body: bool,
+    },
+    /// HTTP Basic.
+    Basic {
+        /// The scheme's name.
+        scheme: String,
+        /// The user name.
+        username: Template,
+        /// The password (a secret context variable).
+        password: ValueRef,
+    },
+    /// A client certificate (mutual TLS).
+    Mtls {
+        /// The scheme's name (the TLS client's cache key).
+        scheme: String,
+        /// The certificate, PEM (a secret context variable).
+        certificate: ValueRef,
+        /// Its private key, PEM (a secret context variable).
+        key: ValueRef,
+    },
+    /// An HMAC-SHA256 signature of each request, made as it is sent.
+    Hmac {
+        /// The scheme's name.
+        scheme: String,
+        /// Where the signature goes.
+        header: String,
+        /// Where the Unix-seconds timestamp goes, if anywhere.
+        timestamp_header: Option<String>,
+        /// The key (a secret context variable; its UTF-8 bytes).
+        secret: ValueRef,
+        /// What is signed.
+        payload: Vec<PayloadPart>,
+        /// Base64 rather than lowercase hex.
+        base64: bool,
+    },
+}
+
+/// A piece of what an HMAC signature signs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadPart {
+    /// Fixed text.
+    Text(String),
+    /// The request's timestamp, Unix seconds.
+    Timestamp,
+    /// The exact body bytes sent.
+    Body,
+}
+
+impl Auth {
+    /// The scheme's name in the calls.yaml.
+    #[must_use]
+    pub fn scheme(&self) -> &str {
+        match self {
+            Auth::OAuth2 { scheme, .. }
+            | Auth::Basic { scheme, .. }
+            | Auth::Mtls { scheme, .. }
+            | Auth::Hmac { scheme, .. } => scheme,
+        }
+    }
+
+    /// The values it reads.
+    pub fn values(&self) -> Vec<&ValueRef> {
+        match self {
+            Auth::OAuth2 {
+                client_id,
+                client_secret,
+                ..
+            } => client_id.values().chain([client_secret]).collect(),
+            Auth::Basic {
+                username, password, ..
+            } => username.values().chain([password]).collect(),
+            Auth::Mtls {
+                certificate, key, ..
+            } => vec![certificate, key],
+            Auth::Hmac { secret, .. } => vec![secret],
+        }
+    }
 }
 
 /// Where a value comes from.
@@ -293,5 +397,6 @@ impl RequestModel {
             .chain(headers)
             .chain(body)
             .chain(self.signing_key.iter())
+            .chain(self.auth.iter().flat_map(Auth::values))
     }
 }

@@ -26,6 +26,7 @@ impl Checker<'_, '_> {
         let timeout = timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
         let messages = self.messages(decl, &params, timeout);
         let execution = self.execution(decl);
+        let auth = self.auth_of(decl.auth.as_ref(), &decl.headers, Place::Request);
         let (url_text, url) = url_or_stand_in(decl.url.as_ref(), url);
         // Only the name is indispensable; anything else that was wrong has been reported and
         // gets a stand-in, so the generated API stays whole while the errors are fixed.
@@ -47,6 +48,7 @@ impl Checker<'_, '_> {
             retries: retries.unwrap_or(0),
             messages,
             execution,
+            auth,
         })
     }
 

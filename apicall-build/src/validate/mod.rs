@@ -15,6 +15,7 @@
 //! - `body.rs`: JSON bodies;
 //! - `templates.rs`: `{{...}}` variables, and where they are in the source;
 //! - `webhook.rs`: webhooks and their signing secret;
+//! - `auth.rs`: `auth:` schemes and the calls and webhooks that use them;
 //! - `targets.rs`: what the selected LLM APIs take (name lengths, enum sizes).
 //!
 //! No rule counts characters or columns itself: widths and positions come from `parse`
@@ -34,6 +35,7 @@ use crate::parse::template::{self, Namespace, VarRef};
 use crate::parse::yaml::{Node, Value, quoted};
 use crate::targets::Target;
 
+mod auth;
 mod body;
 mod call;
 mod messages;
@@ -67,6 +69,7 @@ pub(crate) fn validate(
 ) -> ir::File {
     let mut checker = Checker::new(report, targets);
     checker.variables(document);
+    checker.auth_schemes(document);
     checker.api_values(document);
     let mut call_names = HashMap::new();
     let calls = (document.calls.iter())
@@ -115,12 +118,16 @@ enum Place {
     /// A call's spoken message: context, the call's `{{collected.*}}` and `api.*` values, with
     /// defaults and conditionals; never a secret.
     Message,
+    /// An `auth:` scheme's text (a client id, a user name): shared by every call that uses
+    /// it, so context variables only.
+    Auth,
 }
 
 impl Place {
     fn allows(self, namespace: Namespace) -> bool {
         match namespace {
-            Namespace::Context | Namespace::Api => true,
+            Namespace::Context => true,
+            Namespace::Api => self != Place::Auth,
             Namespace::Collected => matches!(self, Place::Request | Place::Message),
             Namespace::Call => self == Place::Webhook,
         }
@@ -136,6 +143,11 @@ struct Checker<'a, 'r> {
     report: &'a mut Reporter<'r>,
     /// The LLM APIs the tools must fit.
     targets: &'a [Target],
+    /// The `auth:` schemes that checked out, by name.
+    auth: Vec<ir::AuthScheme>,
+    /// Every scheme name declared, checked out or not: an `auth:` naming one with errors is
+    /// not also "unknown".
+    auth_declared: Vec<String>,
     variables: Vec<ir::Variable>,
     /// name, type, where first declared
     api_values: Vec<(String, ir::ValueType, Pos)>,
@@ -148,6 +160,8 @@ impl<'a, 'r> Checker<'a, 'r> {
         Self {
             report,
             targets,
+            auth: Vec::new(),
+            auth_declared: Vec::new(),
             variables: Vec::new(),
             api_values: Vec::new(),
             api_index: HashMap::new(),

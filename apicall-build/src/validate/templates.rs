@@ -160,6 +160,10 @@ impl Checker<'_, '_> {
         }
         let spelled = var_ref.namespace.spell(&var_ref.name);
         let (message, help) = match var_ref.namespace {
+            _ if place == Place::Auth => (
+                format!("`{spelled}` cannot be used in an `auth:` scheme"),
+                "a scheme is shared by every call that uses it: use context variables only",
+            ),
             Namespace::Collected => (
                 format!(
                     "`{spelled}` cannot be used in a {}: LLM parameters belong to one call",
@@ -208,7 +212,9 @@ impl Checker<'_, '_> {
                     "message",
                     "messages are spoken to the caller",
                 ),
-                Place::Request | Place::Webhook => return Some(ir::Var::Context(index)),
+                Place::Request | Place::Webhook | Place::Auth => {
+                    return Some(ir::Var::Context(index));
+                }
             }
             return None;
         }

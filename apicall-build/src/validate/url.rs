@@ -231,7 +231,7 @@ impl Checker<'_, '_> {
     }
 
     /// A header name is an HTTP token: letters, digits and ``!#$%&'*+-.^_`|~``.
-    fn header_name_is_valid(&mut self, name: &Text) -> bool {
+    pub(super) fn header_name_is_valid(&mut self, name: &Text) -> bool {
         let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
         if !name.value.is_empty() && name.value.bytes().all(token) {
             return true;

@@ -32,6 +32,7 @@ impl Checker<'_, '_> {
             None => Some(self.default_webhook_body()),
         };
         let signing_key = decl.secret.as_ref().map(|secret| self.signing_key(secret));
+        let auth = self.auth_of(decl.auth.as_ref(), &decl.headers, Place::Webhook);
         let (url_text, url) = url_or_stand_in(decl.url.as_ref(), url);
         Some(ir::Webhook {
             name: name?.value.clone(),
@@ -43,6 +44,7 @@ impl Checker<'_, '_> {
             headers,
             body: body.unwrap_or(ir::Json::Null),
             signing_key: signing_key.flatten(),
+            auth,
         })
     }
 
@@ -103,17 +105,28 @@ impl Checker<'_, '_> {
 
     /// The variable that signs a webhook: `secret:` names one declared secret variable.
     fn signing_key(&mut self, secret: &Text) -> Option<usize> {
-        let name = self.secret_names_one_variable(secret)?;
-        let index = self.secret_is_declared(secret, &name)?;
-        self.signing_variable_is_secret(secret, index)
-            .then_some(index)
+        self.secret_variable(secret, ("secret", "webhook_secret"), "signs webhooks")
     }
 
-    /// `secret:` is one variable's name, bare (`secret: webhook_secret`) or as a template
+    /// A field that takes a secret (`secret:`, `client_secret:`, `password:`) names one
+    /// variable, declared with `secret: true` so it never shows in logs. `field` is the key
+    /// and an example variable; `role` says what the value does ("signs webhooks").
+    pub(super) fn secret_variable(
+        &mut self,
+        text: &Text,
+        field: (&str, &str),
+        role: &str,
+    ) -> Option<usize> {
+        let name = self.names_one_variable(text, field)?;
+        let index = self.secret_is_declared(text, &name)?;
+        self.variable_is_secret(text, index, role).then_some(index)
+    }
+
+    /// The field is one variable's name, bare (`secret: webhook_secret`) or as a template
     /// (`secret: "{{ webhook_secret }}"`), read by the template lexer.
-    fn secret_names_one_variable(&mut self, secret: &Text) -> Option<String> {
-        match template::lex(&secret.value).as_deref() {
-            Ok([template::Piece::Text(text)]) => Some(text.trim().to_owned()),
+    fn names_one_variable(&mut self, text: &Text, (key, example): (&str, &str)) -> Option<String> {
+        match template::lex(&text.value).as_deref() {
+            Ok([template::Piece::Text(name)]) => Some(name.trim().to_owned()),
             Ok([template::Piece::Var(var_ref, None)])
                 if var_ref.namespace == Namespace::Context =>
             {
@@ -122,17 +135,17 @@ impl Checker<'_, '_> {
             _ => {
                 self.report
                     .error_spanning(
-                        secret.pos,
-                        secret.width().max(1),
-                        "`secret:` names one secret variable",
+                        text.pos,
+                        text.width().max(1),
+                        format!("`{key}:` names one secret variable"),
                     )
-                    .help("for example `secret: webhook_secret`");
+                    .help(format!("for example `{key}: {example}`"));
                 None
             }
         }
     }
 
-    /// The variable `secret:` names is declared under `variables:`. Returns its index.
+    /// The variable a secret field names is declared under `variables:`. Returns its index.
     fn secret_is_declared(&mut self, secret: &Text, name: &str) -> Option<usize> {
         let found = self.variables.iter().position(|v| v.name == name);
         if found.is_none() {
@@ -156,8 +169,8 @@ impl Checker<'_, '_> {
         found
     }
 
-    /// The variable that signs webhooks is a secret, so it never shows in logs.
-    fn signing_variable_is_secret(&mut self, secret: &Text, index: usize) -> bool {
+    /// The variable is a secret, so it never shows in logs.
+    fn variable_is_secret(&mut self, text: &Text, index: usize, role: &str) -> bool {
         let variable = &self.variables[index];
         if variable.secret {
             return true;
@@ -165,9 +178,9 @@ impl Checker<'_, '_> {
         let name = &variable.name;
         self.report
             .error_spanning(
-                secret.pos,
-                secret.width().max(1),
-                format!("`{name}` signs webhooks, so it must be a secret variable"),
+                text.pos,
+                text.width().max(1),
+                format!("`{name}` {role}, so it must be a secret variable"),
             )
             .help(format!(
                 "add `secret: true` to `{name}` under `variables:`, so it never shows in logs"

@@ -131,6 +131,12 @@ fn integer_choices_follow_the_description_as_a_sentence() {
         )["description"]
             .clone()
     };
-    assert_eq!(schema("Diameter in inches"), "Diameter in inches. One of: 10, 12.");
-    assert_eq!(schema("Diameter in inches."), "Diameter in inches. One of: 10, 12.");
+    assert_eq!(
+        schema("Diameter in inches"),
+        "Diameter in inches. One of: 10, 12."
+    );
+    assert_eq!(
+        schema("Diameter in inches."),
+        "Diameter in inches. One of: 10, 12."
+    );
 }

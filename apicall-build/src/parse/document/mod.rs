@@ -6,10 +6,12 @@ use crate::diagnostic::{Pos, Reporter, did_you_mean};
 use super::anchors::Anchors;
 use super::yaml::{Node, Value, quoted};
 
+pub(crate) mod auth;
 mod messages;
 mod params;
 mod values;
 
+pub(crate) use auth::{AuthDecl, AuthKindDecl};
 pub(crate) use messages::{DelayedDecl, MessagesDecl};
 pub(crate) use params::ParamDecl;
 #[cfg(test)]
@@ -54,6 +56,8 @@ pub(crate) struct Document {
     pub calls: Vec<CallDecl>,
     pub prompts: Vec<PromptDecl>,
     pub webhooks: Vec<WebhookDecl>,
+    /// `auth:`: named schemes.
+    pub auth: Vec<AuthDecl>,
 }
 
 #[derive(Debug)]
@@ -89,6 +93,8 @@ pub(crate) struct CallDecl {
     pub messages: Option<MessagesDecl>,
     /// `wait` (the default) or `async`.
     pub execution: Option<Text>,
+    /// The name of its `auth:` scheme.
+    pub auth: Option<Text>,
 }
 
 #[derive(Debug)]
@@ -116,6 +122,8 @@ pub(crate) struct WebhookDecl {
     /// The JSON body template, as YAML, and its `body:` key.
     pub body: Option<(Node, Text)>,
     pub present: Vec<&'static str>,
+    /// The name of its `auth:` scheme.
+    pub auth: Option<Text>,
 }
 
 #[derive(Debug)]
@@ -124,7 +132,7 @@ pub(crate) struct PromptDecl {
     pub template: Text,
 }
 
-pub(crate) const TOP_KEYS: &[&str] = &["variables", "api_calls", "prompts", "webhooks"];
+pub(crate) const TOP_KEYS: &[&str] = &["variables", "auth", "api_calls", "prompts", "webhooks"];
 /// When webhooks are sent; only at the end of a conversation, for now.
 pub(crate) const WEBHOOK_EVENTS: &[&str] = &["post_call"];
 pub(crate) const WEBHOOK_KEYS: &[&str] = &[
@@ -136,6 +144,7 @@ pub(crate) const WEBHOOK_KEYS: &[&str] = &[
     "retries",
     "secret",
     "body",
+    "auth",
 ];
 pub(crate) const VARIABLE_KEYS: &[&str] = &["description", "secret", "type", "example"];
 pub(crate) const CALL_KEYS: &[&str] = &[
@@ -153,6 +162,7 @@ pub(crate) const CALL_KEYS: &[&str] = &[
     "retries",
     "messages",
     "execution",
+    "auth",
 ];
 pub(crate) const RESPONSE_VAR_KEYS: &[&str] = &["path", "variable", "type", "required"];
 
@@ -180,6 +190,7 @@ pub(crate) fn read(root: &Node, report: &mut Reporter<'_>) -> Document {
                     }
                     "prompts" => read_prompts(value, report, &mut document.prompts),
                     "webhooks" => read_webhooks(value, report, &mut document.webhooks),
+                    "auth" => auth::read_auth(value, report, &mut document.auth),
                     _ => unreachable_key(key, report),
                 }
             }
@@ -266,6 +277,7 @@ fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) ->
         retries: None,
         messages: None,
         execution: None,
+        auth: None,
     };
     for (key, value) in fields {
         let known = key_text(key, CALL_KEYS, report);
@@ -295,6 +307,7 @@ fn read_call(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>) ->
             Some("retries") => call.retries = retries(value, report),
             Some("messages") => call.messages = Some(messages::read_messages(value, report)),
             Some("execution") => call.execution = text(value, "`execution`", report),
+            Some("auth") => call.auth = text(value, "`auth`", report),
             Some(_) => unreachable_key(key, report),
             None => {}
         }
@@ -367,6 +380,7 @@ fn read_webhook(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>)
         secret: None,
         body: None,
         present: Vec::new(),
+        auth: None,
     };
     for (key, value) in fields {
         let known = key_text(key, WEBHOOK_KEYS, report);
@@ -379,6 +393,7 @@ fn read_webhook(node: &Node, fields: &[(Node, Node)], report: &mut Reporter<'_>)
             Some("timeout_ms") => webhook.timeout_ms = timeout_ms(value, report),
             Some("retries") => webhook.retries = retries(value, report),
             Some("secret") => webhook.secret = text(value, "`secret`", report),
+            Some("auth") => webhook.auth = text(value, "`auth`", report),
             Some("body") => {
                 webhook.body = Some((value.clone(), scalar_text(key, "body".to_owned())));
             }
