@@ -10,6 +10,7 @@ use apicall_build::request::{
     BodyPiece, Piece, RequestModel, Scalar, Source, Template, UrlPiece, ValueRef,
 };
 use apicall_runtime::Error;
+use apicall_runtime::Secret;
 use apicall_runtime::call::{Argument, CallSpec, JsonText, Request, TypedValue};
 
 /// What a secret shows as.
@@ -146,6 +147,18 @@ impl Renderer<'_> {
                 request.header(&header.name, &value, header.sensitive);
                 shown.headers.push(format!("{}: {value}", header.name));
             }
+        }
+        if let (Some(auth), Some(requests)) = (&model.auth, crate::run::loaded()) {
+            // Masked, the scheme is applied with `***` for every secret to a request that is
+            // only shown, never sent.
+            let lines = crate::auth::apply(
+                requests,
+                auth,
+                request,
+                |template| self.template(template).unwrap_or_default(),
+                |value| Secret::new(self.text(value).unwrap_or_default()),
+            );
+            shown.headers.extend(lines);
         }
         if let Some(pieces) = &model.body {
             let body = self.body(pieces);

@@ -9,6 +9,7 @@
 //! Exit status: 0 when valid (or the call succeeded), 1 when a file has errors (or the call
 //! failed), 2 when a file cannot be read or the command line is wrong.
 
+mod auth;
 mod execute;
 mod mcp;
 mod run;

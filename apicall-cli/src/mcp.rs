@@ -88,8 +88,6 @@ fn prepare(args: &McpArgs) -> Result<(Calls, Vec<Value>), Stop> {
     // A server is started once and runs any call: every variable any call reads must be
     // given now, as generated code's `Context` needs them all.
     for model in &requests.calls {
-        // Refused before serving rather than answered without credentials.
-        run::applies_its_auth(model)?;
         run::check_context(model, &values).map_err(|Stop(message, code)| {
             Stop(
                 format!("{message} (or --var-env NAME=ENV to read it from the environment)"),

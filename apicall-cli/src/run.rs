@@ -45,6 +45,11 @@ pub(crate) fn usage(message: String) -> Stop {
     Stop(format!("error: {message}"), 2)
 }
 
+/// The file loaded by [`load`], if any.
+pub(crate) fn loaded() -> Option<&'static Requests> {
+    REQUESTS.get()
+}
+
 /// The file's lowered requests, kept for the rest of the process.
 pub(crate) fn load(file: &str) -> Result<&'static Requests, Stop> {
     let bytes = crate::read(file).map_err(|_| Stop(String::new(), 2))?;
@@ -65,22 +70,7 @@ fn find<'r>(models: &'r [RequestModel], name: &str, what: &str) -> Result<&'r Re
             "no {what} named `{name}`; the {what}s are: {known}"
         ))
     })?;
-    applies_its_auth(model)?;
     Ok(model)
-}
-
-/// The command line does not yet apply `auth:` schemes (the generated code does): a request
-/// that needs one is refused rather than sent without its credentials.
-pub(crate) fn applies_its_auth(model: &RequestModel) -> Result<(), Stop> {
-    match &model.auth {
-        None => Ok(()),
-        Some(auth) => Err(usage(format!(
-            "`{}` authenticates with the `{}` auth scheme, which the command line does not \
-             apply yet (the generated code does); it was not sent",
-            model.name,
-            auth.scheme()
-        ))),
-    }
 }
 
 fn kind(ty: ValueType) -> ValueKind {

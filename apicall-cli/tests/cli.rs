@@ -526,21 +526,67 @@ fn rust_log_shows_the_runtime_trace_without_values() {
     assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
 }
 
-/// Until the command line applies `auth:` schemes, a call that needs one is refused, never
-/// sent without its credentials.
-#[test]
-fn run_refuses_a_call_whose_auth_it_cannot_apply() {
-    let output = apicall(&[
-        "run",
-        "../tests/fixtures/auth.yaml",
-        "open_invoices",
+/// `apicall run` applies a call's `auth:` scheme as generated code does: an OAuth2 token from
+/// the token endpoint as Bearer, a request signature; it shows them masked, and no secret.
+#[tokio::test]
+async fn run_applies_the_calls_auth_scheme() {
+    use wiremock::matchers::{header, header_exists, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"access_token": "tok-9", "token_type": "Bearer", "expires_in": 60}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/customers/C-7"))
+        .and(header("authorization", "Bearer tok-9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"name": "Ada"})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/entries"))
+        .and(header_exists("x-ledger-signature"))
+        .and(header_exists("x-ledger-timestamp"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "e-1"})))
+        .mount(&server)
+        .await;
+    let base = server.uri();
+    let vars = [
         "--var",
-        "billing_password=pw",
+        "crm_client_id=agent-7",
+        "--var",
+        "crm_client_secret=very-secret-1",
+        "--var",
+        "billing_user=ada",
+        "--var",
+        "billing_password=very-secret-2",
+        "--var",
+        "ledger_key=very-secret-3",
         "--base-url",
-        "http://127.0.0.1:9",
-    ]);
-    assert_eq!(output.status.code(), Some(2));
+        base.as_str(),
+    ];
+    let file = "../tests/fixtures/auth.yaml";
+    let mut args = vec!["run", file, "lookup_customer", "--arg", "customer_id=C-7"];
+    args.extend(vars);
+    let output = apicall(&args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("the `billing` auth scheme"), "{stderr}");
-    assert!(!stderr.contains("pw"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("Authorization: Bearer ***"), "{stdout}");
+    assert!(stdout.contains("customer_name = \"Ada\""), "{stdout}");
+
+    let mut args = vec!["run", file, "post_entry", "--arg", "amount=12.5"];
+    args.extend(vars);
+    let output = apicall(&args);
+    let signed = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{signed}");
+    assert!(signed.contains("X-Ledger-Signature: ***"), "{signed}");
+    for shown in [&stdout, &stderr, &signed] {
+        assert!(
+            !shown.contains("very-secret") && !shown.contains("tok-9"),
+            "{shown}"
+        );
+    }
 }
