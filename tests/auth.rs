@@ -41,9 +41,18 @@ async fn server() -> (Client, Seen) {
                     "access_token": "tok-123", "token_type": "Bearer", "expires_in": 3600
                 }))
                 .into_response(),
-                "/customers/C-7" => axum::Json(json!({"name": "Ada"})).into_response(),
-                "/invoices" => axum::Json(json!({"open": 2})).into_response(),
-                "/entries" => axum::Json(json!({"id": "e-1"})).into_response(),
+                "/customers/C-7" if bearer(&parts.headers) => {
+                    axum::Json(json!({"name": "Ada"})).into_response()
+                }
+                "/invoices" if basic(&parts.headers) => {
+                    axum::Json(json!({"open": 2})).into_response()
+                }
+                "/entries" if signed(&parts.headers, &body) => {
+                    axum::Json(json!({"id": "e-1"})).into_response()
+                }
+                "/customers/C-7" | "/invoices" | "/entries" => {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
                 _ => StatusCode::NOT_FOUND.into_response(),
             }
         }
@@ -52,6 +61,43 @@ async fn server() -> (Client, Seen) {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (Client::new().with_base_url(&base).unwrap(), seen)
+}
+
+/// The API's own checks, as a real one makes them.
+fn bearer(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .is_some_and(|v| v == "Bearer tok-123")
+}
+
+fn basic(headers: &axum::http::HeaderMap) -> bool {
+    let expected = format!("Basic {}", base64("ada:pa:ss"));
+    headers
+        .get("authorization")
+        .is_some_and(|v| *v == *expected)
+}
+
+fn signed(headers: &axum::http::HeaderMap, body: &[u8]) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(timestamp), Some(signature)) =
+        (text("x-ledger-timestamp"), text("x-ledger-signature"))
+    else {
+        return false;
+    };
+    let mut payload = format!("{timestamp}.").into_bytes();
+    payload.extend_from_slice(body);
+    signature == hmac_hex(b"ledger-key", &payload)
+}
+
+fn hmac_hex(key: &[u8], message: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(message);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn context() -> Context {
@@ -109,7 +155,6 @@ async fn oauth2_fetches_one_token_and_sends_it_as_bearer() {
 
 #[tokio::test]
 async fn basic_and_hmac_reach_the_api() {
-    use hmac::{KeyInit, Mac};
     let (client, seen) = server().await;
     let response = auth::open_invoices(&client, &context()).await.unwrap();
     assert_eq!(response.open_invoices, Some(2));
@@ -126,14 +171,7 @@ async fn basic_and_hmac_reach_the_api() {
     );
     let (_, _, headers, body) = seen.iter().find(|r| r.1 == "/entries").unwrap();
     let timestamp = header(headers, "x-ledger-timestamp").expect("timestamp header");
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"ledger-key").unwrap();
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let expected = hmac_hex(b"ledger-key", format!("{timestamp}.{body}").as_bytes());
     assert_eq!(
         header(headers, "x-ledger-signature"),
         Some(expected.as_str())
@@ -162,4 +200,29 @@ async fn the_webhook_authenticates_with_its_scheme_and_errors_hold_no_secret() {
         header(&summary.2, "authorization"),
         Some(format!("Basic {}", base64("ada:pa:ss")).as_str())
     );
+}
+
+/// Wrong credentials reach the API, which refuses them: a typed error that shows none of them.
+#[tokio::test]
+async fn wrong_credentials_are_refused_with_a_typed_error() {
+    let (client, _) = server().await;
+    let mut wrong = context();
+    wrong.billing_password = Secret::new("wrong-password");
+    wrong.ledger_key = Secret::new("wrong-key");
+    let refused = auth::open_invoices(&client, &wrong).await.unwrap_err();
+    assert!(
+        matches!(refused, apicall_runtime::Error::Status { status: 401, .. }),
+        "{refused:?}"
+    );
+    let unsigned = auth::post_entry(&client, &wrong, &PostEntryParams { amount: 1.0 })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unsigned, apicall_runtime::Error::Status { status: 401, .. }),
+        "{unsigned:?}"
+    );
+    for error in [refused, unsigned] {
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("wrong-"), "{shown}");
+    }
 }
