@@ -15,11 +15,13 @@ use async_openai::types::chat::{
     ChatCompletionRequestUserMessage, ChatCompletionTools, CreateChatCompletionRequestArgs,
 };
 use axum::Json;
-use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+
+mod stand_in;
+
+use stand_in::{array, crm, serve};
 
 mod calls {
     apicall_macros::include_api_calls!("calls.yaml");
@@ -78,14 +80,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Serves `app` on a free local port; returns its base URL.
-async fn serve(app: axum::Router) -> std::io::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(url)
-}
-
 /// Stands in for api.openai.com's `POST /v1/chat/completions`, scripted: the first turn calls
 /// both tools (they must have been offered), the next answers from the `tool` messages.
 fn llm() -> axum::Router {
@@ -132,33 +126,4 @@ async fn chat_completions(Json(request): Json<Value>) -> Result<Json<Value>, Sta
         "model": request["model"],
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
     })))
-}
-
-fn array(value: &Value) -> &[Value] {
-    value.as_array().map_or(&[], Vec::as_slice)
-}
-
-/// The CRM and orders API the seed calls.yaml calls: one known caller, one order.
-fn crm() -> axum::Router {
-    axum::Router::new()
-        .route("/api/customers", get(customers))
-        .route("/orders/{order_id}", get(orders))
-}
-
-async fn customers(
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, StatusCode> {
-    match query.get("phone").map(String::as_str) {
-        Some("+15551234567") => Ok(Json(json!({
-            "customer": {"name": "Ada Lovelace", "tier": "gold", "last_order": "A-1042"}
-        }))),
-        _ => Err(StatusCode::NOT_FOUND),
-    }
-}
-
-async fn orders(Path(order_id): Path<String>) -> Result<Json<Value>, StatusCode> {
-    match order_id.as_str() {
-        "A-1042" => Ok(Json(json!({"order": {"status": "out for delivery"}}))),
-        _ => Err(StatusCode::NOT_FOUND),
-    }
 }

@@ -12,11 +12,13 @@ use apicall_runtime::{Client, Secret, ToolCall};
 use async_openai::config::OpenAIConfig;
 use async_openai::types::responses::{CreateResponseArgs, InputItem, InputParam, OutputItem, Tool};
 use axum::Json;
-use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+
+mod stand_in;
+
+use stand_in::{array, crm, serve};
 
 mod calls {
     apicall_macros::include_api_calls!("calls.yaml");
@@ -73,14 +75,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Serves `app` on a free local port; returns its base URL.
-async fn serve(app: axum::Router) -> std::io::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(url)
-}
-
 /// Stands in for api.openai.com's `POST /v1/responses`, scripted: the first response calls both
 /// tools (they must have been offered); the next, continuing it, answers from their outputs.
 fn llm() -> axum::Router {
@@ -130,33 +124,4 @@ async fn responses(Json(request): Json<Value>) -> Result<Json<Value>, StatusCode
         "id": id, "object": "response", "created_at": 0, "status": "completed",
         "model": request["model"], "output": output,
     })))
-}
-
-fn array(value: &Value) -> &[Value] {
-    value.as_array().map_or(&[], Vec::as_slice)
-}
-
-/// The CRM and orders API the seed calls.yaml calls: one known caller, one order.
-fn crm() -> axum::Router {
-    axum::Router::new()
-        .route("/api/customers", get(customers))
-        .route("/orders/{order_id}", get(orders))
-}
-
-async fn customers(
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, StatusCode> {
-    match query.get("phone").map(String::as_str) {
-        Some("+15551234567") => Ok(Json(json!({
-            "customer": {"name": "Ada Lovelace", "tier": "gold", "last_order": "A-1042"}
-        }))),
-        _ => Err(StatusCode::NOT_FOUND),
-    }
-}
-
-async fn orders(Path(order_id): Path<String>) -> Result<Json<Value>, StatusCode> {
-    match order_id.as_str() {
-        "A-1042" => Ok(Json(json!({"order": {"status": "out for delivery"}}))),
-        _ => Err(StatusCode::NOT_FOUND),
-    }
 }
