@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use apicall_build::request::{
-    BodyPiece, Piece, RequestModel, Scalar, Source, Template, UrlPiece, ValueRef,
+    BodyPiece, Piece, RequestModel, Requests, Scalar, Source, Template, UrlPiece, ValueRef,
 };
 use apicall_runtime::Error;
 use apicall_runtime::Secret;
@@ -98,6 +98,8 @@ pub(crate) struct Shown {
 pub(crate) struct Renderer<'v> {
     pub values: &'v Values,
     pub masked: bool,
+    /// The loaded file, whose `auth:` schemes are described once for the runtime.
+    pub requests: &'static Requests,
 }
 
 impl Renderer<'_> {
@@ -148,11 +150,11 @@ impl Renderer<'_> {
                 shown.headers.push(format!("{}: {value}", header.name));
             }
         }
-        if let (Some(auth), Some(requests)) = (&model.auth, crate::run::loaded()) {
+        if let Some(auth) = &model.auth {
             // Masked, the scheme is applied with `***` for every secret to a request that is
             // only shown, never sent.
             let lines = crate::auth::apply(
-                requests,
+                self.requests,
                 auth,
                 request,
                 |template| self.template(template).unwrap_or_default(),

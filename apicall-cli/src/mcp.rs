@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use apicall_build::request::{Message, RequestModel, ValueRef};
+use apicall_build::request::{Message, RequestModel, Requests, ValueRef};
 use apicall_runtime::call::{self, CallSpec, Request, TypedValue};
 use apicall_runtime::mcp::rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use apicall_runtime::mcp::rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
@@ -41,6 +41,8 @@ struct Tool {
 /// Everything a tool call reads: built once, shared by every call.
 struct Calls {
     tools: Vec<Tool>,
+    /// The loaded file, whose `auth:` schemes its calls apply.
+    requests: &'static Requests,
     /// The context variables and `api.*` values from the command line.
     values: Values,
     client: Client,
@@ -122,6 +124,7 @@ fn prepare(args: &McpArgs) -> Result<(Calls, Vec<Value>), Stop> {
         .collect();
     let calls = Calls {
         tools,
+        requests,
         values,
         client: run::client(args.values.base_url.as_deref())?,
     };
@@ -249,6 +252,7 @@ impl Calls {
             Renderer {
                 values: &values,
                 masked: false,
+                requests: self.requests,
             }
             .build(&mut request, tool.spec, tool.model)?;
             let body = request.send().await?;

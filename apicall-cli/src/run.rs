@@ -45,11 +45,6 @@ pub(crate) fn usage(message: String) -> Stop {
     Stop(format!("error: {message}"), 2)
 }
 
-/// The file loaded by [`load`], if any.
-pub(crate) fn loaded() -> Option<&'static Requests> {
-    REQUESTS.get()
-}
-
 /// The file's lowered requests, kept for the rest of the process.
 pub(crate) fn load(file: &str) -> Result<&'static Requests, Stop> {
     let bytes = crate::read(file).map_err(|_| Stop(String::new(), 2))?;
@@ -269,6 +264,7 @@ fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
 /// Builds the request with the real values, and prints it as rendered with secrets masked.
 fn build<'c>(
     client: &'c Client,
+    requests: &'static Requests,
     model: &'static RequestModel,
     values: &Values,
 ) -> Result<Request<'c>, Error> {
@@ -277,12 +273,14 @@ fn build<'c>(
     let shown = Renderer {
         values,
         masked: true,
+        requests,
     }
     .build(&mut shown_request, spec, model)?;
     let mut request = Request::new(client, spec);
     Renderer {
         values,
         masked: false,
+        requests,
     }
     .build(&mut request, spec, model)?;
     // A URL the runtime refuses is not checked here: sending reports it, after the checks the
@@ -312,16 +310,26 @@ pub(crate) fn run(args: &CallArgs) -> ExitCode {
         let mut values = given_values(requests, &args.values)?;
         given_args(model, &args.args, &mut values)?;
         check_context(model, &values)?;
-        Ok((model, values, client(args.values.base_url.as_deref())?))
+        Ok((
+            requests,
+            model,
+            values,
+            client(args.values.base_url.as_deref())?,
+        ))
     })();
     match prepared {
-        Ok((model, values, client)) => block_on(send(model, &values, &client)),
+        Ok((requests, model, values, client)) => block_on(send(requests, model, &values, &client)),
         Err(stop) => stop.into(),
     }
 }
 
-async fn send(model: &'static RequestModel, values: &Values, client: &Client) -> ExitCode {
-    let request = match build(client, model, values) {
+async fn send(
+    requests: &'static Requests,
+    model: &'static RequestModel,
+    values: &Values,
+    client: &Client,
+) -> ExitCode {
+    let request = match build(client, requests, model, values) {
         Ok(request) => request,
         Err(error) => return failed(&error, None, None, values),
     };
@@ -470,21 +478,29 @@ pub(crate) fn webhook(args: &WebhookArgs) -> ExitCode {
             TypedValue::String(end.outcome.as_str().to_owned()),
         );
         check_context(model, &values)?;
-        Ok((model, values, client(args.values.base_url.as_deref())?))
+        Ok((
+            requests,
+            model,
+            values,
+            client(args.values.base_url.as_deref())?,
+        ))
     })();
     match prepared {
-        Ok((model, values, client)) => block_on(deliver(model, &values, &end, &client)),
+        Ok((requests, model, values, client)) => {
+            block_on(deliver(requests, model, &values, &end, &client))
+        }
         Err(stop) => stop.into(),
     }
 }
 
 async fn deliver(
+    requests: &'static Requests,
     model: &'static RequestModel,
     values: &Values,
     end: &CallEnd,
     client: &Client,
 ) -> ExitCode {
-    let request = match build(client, model, values) {
+    let request = match build(client, requests, model, values) {
         Ok(request) => request,
         Err(source) => {
             let error = WebhookError::NotSent {
