@@ -340,7 +340,7 @@ fn a_webhook_secret_may_be_written_as_a_template() {
             .unwrap_or_else(|e| panic!("{secret}: {e:?}"))
             .to_rust_source();
         assert!(
-            generated.contains("Some(&context.webhook_secret)"),
+            generated.contains(r#"Some(("webhook_secret", &context.webhook_secret))"#),
             "{secret}: {generated}"
         );
     }

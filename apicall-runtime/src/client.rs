@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::Error;
 use crate::auth::{Identities, Tokens};
 use crate::webhook::DEFAULT_WEBHOOK_BACKOFF;
+use crate::{Error, Outbox};
 
 /// Response bodies larger than this are refused unless the client says otherwise: an agent
 /// extracts a few values, and a runaway body should not stall the conversation.
@@ -28,6 +28,7 @@ pub struct Client {
     roots: Vec<reqwest::Certificate>,
     tokens: Arc<Tokens>,
     identities: Arc<Identities>,
+    outbox: Option<Outbox>,
 }
 
 impl Client {
@@ -65,6 +66,7 @@ impl Client {
             roots: Vec::new(),
             tokens: Arc::default(),
             identities: Arc::default(),
+            outbox: None,
         }
     }
 
@@ -134,6 +136,26 @@ impl Client {
     pub fn with_webhook_backoff(mut self, base: Duration) -> Self {
         self.webhook_backoff = base;
         self
+    }
+
+    /// Writes webhooks to `outbox` instead of sending them from memory: the generated
+    /// `finish` returns once each is a row there, and a worker (one per outbox and process,
+    /// started here when inside a Tokio runtime, else by the first `finish` inside one)
+    /// delivers the rows with the same retries and backoff, surviving a crash or restart of the
+    /// process. Rows hold no secret value; see [`Outbox`].
+    ///
+    /// Writing a row is a small blocking database write inside `finish`.
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = Some(outbox.clone());
+        outbox.ensure_worker(&self);
+        self
+    }
+
+    /// The outbox webhooks are written to, if any.
+    #[must_use]
+    pub fn outbox(&self) -> Option<&Outbox> {
+        self.outbox.as_ref()
     }
 
     /// The base wait between webhook attempts.

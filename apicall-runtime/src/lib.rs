@@ -11,7 +11,8 @@
 //!
 //! When a conversation ends, the generated `Session::finish` sends its post-call webhooks in the
 //! background ([`Delivery`]), signed with HMAC-SHA256 and retried; a receiving service checks
-//! them with a [`Verifier`].
+//! them with a [`Verifier`]. With an [`Outbox`] (feature `outbox-sqlite`), they are written to
+//! a database before `finish` returns and survive a crash of the process.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), apicall_runtime::Error> {
@@ -37,6 +38,7 @@ mod json_text;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 mod mcp_server_fn;
+mod outbox;
 mod request;
 mod secret;
 mod send;
@@ -52,6 +54,9 @@ pub use conversation::{CallEnd, Conversation, Outcome};
 pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
 pub use error::{Error, RedirectReason, Result, TimeoutPhase, TokenFailure};
 pub use events::{EventSink, SayReason, Spoken, ToolEvent, speaking};
+pub use outbox::{
+    DEFAULT_RETENTION, NotQueued, Outbox, OutboxError, OutboxRow, ParkReason, RowState,
+};
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};
 pub use signature::{
@@ -85,7 +90,10 @@ pub mod call {
     pub use crate::request::{Inspected, Request};
     pub use crate::spec::{CallSpec, Method};
     pub use crate::value::{TypedValue, ValueKind};
-    pub use crate::webhook::{Webhook, deliver, prepare as prepare_webhook};
+    pub use crate::webhook::{
+        Webhook, deliver, prepare as prepare_webhook,
+        prepare_with_secrets as prepare_webhook_with_secrets,
+    };
 }
 
 /// Used by generated code only; not a stable API: the crates its derives and dispatcher name,

@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use crate::backoff::backoff;
 use crate::conversation::{CallEnd, unix_ms};
+use crate::outbox::{NotQueued, ParkReason};
 use crate::request::Request;
 use crate::send::{same_resource, transport};
 use crate::signature::{IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
@@ -85,9 +86,29 @@ pub enum WebhookError {
         /// The webhook's name.
         webhook: &'static str,
     },
-    /// The delivery task was cancelled (the runtime shut down) before it finished.
+    /// The delivery task was cancelled (the runtime shut down) before it finished. With an
+    /// [`Outbox`](crate::Outbox), the webhook's row is still there for the next worker.
     #[error("webhook delivery was cancelled before it finished")]
     Cancelled,
+    /// The client has an [`Outbox`](crate::Outbox), and the webhook could not be written to
+    /// it: nothing was sent.
+    #[error("webhook {webhook}: not queued: {reason}")]
+    NotQueued {
+        /// The webhook's name.
+        webhook: &'static str,
+        /// Why.
+        #[source]
+        reason: NotQueued,
+    },
+    /// The outbox row is parked: the worker could not send it as it stands (a secret it names
+    /// is not configured in this process, say). It stays in the outbox until retried.
+    #[error("webhook {webhook}: parked in the outbox: {reason}")]
+    Parked {
+        /// The webhook's name.
+        webhook: &'static str,
+        /// Why.
+        reason: ParkReason,
+    },
 }
 
 impl WebhookError {
@@ -100,7 +121,9 @@ impl WebhookError {
             | WebhookError::Rejected { webhook, .. }
             | WebhookError::Redirected { webhook, .. }
             | WebhookError::GaveUp { webhook, .. }
-            | WebhookError::NoRuntime { webhook } => Some(webhook),
+            | WebhookError::NoRuntime { webhook }
+            | WebhookError::NotQueued { webhook, .. }
+            | WebhookError::Parked { webhook, .. } => Some(webhook),
             WebhookError::Cancelled => None,
         }
     }
@@ -138,6 +161,20 @@ enum DeliveryState {
 }
 
 impl Delivery {
+    pub(crate) fn running(
+        task: tokio::task::JoinHandle<Vec<Result<Delivered, WebhookError>>>,
+    ) -> Self {
+        Self {
+            state: DeliveryState::Running(task),
+        }
+    }
+
+    pub(crate) fn done(results: Vec<Result<Delivered, WebhookError>>) -> Self {
+        Self {
+            state: DeliveryState::Done(results),
+        }
+    }
+
     /// Whether every webhook has been delivered or given up on.
     #[must_use]
     pub fn is_finished(&self) -> bool {
@@ -160,13 +197,18 @@ impl Delivery {
 
 /// A rendered webhook, ready to sign and send.
 pub struct Webhook {
-    spec: &'static CallSpec,
-    url: Url,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) spec: &'static CallSpec,
+    pub(crate) url: Url,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     /// The same bytes go out on every attempt: `Bytes` clones without copying.
-    body: Bytes,
-    signing_key: Option<Secret>,
-    idempotency_key: HeaderValue,
+    pub(crate) body: Bytes,
+    pub(crate) signing_key: Option<Secret>,
+    pub(crate) idempotency_key: HeaderValue,
+    /// The variable the signing key came from: an outbox stores this name, never the key.
+    pub(crate) signing_key_name: Option<&'static str>,
+    /// The secret variables the webhook was rendered with, by name: an outbox writes each
+    /// one's place in a header as its name, and refuses a secret anywhere else.
+    pub(crate) secrets: Vec<(&'static str, Secret)>,
 }
 
 impl std::fmt::Debug for Webhook {
@@ -188,6 +230,33 @@ impl std::fmt::Debug for Webhook {
 pub fn prepare(
     request: Request<'_>,
     signing_key: Option<&Secret>,
+    end: &CallEnd,
+) -> Result<Webhook, WebhookError> {
+    prepare_inner(request, signing_key, None, &[], end)
+}
+
+/// [`prepare`], also naming the secret variables the webhook was rendered with (the signing
+/// key among them), as generated code does. A client with an [`Outbox`](crate::Outbox) needs
+/// the names: it stores them in place of the secrets, and resolves them again at send time.
+///
+/// # Errors
+///
+/// As [`prepare`].
+pub fn prepare_with_secrets(
+    request: Request<'_>,
+    signing_key: Option<(&'static str, &Secret)>,
+    secrets: &[(&'static str, &Secret)],
+    end: &CallEnd,
+) -> Result<Webhook, WebhookError> {
+    let (name, key) = signing_key.map_or((None, None), |(name, key)| (Some(name), Some(key)));
+    prepare_inner(request, key, name, secrets, end)
+}
+
+fn prepare_inner(
+    request: Request<'_>,
+    signing_key: Option<&Secret>,
+    signing_key_name: Option<&'static str>,
+    secrets: &[(&'static str, &Secret)],
     end: &CallEnd,
 ) -> Result<Webhook, WebhookError> {
     let spec = request.spec();
@@ -214,11 +283,22 @@ pub fn prepare(
         body: Bytes::from(body.unwrap_or_else(|| b"{}".to_vec())),
         signing_key: signing_key.cloned(),
         idempotency_key,
+        signing_key_name,
+        secrets: secrets
+            .iter()
+            .map(|(name, secret)| (*name, (*secret).clone()))
+            .collect(),
     })
 }
 
 /// Starts delivering `webhooks` in the background, concurrently.
+///
+/// With an [`Outbox`](crate::Outbox) on the client, each webhook is written to it before this
+/// returns, and the outbox's worker delivers it (see [`Client::with_outbox`]).
 pub fn deliver(client: &Client, webhooks: Vec<Result<Webhook, WebhookError>>) -> Delivery {
+    if let Some(outbox) = client.outbox() {
+        return outbox.deliver(client, webhooks);
+    }
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         let results = webhooks
             .into_iter()
@@ -289,85 +369,100 @@ impl Webhook {
         span: &tracing::Span,
     ) -> Result<Delivered, WebhookError> {
         let webhook = self.spec.name;
-        let timeout = Duration::from_millis(self.spec.timeout_ms);
         let mut attempt: u32 = 0;
         loop {
             attempt = attempt.saturating_add(1);
             span.record("attempts", attempt);
-            let failure = match tokio::time::timeout(timeout, self.attempt(client)).await {
-                // The shared client follows no redirect, so a 3xx arrives here; a caller's own
-                // client may have followed it already, which only the URL shows.
-                Ok(Ok(response))
-                    if response.status().is_redirection()
-                        || !same_resource(response.url(), &self.url) =>
-                {
-                    span.record("status", response.status().as_u16());
+            let verdict = self.try_once(client).await;
+            if let Some(status) = verdict.status() {
+                span.record("status", status);
+            }
+            let failure = match verdict {
+                Verdict::Delivered { status } => {
+                    return Ok(Delivered {
+                        webhook,
+                        status,
+                        attempts: attempt,
+                        idempotency_key: self.idempotency_key_text(),
+                    });
+                }
+                Verdict::Redirected { .. } => {
                     return Err(WebhookError::Redirected {
                         webhook,
                         attempts: attempt,
                     });
                 }
-                Ok(Ok(response)) if response.status().is_success() => {
-                    let status = response.status().as_u16();
-                    span.record("status", status);
-                    return Ok(Delivered {
+                Verdict::Rejected { status } => {
+                    return Err(WebhookError::Rejected {
                         webhook,
                         status,
                         attempts: attempt,
-                        idempotency_key: self
-                            .idempotency_key
-                            .to_str()
-                            .unwrap_or_default()
-                            .to_owned(),
                     });
                 }
-                Ok(Ok(response)) => {
-                    let status = response.status().as_u16();
-                    span.record("status", status);
-                    if !matches!(status, 408 | 429 | 500..=599) {
-                        return Err(WebhookError::Rejected {
-                            webhook,
-                            status,
-                            attempts: attempt,
-                        });
-                    }
-                    let retry_after = retry_after(response.headers().get(RETRY_AFTER));
-                    Failure {
-                        error: Error::Status {
-                            call: webhook,
-                            status,
-                        },
-                        retry_after,
-                    }
-                }
-                Ok(Err(error)) => Failure {
-                    error: transport(self.spec, error),
-                    retry_after: None,
-                },
-                Err(_) => Failure {
-                    error: Error::Timeout {
-                        call: webhook,
-                        timeout_ms: self.spec.timeout_ms,
-                        phase: crate::TimeoutPhase::Headers,
-                    },
-                    retry_after: None,
-                },
+                Verdict::Failed(failure) => failure,
             };
-            let give_up = |last| WebhookError::GaveUp {
-                webhook,
-                attempts: attempt,
-                last,
-            };
-            if attempt > self.spec.retries || matches!(failure.error, Error::Tls { .. }) {
-                return Err(give_up(failure.error));
-            }
-            let wait = match failure.retry_after {
-                Some(asked) if asked > MAX_RETRY_AFTER => return Err(give_up(failure.error)),
-                Some(asked) => asked.max(backoff(client.webhook_backoff(), MAX_BACKOFF, attempt)),
-                None => backoff(client.webhook_backoff(), MAX_BACKOFF, attempt),
+            let Some(wait) = retry_wait(client, self.spec, attempt, &failure) else {
+                return Err(WebhookError::GaveUp {
+                    webhook,
+                    attempts: attempt,
+                    last: failure.error,
+                });
             };
             tracing::debug!(attempt, error = %failure.error, wait_ms = wait.as_millis(), "webhook attempt failed; retrying");
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The idempotency key as text (it was made from text, so this never loses anything).
+    pub(crate) fn idempotency_key_text(&self) -> String {
+        String::from_utf8_lossy(self.idempotency_key.as_bytes()).into_owned()
+    }
+
+    /// One attempt within the webhook's timeout, and what it means.
+    pub(crate) async fn try_once(&self, client: &Client) -> Verdict {
+        let timeout = Duration::from_millis(self.spec.timeout_ms);
+        match tokio::time::timeout(timeout, self.attempt(client)).await {
+            // The shared client follows no redirect, so a 3xx arrives here; a caller's own
+            // client may have followed it already, which only the URL shows.
+            Ok(Ok(response))
+                if response.status().is_redirection()
+                    || !same_resource(response.url(), &self.url) =>
+            {
+                Verdict::Redirected {
+                    status: response.status().as_u16(),
+                }
+            }
+            Ok(Ok(response)) if response.status().is_success() => Verdict::Delivered {
+                status: response.status().as_u16(),
+            },
+            Ok(Ok(response)) => {
+                let status = response.status().as_u16();
+                if !matches!(status, 408 | 429 | 500..=599) {
+                    return Verdict::Rejected { status };
+                }
+                Verdict::Failed(Failure {
+                    error: Error::Status {
+                        call: self.spec.name,
+                        status,
+                    },
+                    retry_after: retry_after(response.headers().get(RETRY_AFTER)),
+                    status: Some(status),
+                })
+            }
+            Ok(Err(error)) => Verdict::Failed(Failure {
+                error: transport(self.spec, error),
+                retry_after: None,
+                status: None,
+            }),
+            Err(_) => Verdict::Failed(Failure {
+                error: Error::Timeout {
+                    call: self.spec.name,
+                    timeout_ms: self.spec.timeout_ms,
+                    phase: crate::TimeoutPhase::Headers,
+                },
+                retry_after: None,
+                status: None,
+            }),
         }
     }
 
@@ -393,9 +488,54 @@ impl Webhook {
     }
 }
 
-struct Failure {
-    error: Error,
+/// What one attempt came to.
+pub(crate) enum Verdict {
+    /// A 2xx.
+    Delivered { status: u16 },
+    /// A 3xx, or a client that followed one: never retried.
+    Redirected { status: u16 },
+    /// A 4xx other than 408 and 429: retrying will not change it.
+    Rejected { status: u16 },
+    /// Something another attempt may fix (or TLS, which it will not: see [`retry_wait`]).
+    Failed(Failure),
+}
+
+impl Verdict {
+    /// The receiver's status, when it answered.
+    pub(crate) fn status(&self) -> Option<u16> {
+        match self {
+            Verdict::Delivered { status }
+            | Verdict::Redirected { status }
+            | Verdict::Rejected { status } => Some(*status),
+            Verdict::Failed(failure) => failure.status,
+        }
+    }
+}
+
+pub(crate) struct Failure {
+    pub(crate) error: Error,
     retry_after: Option<Duration>,
+    status: Option<u16>,
+}
+
+/// How long to wait after failed attempt number `attempt` before the next, or `None` to give
+/// up: out of retries, a TLS failure, or a `Retry-After` longer than [`MAX_RETRY_AFTER`]. One
+/// rule for in-process delivery and the outbox's worker.
+pub(crate) fn retry_wait(
+    client: &Client,
+    spec: &CallSpec,
+    attempt: u32,
+    failure: &Failure,
+) -> Option<Duration> {
+    if attempt > spec.retries || matches!(failure.error, Error::Tls { .. }) {
+        return None;
+    }
+    let backoff = backoff(client.webhook_backoff(), MAX_BACKOFF, attempt);
+    match failure.retry_after {
+        Some(asked) if asked > MAX_RETRY_AFTER => None,
+        Some(asked) => Some(asked.max(backoff)),
+        None => Some(backoff),
+    }
 }
 
 /// `Retry-After` as a wait: a number of seconds, or an HTTP date.

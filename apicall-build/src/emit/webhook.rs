@@ -34,7 +34,8 @@ pub(crate) fn webhooks(file: &ir::File) -> TokenStream {
         "\nEach is sent as a JSON `POST` with an `Idempotency-Key` header (the conversation id and the \
          webhook's name), signed when it has a `secret`, and retried with backoff on \
          connection failures, timeouts, 408, 429 and 5xx. Must be called inside a Tokio \
-         runtime.",
+         runtime. With an outbox on the client ([`::apicall_runtime::Client::with_outbox`]), \
+         each is written to it before this returns, and delivered from there.",
     );
     let doc = docs(&doc);
     quote! {
@@ -78,11 +79,25 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
     let statements = request_statements(&site, &model);
     let signing_key = match webhook.signing_key {
         Some(index) => {
-            let field = ident(&file.variables[index].name);
-            quote!(::core::option::Option::Some(&context.#field))
+            let variable = &file.variables[index].name;
+            let field = ident(variable);
+            quote!(::core::option::Option::Some((#variable, &context.#field)))
         }
         None => quote!(::core::option::Option::None),
     };
+    // Every secret the webhook is rendered with, by name: an outbox stores the names in their
+    // place and resolves them again when it sends.
+    let secrets = (file.variables.iter().enumerate())
+        .filter(|(index, variable)| {
+            variable.secret
+                && webhook.signing_key != Some(*index)
+                && webhook.uses(|var| *var == Var::Context(*index))
+        })
+        .map(|(_, variable)| {
+            let name = &variable.name;
+            let field = ident(name);
+            quote!((#name, &context.#field))
+        });
     let context =
         if webhook.signing_key.is_some() || webhook.uses(|var| matches!(var, Var::Context(_))) {
             quote!(context)
@@ -112,7 +127,12 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
         ) -> ::core::result::Result<::apicall_runtime::call::Webhook, ::apicall_runtime::WebhookError> {
             let mut request = ::apicall_runtime::call::Request::new(client, &#spec_name);
             #statements
-            ::apicall_runtime::call::prepare_webhook(request, #signing_key, end)
+            ::apicall_runtime::call::prepare_webhook_with_secrets(
+                request,
+                #signing_key,
+                &[#(#secrets),*],
+                end,
+            )
         }
     }
 }
