@@ -168,14 +168,13 @@ fn assert_no_secret_at_rest(dir: &Path, expected: &[&str]) {
     }
 }
 
-/// The child process of [`a_webhook_outlives_a_process_killed_mid_backoff`]: when run as the
-/// child, finishes a conversation into the outbox and waits to be killed. Run by the test
-/// harness itself, it does nothing.
+/// The child process of [`a_webhook_outlives_a_process_killed_mid_backoff`]: finishes a
+/// conversation into the outbox and waits to be killed. Ignored, so only the parent runs it.
 #[test]
+#[ignore = "the child process of a_webhook_outlives_a_process_killed_mid_backoff"]
 fn outbox_child_process() {
-    let (Ok(db), Ok(base)) = (std::env::var(CHILD_DB), std::env::var(CHILD_RECEIVER)) else {
-        return;
-    };
+    let db = std::env::var(CHILD_DB).expect("run by the parent test, which names the outbox");
+    let base = std::env::var(CHILD_RECEIVER).expect("run by the parent test, with a receiver");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -203,6 +202,7 @@ async fn a_webhook_outlives_a_process_killed_mid_backoff() {
         .args([
             "outbox_child_process",
             "--exact",
+            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
