@@ -94,7 +94,7 @@ impl Client {
             .map_err(|source| Error::ClientSetup { source })?;
         // Clients built for identities before do not trust the new root.
         self.identities = Arc::default();
-        Ok(self)
+        Ok(self.settings_changed())
     }
 
     /// Sends every call to `base` instead: its scheme, host and port replace the YAML URL's,
@@ -120,14 +120,14 @@ impl Client {
             return Err(invalid("it must not have a query or fragment"));
         }
         self.base_url = Some(url);
-        Ok(self)
+        Ok(self.settings_changed())
     }
 
     /// Refuses response bodies larger than `limit` bytes ([`Error::BodyTooLarge`]).
     #[must_use]
     pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
-        self
+        self.settings_changed()
     }
 
     /// Waits about `base` before a webhook's first retry, doubling for each one after
@@ -135,7 +135,7 @@ impl Client {
     #[must_use]
     pub fn with_webhook_backoff(mut self, base: Duration) -> Self {
         self.webhook_backoff = base;
-        self
+        self.settings_changed()
     }
 
     /// Writes webhooks to `outbox` instead of sending them from memory: the generated
@@ -144,11 +144,30 @@ impl Client {
     /// delivers the rows with the same retries and backoff, surviving a crash or restart of the
     /// process. Rows hold no secret value; see [`Outbox`].
     ///
-    /// Writing a row is a small blocking database write inside `finish`.
+    /// Writing a row is a small blocking database write inside `finish` (on a multi-threaded
+    /// Tokio runtime, the thread's other tasks move elsewhere meanwhile). The worker sends
+    /// with this client's settings, including those set after this call.
     #[must_use]
     pub fn with_outbox(mut self, outbox: Outbox) -> Self {
-        self.outbox = Some(outbox.clone());
-        outbox.ensure_worker(&self);
+        outbox.use_client(&self);
+        outbox.ensure_worker();
+        self.outbox = Some(outbox);
+        self
+    }
+
+    /// This client without its outbox: what an outbox's worker sends with.
+    pub(crate) fn without_outbox(&self) -> Self {
+        Self {
+            outbox: None,
+            ..self.clone()
+        }
+    }
+
+    /// Hands settings changed after [`Client::with_outbox`] to the outbox's worker.
+    fn settings_changed(self) -> Self {
+        if let Some(outbox) = &self.outbox {
+            outbox.use_client(&self);
+        }
         self
     }
 

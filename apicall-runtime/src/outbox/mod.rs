@@ -1,5 +1,5 @@
 #![cfg_attr(
-    not(feature = "outbox-sqlite"),
+    not(any(feature = "outbox-sqlite", feature = "outbox-postgres")),
     allow(dead_code, unused_imports, unused_variables)
 )]
 //! A durable webhook outbox: `finish` writes each webhook to a database before it returns, and
@@ -16,12 +16,12 @@
 //! the same attempt at once, and a crashed worker's row is taken again once its lease expires.
 //! Backoff lives in the row (`next_attempt_at`), so a retry survives a restart too.
 //!
-//! The backends sit behind [`Store`], one enum: SQLite now (feature `outbox-sqlite`); a
-//! PostgreSQL variant (`FOR UPDATE SKIP LOCKED` claims) is meant to slot in beside it.
+//! The backends sit behind [`Store`], one enum: SQLite for one machine (feature
+//! `outbox-sqlite`) and PostgreSQL for a fleet (feature `outbox-postgres`, claims
+//! `FOR UPDATE SKIP LOCKED`).
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -37,6 +37,8 @@ use crate::spec::{CallSpec, Method};
 use crate::webhook::{Delivered, Delivery, Verdict, Webhook, WebhookError, retry_wait};
 use crate::{Client, Secret};
 
+#[cfg(feature = "outbox-postgres")]
+mod postgres;
 mod row;
 #[cfg(feature = "outbox-sqlite")]
 mod sqlite;
@@ -49,10 +51,12 @@ use worker::{Claimed, Settle};
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// A worker looks for rows other processes wrote at least this often.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// A lease lasts the attempt's timeout and this much more: long enough that a live worker
-/// always settles its attempt first, short enough that a crashed one's row is soon taken.
-const LEASE_MARGIN: Duration = Duration::from_secs(30);
-/// Rows one claim takes at most.
+/// A lease lasts the attempt's timeout and this much more (unless the outbox says otherwise):
+/// long enough that a live worker always settles its attempt first, short enough that a
+/// crashed one's row is soon taken.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// Rows one claim takes at most, and attempts one process has in flight at most: a worker
+/// leases only what it is ready to send, leaving the rest to the fleet's other workers.
 const CLAIM_LIMIT: usize = 32;
 /// How often the worker removes rows past their retention.
 const PURGE_EVERY: Duration = Duration::from_secs(60);
@@ -110,6 +114,16 @@ pub enum OutboxError {
     /// A database task could not finish (the runtime shut down).
     #[error("outbox: the database task was cancelled")]
     Cancelled,
+}
+
+impl OutboxError {
+    #[allow(dead_code, reason = "used only by builds without one of the backends")]
+    fn missing_feature(location: &str, feature: &'static str) -> Self {
+        OutboxError::Open {
+            location: location.to_owned(),
+            source: format!("this build of apicall-runtime lacks the `{feature}` feature").into(),
+        }
+    }
 }
 
 /// Why a webhook was not written to the outbox.
@@ -236,21 +250,31 @@ pub struct OutboxRow {
     pub finished_at_ms: Option<i64>,
 }
 
+/// Which claimed rows this process can send, by id and whether the row needs secrets.
+type Wanted = Arc<dyn Fn(i64, bool) -> bool + Send + Sync>;
+
 /// The database behind an outbox. An enum rather than a trait object: each backend's
-/// methods are few, and a PostgreSQL variant (async, `FOR UPDATE SKIP LOCKED` claims) adds
-/// arms here without changing the worker.
+/// methods are few, and the worker stays the same for all of them.
 enum Store {
     #[cfg(feature = "outbox-sqlite")]
     Sqlite(sqlite::SqliteStore),
+    #[cfg(feature = "outbox-postgres")]
+    Postgres(postgres::PostgresStore),
 }
 
 impl Store {
     /// Writes a row, then runs `written` with its id before any worker of this process can
     /// claim it (the row's secrets are registered there).
-    fn enqueue(&self, row: &NewRow, written: &mut dyn FnMut(i64)) -> Result<i64, OutboxError> {
+    fn enqueue(
+        &self,
+        row: NewRow,
+        written: Box<dyn FnOnce(i64) + Send>,
+    ) -> Result<i64, OutboxError> {
         match *self {
             #[cfg(feature = "outbox-sqlite")]
-            Store::Sqlite(ref store) => store.enqueue(row, written),
+            Store::Sqlite(ref store) => store.enqueue(&row, written),
+            #[cfg(feature = "outbox-postgres")]
+            Store::Postgres(ref store) => store.enqueue(row, written),
         }
     }
 
@@ -260,14 +284,19 @@ impl Store {
         &self,
         owner: &str,
         now: i64,
-        wanted: Arc<dyn Fn(i64, bool) -> bool + Send + Sync>,
+        limit: usize,
+        lease_margin: Duration,
+        wanted: Wanted,
     ) -> Result<Vec<Claimed>, OutboxError> {
+        let (owner, margin) = (owner.to_owned(), millis(lease_margin));
         match *self {
             #[cfg(feature = "outbox-sqlite")]
             Store::Sqlite(ref store) => {
-                let (store, owner) = (store.clone(), owner.to_owned());
-                blocking(move || store.claim(&owner, now, CLAIM_LIMIT, &*wanted)).await
+                let store = store.clone();
+                blocking(move || store.claim(&owner, now, limit, margin, &*wanted)).await
             }
+            #[cfg(feature = "outbox-postgres")]
+            Store::Postgres(ref store) => store.claim(owner, now, limit, margin, wanted).await,
         }
     }
 
@@ -279,12 +308,15 @@ impl Store {
         now: i64,
         settle: Settle,
     ) -> Result<bool, OutboxError> {
+        let owner = owner.to_owned();
         match *self {
             #[cfg(feature = "outbox-sqlite")]
             Store::Sqlite(ref store) => {
-                let (store, owner) = (store.clone(), owner.to_owned());
+                let store = store.clone();
                 blocking(move || store.settle(id, &owner, now, &settle)).await
             }
+            #[cfg(feature = "outbox-postgres")]
+            Store::Postgres(ref store) => store.settle(id, owner, now, settle).await,
         }
     }
 
@@ -296,6 +328,8 @@ impl Store {
                 let store = store.clone();
                 blocking(move || store.next_due()).await
             }
+            #[cfg(feature = "outbox-postgres")]
+            Store::Postgres(ref store) => store.next_due().await,
         }
     }
 
@@ -303,6 +337,8 @@ impl Store {
         match *self {
             #[cfg(feature = "outbox-sqlite")]
             Store::Sqlite(ref store) => store.list(),
+            #[cfg(feature = "outbox-postgres")]
+            Store::Postgres(ref store) => store.list(),
         }
     }
 
@@ -310,6 +346,8 @@ impl Store {
         match *self {
             #[cfg(feature = "outbox-sqlite")]
             Store::Sqlite(ref store) => store.retry(id, now),
+            #[cfg(feature = "outbox-postgres")]
+            Store::Postgres(ref store) => store.retry(id, now),
         }
     }
 
@@ -317,6 +355,21 @@ impl Store {
         match *self {
             #[cfg(feature = "outbox-sqlite")]
             Store::Sqlite(ref store) => store.purge(finished_before),
+            #[cfg(feature = "outbox-postgres")]
+            Store::Postgres(ref store) => store.purge(finished_before),
+        }
+    }
+
+    /// [`Store::purge`] for the worker, which must not block its runtime's threads.
+    async fn purge_async(&self, finished_before: i64) -> Result<u64, OutboxError> {
+        match *self {
+            #[cfg(feature = "outbox-sqlite")]
+            Store::Sqlite(ref store) => {
+                let store = store.clone();
+                blocking(move || store.purge(finished_before)).await
+            }
+            #[cfg(feature = "outbox-postgres")]
+            Store::Postgres(ref store) => store.purge_async(finished_before).await,
         }
     }
 }
@@ -349,6 +402,11 @@ struct Shared {
     /// Woken when a row is written or an attempt settles, so the worker need not poll.
     wake: Notify,
     worker: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// What the worker sends with: the client most recently set up with this outbox or
+    /// writing to it, so settings made after [`Client::with_outbox`] reach the worker too.
+    client: Mutex<Option<Client>>,
+    /// One permit per attempt this process may have in flight ([`CLAIM_LIMIT`]).
+    sending: Arc<tokio::sync::Semaphore>,
 }
 
 /// A durable webhook outbox; see [`Client::with_outbox`]. Clones share the database, the
@@ -358,6 +416,7 @@ pub struct Outbox {
     shared: Arc<Shared>,
     resolver: Option<Resolver>,
     retention: Duration,
+    lease_margin: Duration,
 }
 
 impl fmt::Debug for Outbox {
@@ -366,6 +425,7 @@ impl fmt::Debug for Outbox {
             .field("location", &self.shared.location)
             .field("resolves_secrets", &self.resolver.is_some())
             .field("retention", &self.retention)
+            .field("lease_margin", &self.lease_margin)
             .finish_non_exhaustive()
     }
 }
@@ -380,13 +440,59 @@ impl Outbox {
     /// [`OutboxError::Migration`] or [`OutboxError::NewerSchema`] when its schema cannot be
     /// brought to this release's.
     #[cfg(feature = "outbox-sqlite")]
-    pub fn sqlite(path: impl AsRef<Path>) -> Result<Self, OutboxError> {
+    pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, OutboxError> {
         let path = path.as_ref();
         let store = sqlite::SqliteStore::open(path)?;
         Ok(Self::with_store(
             Store::Sqlite(store),
             path.display().to_string(),
         ))
+    }
+
+    /// The outbox at `location`: a PostgreSQL connection string (`postgres://` or
+    /// `postgresql://`, see [`Outbox::postgres`]), else the path of a SQLite file (see
+    /// [`Outbox::sqlite`]). Meant for tools that take either, such as `apicall outbox`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Outbox::sqlite`] or [`Outbox::postgres`]; [`OutboxError::Open`] when this build
+    /// lacks the backend's feature (`outbox-sqlite`, `outbox-postgres`).
+    pub fn open(location: &str) -> Result<Self, OutboxError> {
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            #[cfg(feature = "outbox-postgres")]
+            return Self::postgres(location);
+            #[cfg(not(feature = "outbox-postgres"))]
+            return Err(OutboxError::missing_feature(location, "outbox-postgres"));
+        }
+        #[cfg(feature = "outbox-sqlite")]
+        return Self::sqlite(location);
+        #[cfg(not(feature = "outbox-sqlite"))]
+        Err(OutboxError::missing_feature(location, "outbox-sqlite"))
+    }
+
+    /// An outbox in the PostgreSQL database at `url` (`postgres://user:password@host:port/db`,
+    /// or rust-postgres's `key=value` form), migrated on first use: the table
+    /// `webhook_outbox`, and `apicall_outbox_migrations` recording the schema's version.
+    /// Agent processes on several machines may share it; each claim takes rows
+    /// `FOR UPDATE SKIP LOCKED` under a lease, so no two send the same attempt at once.
+    ///
+    /// The outbox keeps one connection, on a thread of its own (rust-postgres's blocking
+    /// client), opened again if it breaks. Leases compare the sending processes' clocks, so
+    /// keep the machines' clocks in sync (NTP): a skew approaching [`LEASE_MARGIN`] could let a
+    /// row be sent twice, which the receiver dedupes by its `Idempotency-Key`. The connection
+    /// is not encrypted (`sslmode=require` is refused): reach a remote server over a private
+    /// network or a tunnel.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError::Open`] when `url` is not a connection string or the server cannot be
+    /// reached (the error shows `url` without its password), [`OutboxError::Migration`] or
+    /// [`OutboxError::NewerSchema`] when the schema cannot be brought to this release's.
+    #[cfg(feature = "outbox-postgres")]
+    pub fn postgres(url: &str) -> Result<Self, OutboxError> {
+        let shown = without_password(url);
+        let store = postgres::PostgresStore::open(url, &shown)?;
+        Ok(Self::with_store(Store::Postgres(store), shown))
     }
 
     fn with_store(store: Store, location: String) -> Self {
@@ -398,9 +504,12 @@ impl Outbox {
                 held: Mutex::default(),
                 wake: Notify::new(),
                 worker: Mutex::default(),
+                client: Mutex::default(),
+                sending: Arc::new(tokio::sync::Semaphore::new(CLAIM_LIMIT)),
             }),
             resolver: None,
             retention: DEFAULT_RETENTION,
+            lease_margin: LEASE_MARGIN,
         }
     }
 
@@ -425,6 +534,23 @@ impl Outbox {
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
         self
+    }
+
+    /// Makes each lease last the attempt's timeout plus `margin` (default [`LEASE_MARGIN`]):
+    /// how long after a crash another process takes over the crashed one's rows. Shorter means
+    /// a quicker takeover, and a duplicate send (deduped by the receiver) when a live worker's
+    /// attempt outlasts it.
+    #[must_use]
+    pub fn with_lease_margin(mut self, margin: Duration) -> Self {
+        self.lease_margin = margin;
+        self
+    }
+
+    /// Where the outbox is: the SQLite file's path, or the PostgreSQL URL without its
+    /// password.
+    #[must_use]
+    pub fn location(&self) -> &str {
+        &self.shared.location
     }
 
     /// Every row, oldest first.
@@ -467,6 +593,58 @@ impl Outbox {
         client: &Client,
         webhooks: Vec<Result<Webhook, WebhookError>>,
     ) -> Delivery {
+        // Writing rows blocks: on a multi-threaded runtime, let the thread's other tasks move
+        // to another worker thread meanwhile.
+        let known = match tokio::runtime::Handle::try_current() {
+            Ok(runtime)
+                if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+            {
+                tokio::task::block_in_place(|| self.write_rows(webhooks))
+            }
+            _ => self.write_rows(webhooks),
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // The rows are written: a worker started later (in this process or another)
+            // delivers them; only the report is lost.
+            return Delivery::done(
+                known
+                    .into_iter()
+                    .map(|entry| match entry {
+                        Ok((webhook, _)) => Err(WebhookError::NoRuntime { webhook }),
+                        Err(error) => Err(error),
+                    })
+                    .collect(),
+            );
+        };
+        self.use_client(client);
+        self.ensure_worker();
+        self.shared.wake.notify_one();
+        Delivery::running(runtime.spawn(async move {
+            let mut results = Vec::with_capacity(known.len());
+            for entry in known {
+                results.push(match entry {
+                    Ok((_, receiver)) => receiver.await.unwrap_or(Err(WebhookError::Cancelled)),
+                    Err(error) => Err(error),
+                });
+            }
+            results
+        }))
+    }
+
+    /// Writes each webhook as a row; a webhook already failed, or refused here, stays an error.
+    #[allow(clippy::type_complexity)]
+    fn write_rows(
+        &self,
+        webhooks: Vec<Result<Webhook, WebhookError>>,
+    ) -> Vec<
+        Result<
+            (
+                &'static str,
+                oneshot::Receiver<Result<Delivered, WebhookError>>,
+            ),
+            WebhookError,
+        >,
+    > {
         let mut known = Vec::with_capacity(webhooks.len());
         for webhook in webhooks {
             known.push(match webhook {
@@ -490,31 +668,17 @@ impl Outbox {
                 }
             });
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            // The rows are written: a worker started later (in this process or another)
-            // delivers them; only the report is lost.
-            return Delivery::done(
-                known
-                    .into_iter()
-                    .map(|entry| match entry {
-                        Ok((webhook, _)) => Err(WebhookError::NoRuntime { webhook }),
-                        Err(error) => Err(error),
-                    })
-                    .collect(),
-            );
-        };
-        self.ensure_worker(client);
-        self.shared.wake.notify_one();
-        Delivery::running(runtime.spawn(async move {
-            let mut results = Vec::with_capacity(known.len());
-            for entry in known {
-                results.push(match entry {
-                    Ok((_, receiver)) => receiver.await.unwrap_or(Err(WebhookError::Cancelled)),
-                    Err(error) => Err(error),
-                });
-            }
-            results
-        }))
+        known
+    }
+
+    /// Makes the worker send with `client`'s settings (without its outbox: the worker holds
+    /// the outbox already).
+    pub(crate) fn use_client(&self, client: &Client) {
+        *self
+            .shared
+            .client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(client.without_outbox());
     }
 
     /// Writes one webhook, holding its secrets in memory for the worker.
@@ -531,21 +695,21 @@ impl Outbox {
     > {
         let (row, secrets) = new_row(webhook, now_ms())?;
         let (sender, receiver) = oneshot::channel();
-        let mut sender = Some(sender);
         let spec = webhook.spec;
-        let shared = &self.shared;
-        shared.store.enqueue(&row, &mut |id| {
+        let shared = Arc::clone(&self.shared);
+        let written = Box::new(move |id| {
             let held = Held {
                 spec,
-                secrets: secrets.clone(),
-                waiter: sender.take(),
+                secrets,
+                waiter: Some(sender),
             };
             shared
                 .held
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(id, held);
-        })?;
+        });
+        self.shared.store.enqueue(row, written)?;
         Ok((spec.name, receiver))
     }
 }
@@ -556,4 +720,24 @@ fn now_ms() -> i64 {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// `location` as errors and [`Outbox::location`] show it: a connection string's password as
+/// `***`, in the URL form (`postgres://user:password@host/db`) and the `key=value` form.
+#[cfg_attr(not(feature = "outbox-postgres"), allow(dead_code))]
+fn without_password(location: &str) -> String {
+    if let Ok(mut url) = Url::parse(location) {
+        if url.password().is_some() && url.set_password(Some("***")).is_ok() {
+            return url.to_string();
+        }
+        return location.to_owned();
+    }
+    location
+        .split(' ')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.trim() == "password" => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

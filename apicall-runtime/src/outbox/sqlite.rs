@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{
-    Claimed, LEASE_MARGIN, NewRow, OutboxError, OutboxRow, ParkReason, RowState, Settle, millis,
-};
+use super::{Claimed, NewRow, OutboxError, OutboxRow, ParkReason, RowState, Settle};
 
 /// The migrations, in order; `PRAGMA user_version` records how many were applied.
 const MIGRATIONS: &[&str] = &[include_str!(
@@ -104,7 +102,7 @@ impl SqliteStore {
     pub(super) fn enqueue(
         &self,
         row: &NewRow,
-        written: &mut dyn FnMut(i64),
+        written: Box<dyn FnOnce(i64) + Send>,
     ) -> Result<i64, OutboxError> {
         let connection = self.lock();
         connection
@@ -139,6 +137,7 @@ impl SqliteStore {
         owner: &str,
         now: i64,
         limit: usize,
+        lease_margin_ms: i64,
         wanted: &dyn Fn(i64, bool) -> bool,
     ) -> Result<Vec<Claimed>, OutboxError> {
         let mut connection = self.lock();
@@ -177,7 +176,7 @@ impl SqliteStore {
                      WHERE id = ?1
                      RETURNING id, webhook, idempotency_key, url, headers, body, signing_key,
                                timeout_ms, retries, attempts",
-                    params![id, owner, now, millis(LEASE_MARGIN)],
+                    params![id, owner, now, lease_margin_ms],
                     |row| {
                         Ok(Claimed {
                             id: row.get(0)?,
@@ -342,6 +341,9 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbox::{LEASE_MARGIN, millis};
+
+    const MARGIN: i64 = 30_000;
 
     fn row(now: i64) -> NewRow {
         NewRow {
@@ -372,18 +374,29 @@ mod tests {
     fn a_leased_row_is_taken_by_no_one_else_until_its_lease_expires() {
         let path = temp_db("lease");
         let store = SqliteStore::open(&path).unwrap();
-        let id = store.enqueue(&row(1_000), &mut |_| {}).unwrap();
+        let id = store.enqueue(&row(1_000), Box::new(|_| {})).unwrap();
         let all = |_, _| true;
-        let first = store.claim("a", 1_000, 10, &all).unwrap();
+        let first = store.claim("a", 1_000, 10, MARGIN, &all).unwrap();
         assert_eq!(first.len(), 1);
         assert_eq!((first[0].id, first[0].attempts), (id, 1));
         // A second process opening the same file sees the lease.
         let other = SqliteStore::open(&path).unwrap();
-        assert!(other.claim("b", 1_500, 10, &all).unwrap().is_empty());
+        assert!(
+            other
+                .claim("b", 1_500, 10, MARGIN, &all)
+                .unwrap()
+                .is_empty()
+        );
         // "a" crashed: after timeout + margin the row is b's, as attempt 2.
-        let expiry = 1_000 + 1_000 + millis(LEASE_MARGIN);
-        assert!(other.claim("b", expiry - 1, 10, &all).unwrap().is_empty());
-        let taken = other.claim("b", expiry, 10, &all).unwrap();
+        assert_eq!(MARGIN, millis(LEASE_MARGIN));
+        let expiry = 1_000 + 1_000 + MARGIN;
+        assert!(
+            other
+                .claim("b", expiry - 1, 10, MARGIN, &all)
+                .unwrap()
+                .is_empty()
+        );
+        let taken = other.claim("b", expiry, 10, MARGIN, &all).unwrap();
         assert_eq!((taken[0].id, taken[0].attempts), (id, 2));
         // a's late answer no longer lands; b's does.
         let delivered = Settle::Delivered { status: 200 };
@@ -398,17 +411,25 @@ mod tests {
     #[test]
     fn rows_a_process_cannot_send_are_left_for_another() {
         let store = SqliteStore::open(&temp_db("wanted")).unwrap();
-        let id = store.enqueue(&row(0), &mut |_| {}).unwrap();
-        assert!(store.claim("a", 0, 10, &|_, _| false).unwrap().is_empty());
+        let id = store.enqueue(&row(0), Box::new(|_| {})).unwrap();
+        assert!(
+            store
+                .claim("a", 0, 10, MARGIN, &|_, _| false)
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(store.list().unwrap()[0].attempts, 0);
-        assert_eq!(store.claim("b", 0, 10, &|_, _| true).unwrap()[0].id, id);
+        assert_eq!(
+            store.claim("b", 0, 10, MARGIN, &|_, _| true).unwrap()[0].id,
+            id
+        );
     }
 
     #[test]
     fn parked_and_given_up_rows_are_kept_and_retried_on_demand() {
         let store = SqliteStore::open(&temp_db("park")).unwrap();
-        let id = store.enqueue(&row(0), &mut |_| {}).unwrap();
-        store.claim("a", 0, 10, &|_, _| true).unwrap();
+        let id = store.enqueue(&row(0), Box::new(|_| {})).unwrap();
+        store.claim("a", 0, 10, MARGIN, &|_, _| true).unwrap();
         let reason = ParkReason::UnresolvedSecret { name: "k".into() };
         assert!(
             store
@@ -427,7 +448,7 @@ mod tests {
             store.retry(id, 10),
             Err(OutboxError::NoSuchRow { .. })
         ));
-        store.claim("a", 10, 10, &|_, _| true).unwrap();
+        store.claim("a", 10, 10, MARGIN, &|_, _| true).unwrap();
         let gave_up = Settle::GaveUp {
             status: Some(503),
             error: "HTTP 503".into(),

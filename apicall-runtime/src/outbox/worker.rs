@@ -38,7 +38,7 @@ pub(super) enum Settle {
 
 impl Outbox {
     /// Starts this process's worker on the current Tokio runtime, unless one is running.
-    pub(crate) fn ensure_worker(&self, client: &Client) {
+    pub(crate) fn ensure_worker(&self) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -52,47 +52,63 @@ impl Outbox {
             return;
         }
         let outbox = self.clone();
-        let client = client.clone();
-        *worker = Some(runtime.spawn(async move { outbox.run(client).await }));
+        *worker = Some(runtime.spawn(async move { outbox.run().await }));
     }
 
     /// The worker: claims due rows, sends each in a task of its own, sleeps until the next is
     /// due (or a row is written), and removes rows past their retention. Runs for the
     /// runtime's life.
-    async fn run(self, client: Client) {
+    async fn run(self) {
         let mut last_purge: Option<i64> = None;
         loop {
             let now = now_ms();
             if last_purge.is_none_or(|at| now.saturating_sub(at) >= millis(PURGE_EVERY)) {
                 last_purge = Some(now);
                 let before = now.saturating_sub(millis(self.retention));
-                match self.shared.store.purge(before) {
+                match self.shared.store.purge_async(before).await {
                     Ok(0) => {}
                     Ok(removed) => tracing::debug!(removed, "outbox rows past retention removed"),
                     Err(error) => tracing::warn!(%error, "outbox purge failed"),
                 }
             }
-            let wanted = self.wanted();
-            let claimed = match self
-                .shared
-                .store
-                .claim(&self.shared.owner, now, wanted)
-                .await
-            {
-                Ok(claimed) => claimed,
-                Err(error) => {
-                    tracing::warn!(%error, "outbox claim failed");
-                    Vec::new()
+            // Lease no more rows than this process is ready to send: the rest stay free for
+            // the fleet's other workers.
+            let free = self.shared.sending.available_permits().min(CLAIM_LIMIT);
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                let wanted = self.wanted();
+                match self
+                    .shared
+                    .store
+                    .claim(&self.shared.owner, now, free, self.lease_margin, wanted)
+                    .await
+                {
+                    Ok(claimed) => claimed,
+                    Err(error) => {
+                        tracing::warn!(%error, "outbox claim failed");
+                        Vec::new()
+                    }
                 }
             };
-            let busy = !claimed.is_empty();
+            // A full claim: more may be due.
+            let busy = free > 0 && claimed.len() == free;
+            let client = self.client();
             for row in claimed {
                 let (outbox, client) = (self.clone(), client.clone());
-                tokio::spawn(async move { outbox.send_row(&client, row).await });
+                let permit = Arc::clone(&self.shared.sending).try_acquire_owned().ok();
+                tokio::spawn(async move {
+                    outbox.send_row(&client, row).await;
+                    drop(permit);
+                    // A slot is free: the loop may claim again.
+                    outbox.shared.wake.notify_one();
+                });
             }
             let wait = if busy {
-                // More may be due than one claim takes.
                 Duration::ZERO
+            } else if free == 0 {
+                // Every slot is sending; a finished send wakes the loop.
+                POLL_INTERVAL
             } else {
                 match self.shared.store.next_due().await {
                     Ok(Some(due)) if due > now => {
@@ -111,7 +127,7 @@ impl Outbox {
 
     /// Which rows this process can send: any that needs no secret, its own, and with a
     /// resolver every one.
-    fn wanted(&self) -> Arc<dyn Fn(i64, bool) -> bool + Send + Sync> {
+    fn wanted(&self) -> Wanted {
         let shared = Arc::clone(&self.shared);
         let resolves = self.resolver.is_some();
         Arc::new(move |id, needs_secrets| {
@@ -123,6 +139,16 @@ impl Outbox {
                     .unwrap_or_else(PoisonError::into_inner)
                     .contains_key(&id)
         })
+    }
+
+    /// The client set up with this outbox most recently (see [`Outbox::use_client`]).
+    fn client(&self) -> Client {
+        self.shared
+            .client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .unwrap_or_default()
     }
 
     /// One attempt at a claimed row, and its outcome written back.
