@@ -12,6 +12,7 @@
 mod auth;
 mod execute;
 mod mcp;
+mod outbox;
 mod run;
 
 use std::io::Write;
@@ -65,6 +66,9 @@ enum Command {
     /// Serve every call as a Model Context Protocol tool, over stdio (the default) or
     /// streamable HTTP at /mcp. Only protocol messages go to stdout.
     Mcp(McpArgs),
+    /// Inspect and act on a durable webhook outbox (a SQLite file or a postgres:// URL):
+    /// list its rows, retry parked or given-up ones, purge finished ones.
+    Outbox(outbox::OutboxArgs),
 }
 
 /// `--format`: the name of one [`ToolTarget`], offered as the runtime lists them.
@@ -159,6 +163,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Webhook(args) => run::webhook(&args),
         Command::Mcp(args) => mcp::mcp(&args),
+        Command::Outbox(args) => outbox::outbox(&args),
     }
 }
 
