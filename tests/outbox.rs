@@ -418,3 +418,139 @@ async fn finish_reports_the_workers_outcome() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Webhooks with a secret's value in the URL or body, `fixtures/outbox_refused.yaml`.
+mod refused {
+    apicall_macros::include_api_calls!("fixtures/outbox_refused.yaml");
+}
+
+#[tokio::test]
+async fn a_webhook_that_would_store_a_secret_is_refused_and_the_rest_delivered() {
+    let (receiver, base) = start_receiver(false).await;
+    let dir = temp_dir("refused");
+    let client = Client::new()
+        .with_base_url(&base)
+        .unwrap()
+        .with_outbox(Outbox::sqlite(dir.join("outbox.db")).unwrap());
+    let session = refused::Session::new(refused::Context {
+        api_key: Secret::new(API_KEY),
+    });
+    let results = session.finish(&client, Outcome::Completed).wait().await;
+    let refused = |result: &Result<apicall_runtime::Delivered, WebhookError>| match result {
+        Err(WebhookError::NotQueued { webhook, reason }) => (*webhook, reason.to_string()),
+        other => panic!("not refused: {other:?}"),
+    };
+    assert_eq!(
+        refused(&results[0]),
+        (
+            "key_in_query",
+            "the secret `api_key` is in the URL, and the outbox stores no secret".to_owned()
+        )
+    );
+    assert_eq!(
+        refused(&results[1]),
+        (
+            "key_in_body",
+            "the secret `api_key` is in the body, and the outbox stores no secret".to_owned()
+        )
+    );
+    assert_eq!(results[2].as_ref().unwrap().webhook, "storable");
+    let rows = client.outbox().unwrap().list().unwrap();
+    assert_eq!(
+        rows.len(),
+        1,
+        "only the storable webhook is written: {rows:?}"
+    );
+    assert_eq!(receiver.at("/").len(), 1);
+    assert_eq!(receiver.at("/storable").len(), 1);
+    assert_no_secret_at_rest(&dir, &["storable"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rows_past_their_retention_are_removed_and_pending_ones_kept() {
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (_receiver, base) = server.block_on(start_receiver(false));
+    let dir = temp_dir("retention");
+    let db = dir.join("outbox.db");
+    // Delivered by one process, which keeps finished rows for the default 7 days.
+    server.block_on(async {
+        let client = Client::new()
+            .with_base_url(&base)
+            .unwrap()
+            .with_outbox(Outbox::sqlite(&db).unwrap().with_secrets(resolve_all));
+        let results = session().finish(&client, Outcome::Completed).wait().await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+    });
+    // A conversation ended outside any runtime: pending rows that need secrets.
+    let writer = Client::new()
+        .with_base_url(&base)
+        .unwrap()
+        .with_outbox(Outbox::sqlite(&db).unwrap());
+    let mut pending = session();
+    pending.conversation = Conversation::with_id("CA-3003");
+    drop(pending.finish(&writer, Outcome::Completed));
+    let rows = Outbox::sqlite(&db).unwrap().list().unwrap();
+    assert_eq!(rows.len(), 4);
+
+    // A process that keeps finished rows for no time, and holds no secrets: its worker removes
+    // the finished rows, and leaves the crm row it cannot send pending (audit_log, which needs
+    // no secret, it delivers, then removes on its next sweep).
+    let short = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    short.block_on(async {
+        let outbox = Outbox::sqlite(&db).unwrap().with_retention(Duration::ZERO);
+        let _client = Client::new()
+            .with_base_url(&base)
+            .unwrap()
+            .with_outbox(outbox.clone());
+        let rows = until(&outbox, Duration::from_secs(30), |rows| {
+            rows.iter()
+                .all(|r| r.idempotency_key.starts_with("CA-3003"))
+        })
+        .await;
+        let crm = row(&rows, "crm_summary").unwrap();
+        assert_eq!((crm.state, crm.attempts), (RowState::Pending, 0));
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn settings_made_after_with_outbox_reach_the_worker() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (_receiver, base) = runtime.block_on(start_receiver(true));
+    let dir = temp_dir("settings");
+    let db = dir.join("outbox.db");
+    // Rows left by a process that ended outside any runtime.
+    let writer = Client::new()
+        .with_base_url(&base)
+        .unwrap()
+        .with_outbox(Outbox::sqlite(&db).unwrap());
+    drop(session().finish(&writer, Outcome::Completed));
+    // A restarted process sets its backoff after the outbox, and never calls `finish`: its
+    // worker must wait that long after the 503, not the default half second.
+    runtime.block_on(async {
+        let outbox = Outbox::sqlite(&db).unwrap().with_secrets(resolve_all);
+        let _client = Client::new()
+            .with_outbox(outbox.clone())
+            .with_webhook_backoff(Duration::from_secs(60));
+        let rows = until(&outbox, Duration::from_secs(30), |rows| {
+            row(rows, "crm_summary").is_some_and(|r| r.last_status == Some(503))
+        })
+        .await;
+        let crm = row(&rows, "crm_summary").unwrap();
+        let waits = crm.next_attempt_at_ms - crm.created_at_ms;
+        assert!(waits >= 5_000, "retry in {waits} ms");
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -85,7 +85,10 @@ fn act(args: &OutboxArgs) -> Result<(), Stop> {
                 text.push('\n');
                 text
             } else if rows.is_empty() {
-                format!("The outbox at {} is empty.\n", masked(location))
+                format!(
+                    "The outbox at {} is empty.\n",
+                    Outbox::masked_location(location)
+                )
             } else {
                 listing(&rows)
             };
@@ -144,7 +147,7 @@ fn open(location: &str) -> Result<Outbox, Stop> {
                 format!(
                     "error: no outbox at `{}`: the file does not exist (a PostgreSQL outbox is \
                      given as a postgres:// URL)",
-                    masked(location)
+                    Outbox::masked_location(location)
                 ),
                 2,
             ));
@@ -154,7 +157,7 @@ fn open(location: &str) -> Result<Outbox, Stop> {
         let message = match error {
             OutboxError::Open { ref source, .. } => format!(
                 "error: cannot open the outbox at {}: {}",
-                masked(location),
+                Outbox::masked_location(location),
                 scrub(location, &with_causes(&**source))
             ),
             ref other => format!("error: {}", sanitized(location, other)),
@@ -319,59 +322,6 @@ fn is_postgres(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
-/// The location as it may be shown: a PostgreSQL URL with its password (in the user info or a
-/// `password` query parameter) as `***`. One that does not parse as a URL is shown as its
-/// scheme alone. A file path is shown as it is, but for the value after a `password=` in it
-/// (a libpq `key=value` string given by mistake is taken for a path).
-pub(crate) fn masked(location: &str) -> String {
-    if !is_postgres(location) {
-        return masked_keywords(location);
-    }
-    let Ok(mut url) = Url::parse(location) else {
-        let scheme = location.split_once("://").map_or("postgres", |(s, _)| s);
-        return format!("{scheme}://***");
-    };
-    if url.password().is_some() {
-        // A URL with a password has a host, so this cannot fail.
-        let _ = url.set_password(Some("***"));
-    }
-    if url.query_pairs().any(|(key, _)| key == "password") {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(key, value)| {
-                let value = if key == "password" {
-                    "***".to_owned()
-                } else {
-                    value.into_owned()
-                };
-                (key.into_owned(), value)
-            })
-            .collect();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    url.to_string()
-}
-
-/// `password=VALUE` (VALUE up to the next space, or quoted) with VALUE as `***`.
-fn masked_keywords(text: &str) -> String {
-    const KEY: &str = "password=";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(KEY) {
-        let (before, after) = rest.split_at(at + KEY.len());
-        out.push_str(before);
-        out.push_str("***");
-        let end = if let Some(quoted) = after.strip_prefix('\'') {
-            quoted.find('\'').map_or(after.len(), |close| close + 2)
-        } else {
-            after.find(char::is_whitespace).unwrap_or(after.len())
-        };
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The error's message with the location masked.
 fn sanitized(location: &str, error: &OutboxError) -> String {
     scrub(location, &with_causes(error))
@@ -399,14 +349,14 @@ fn scrub(location: &str, text: &str) -> String {
     if location.is_empty() {
         return text.to_owned();
     }
-    let mut text = text.replace(location, &masked(location));
+    let mut text = text.replace(location, &Outbox::masked_location(location));
     if is_postgres(location) {
         let mut passwords: Vec<String> = Vec::new();
         if let Ok(url) = Url::parse(location) {
             if let Some(password) = url.password() {
                 passwords.push(password.to_owned());
-                if let Ok(decoded) = percent_decoded(password) {
-                    passwords.push(decoded);
+                if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
+                    passwords.push(decoded.into_owned());
                 }
             }
             passwords.extend(
@@ -420,30 +370,6 @@ fn scrub(location: &str, text: &str) -> String {
         }
     }
     text
-}
-
-/// `%XX` escapes decoded (the user info of a URL keeps them).
-fn percent_decoded(text: &str) -> Result<String, std::string::FromUtf8Error> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = bytes
-            .get(index + 1..index + 3)
-            .and_then(|pair| std::str::from_utf8(pair).ok())
-            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
-        match (bytes[index], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                index += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8(out)
 }
 
 #[cfg(test)]
@@ -475,42 +401,6 @@ mod tests {
         assert_eq!(duration_text(Duration::ZERO), "0s");
         assert_eq!(duration_text(Duration::from_secs(90)), "90s");
         assert_eq!(duration_text(Duration::from_secs(7200)), "2h");
-    }
-
-    #[test]
-    fn a_postgres_password_is_masked() {
-        assert_eq!(
-            masked("postgres://user:pass@host/db"),
-            "postgres://user:***@host/db"
-        );
-        assert_eq!(
-            masked("postgresql://app:s3cr%2Ft@db.internal:5432/outbox?sslmode=require"),
-            "postgresql://app:***@db.internal:5432/outbox?sslmode=require"
-        );
-        assert_eq!(
-            masked("postgres://app@host/db?password=hunter2&sslmode=disable"),
-            "postgres://app@host/db?password=***&sslmode=disable"
-        );
-        // Nothing to hide: shown as given.
-        assert_eq!(masked("postgres://app@host/db"), "postgres://app@host/db");
-        // Not a URL (several hosts): nothing after the scheme is shown.
-        assert_eq!(
-            masked("postgres://u:pw@h1:5432,h2:5432/db"),
-            "postgres://***"
-        );
-        // File paths as they are; a keyword string's password hidden.
-        assert_eq!(
-            masked("/var/lib/agent/outbox.db"),
-            "/var/lib/agent/outbox.db"
-        );
-        assert_eq!(
-            masked("host=db user=app password=hunter2 dbname=x"),
-            "host=db user=app password=*** dbname=x"
-        );
-        assert_eq!(
-            masked("host=db password='hunter 2' dbname=x"),
-            "host=db password=*** dbname=x"
-        );
     }
 
     #[test]

@@ -458,7 +458,7 @@ impl Outbox {
     /// As [`Outbox::sqlite`] or [`Outbox::postgres`]; [`OutboxError::Open`] when this build
     /// lacks the backend's feature (`outbox-sqlite`, `outbox-postgres`).
     pub fn open(location: &str) -> Result<Self, OutboxError> {
-        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        if is_postgres_url(location) {
             #[cfg(feature = "outbox-postgres")]
             return Self::postgres(location);
             #[cfg(not(feature = "outbox-postgres"))]
@@ -490,7 +490,7 @@ impl Outbox {
     /// [`OutboxError::NewerSchema`] when the schema cannot be brought to this release's.
     #[cfg(feature = "outbox-postgres")]
     pub fn postgres(url: &str) -> Result<Self, OutboxError> {
-        let shown = without_password(url);
+        let shown = masked_location(url);
         let store = postgres::PostgresStore::open(url, &shown)?;
         Ok(Self::with_store(Store::Postgres(store), shown))
     }
@@ -553,6 +553,15 @@ impl Outbox {
         &self.shared.location
     }
 
+    /// `location` (as [`Outbox::open`] takes it) as apicall shows it in errors and
+    /// [`Outbox::location`]: a PostgreSQL URL's password (in the user info or a `password`
+    /// query parameter) as `***`; a URL that does not parse as its scheme alone; a path as it
+    /// is, but for the value after a `password=` (a `key=value` connection string).
+    #[must_use]
+    pub fn masked_location(location: &str) -> String {
+        masked_location(location)
+    }
+
     /// Every row, oldest first.
     ///
     /// # Errors
@@ -595,6 +604,9 @@ impl Outbox {
     ) -> Delivery {
         // Writing rows blocks: on a multi-threaded runtime, let the thread's other tasks move
         // to another worker thread meanwhile.
+        #[cfg(not(any(feature = "outbox-sqlite", feature = "outbox-postgres")))]
+        let known = self.write_rows(webhooks);
+        #[cfg(any(feature = "outbox-sqlite", feature = "outbox-postgres"))]
         let known = match tokio::runtime::Handle::try_current() {
             Ok(runtime)
                 if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
@@ -722,22 +734,100 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// `location` as errors and [`Outbox::location`] show it: a connection string's password as
-/// `***`, in the URL form (`postgres://user:password@host/db`) and the `key=value` form.
-#[cfg_attr(not(feature = "outbox-postgres"), allow(dead_code))]
-fn without_password(location: &str) -> String {
-    if let Ok(mut url) = Url::parse(location) {
-        if url.password().is_some() && url.set_password(Some("***")).is_ok() {
-            return url.to_string();
-        }
-        return location.to_owned();
+/// The location as it may be shown: a PostgreSQL URL with its password (in the user info or a
+/// `password` query parameter) as `***`. One that does not parse as a URL is shown as its
+/// scheme alone. A file path is shown as it is, but for the value after a `password=` in it
+/// (a libpq `key=value` string given by mistake is taken for a path).
+fn masked_location(location: &str) -> String {
+    if !is_postgres_url(location) {
+        return masked_keywords(location);
     }
-    location
-        .split(' ')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.trim() == "password" => format!("{key}=***"),
-            _ => pair.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let Ok(mut url) = Url::parse(location) else {
+        let scheme = location.split_once("://").map_or("postgres", |(s, _)| s);
+        return format!("{scheme}://***");
+    };
+    if url.password().is_some() {
+        // A URL with a password has a host, so this cannot fail.
+        let _ = url.set_password(Some("***"));
+    }
+    if url.query_pairs().any(|(key, _)| key == "password") {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key == "password" {
+                    "***".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
+/// `password=VALUE` (VALUE up to the next space, or quoted) with VALUE as `***`.
+fn masked_keywords(text: &str) -> String {
+    const KEY: &str = "password=";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let (before, after) = rest.split_at(at + KEY.len());
+        out.push_str(before);
+        out.push_str("***");
+        let end = if let Some(quoted) = after.strip_prefix('\'') {
+            quoted.find('\'').map_or(after.len(), |close| close + 2)
+        } else {
+            after.find(char::is_whitespace).unwrap_or(after.len())
+        };
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked_location as masked;
+
+    #[test]
+    fn a_postgres_password_is_masked() {
+        assert_eq!(
+            masked("postgres://user:pass@host/db"),
+            "postgres://user:***@host/db"
+        );
+        assert_eq!(
+            masked("postgresql://app:s3cr%2Ft@db.internal:5432/outbox?sslmode=require"),
+            "postgresql://app:***@db.internal:5432/outbox?sslmode=require"
+        );
+        assert_eq!(
+            masked("postgres://app@host/db?password=hunter2&sslmode=disable"),
+            "postgres://app@host/db?password=***&sslmode=disable"
+        );
+        // Nothing to hide: shown as given.
+        assert_eq!(masked("postgres://app@host/db"), "postgres://app@host/db");
+        // Not a URL (several hosts): nothing after the scheme is shown.
+        assert_eq!(
+            masked("postgres://u:pw@h1:5432,h2:5432/db"),
+            "postgres://***"
+        );
+        // File paths as they are; a keyword string's password hidden.
+        assert_eq!(
+            masked("/var/lib/agent/outbox.db"),
+            "/var/lib/agent/outbox.db"
+        );
+        assert_eq!(
+            masked("host=db user=app password=hunter2 dbname=x"),
+            "host=db user=app password=*** dbname=x"
+        );
+        assert_eq!(
+            masked("host=db password='hunter 2' dbname=x"),
+            "host=db password=*** dbname=x"
+        );
+    }
 }
