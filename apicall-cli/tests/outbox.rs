@@ -14,6 +14,13 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use serde_json::Value;
 
+#[path = "../../tests/pg_cluster/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "the tests crate uses the rest of the cluster's helpers"
+)]
+mod pg_cluster;
+
 mod calls {
     apicall_macros::include_api_calls!("outbox_calls.yaml");
 }
@@ -36,9 +43,10 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// Runs `apicall outbox DB ARGS…` and asserts its exit status.
-fn outbox_command(db: &Path, args: &[&str], status: i32) -> Output {
-    let mut all = vec!["outbox", db.to_str().unwrap()];
+/// Runs `apicall outbox LOCATION ARGS…` and asserts its exit status.
+fn outbox_command(location: impl AsRef<std::ffi::OsStr>, args: &[&str], status: i32) -> Output {
+    let location = location.as_ref().to_str().unwrap();
+    let mut all = vec!["outbox", location];
     all.extend(args);
     let output = apicall(&all);
     assert_eq!(
@@ -80,11 +88,17 @@ fn session() -> calls::Session {
     session
 }
 
-/// An outbox file at `dir/outbox.db` with three settled rows: `accepted` delivered,
-/// `refused` given up after a 400, `signed` parked. Every runtime (so every worker) is gone
-/// when it returns: nothing but the commands under test changes the rows.
+/// An outbox file at `dir/outbox.db` with three settled rows (see [`settle`]).
 fn settled_outbox(dir: &Path) -> PathBuf {
     let db = dir.join("outbox.db");
+    settle(db.to_str().unwrap());
+    db
+}
+
+/// Three settled rows in the outbox at `location`: `accepted` delivered, `refused` given up
+/// after a 400, `signed` parked. Every runtime (so every worker) is gone when it returns:
+/// nothing but the commands under test changes the rows.
+fn settle(location: &str) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -105,7 +119,7 @@ fn settled_outbox(dir: &Path) -> PathBuf {
     let writer = Client::new()
         .with_base_url(&base)
         .unwrap()
-        .with_outbox(Outbox::sqlite(&db).unwrap());
+        .with_outbox(Outbox::open(location).unwrap());
     let results = runtime.block_on(session().finish(&writer, Outcome::Completed).wait());
     assert!(
         results
@@ -117,7 +131,7 @@ fn settled_outbox(dir: &Path) -> PathBuf {
 
     // A process that resolves no secret: it sends the unsigned rows and parks the signed one.
     runtime.block_on(async {
-        let outbox = Outbox::sqlite(&db).unwrap().with_secrets(|_| None);
+        let outbox = Outbox::open(location).unwrap().with_secrets(|_| None);
         let _client = Client::new()
             .with_base_url(&base)
             .unwrap()
@@ -137,24 +151,37 @@ fn settled_outbox(dir: &Path) -> PathBuf {
     });
     drop(runtime);
 
-    let rows = Outbox::sqlite(&db).unwrap().list().unwrap();
+    let rows = Outbox::open(location).unwrap().list().unwrap();
     assert_eq!(row(&rows, "accepted").state, RowState::Delivered);
     assert_eq!(row(&rows, "refused").state, RowState::GaveUp);
     assert_eq!(row(&rows, "signed").state, RowState::Parked);
-    db
 }
 
 #[test]
 fn list_retry_and_purge_act_on_the_rows_the_runtime_wrote() {
     let dir = temp_dir("flow");
     let db = settled_outbox(&dir);
-    let library = || Outbox::sqlite(&db).unwrap().list().unwrap();
+    list_retry_and_purge(db.to_str().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn list_retry_and_purge_act_on_a_postgresql_outbox() {
+    let cluster = pg_cluster::Cluster::start("cli");
+    assert!(cluster.url.starts_with("postgres"), "{}", cluster.url);
+    settle(&cluster.url);
+    list_retry_and_purge(&cluster.url);
+}
+
+fn list_retry_and_purge(db: &str) {
+    let location = db;
+    let library = || Outbox::open(location).unwrap().list().unwrap();
     let rows = library();
     let id = |webhook: &str| row(&rows, webhook).id.to_string();
     let (accepted, refused, signed) = (id("accepted"), id("refused"), id("signed"));
 
     // list: each row, with what happened, and nothing of what was sent.
-    let text = stdout(&outbox_command(&db, &["list"], 0));
+    let text = stdout(&outbox_command(db, &["list"], 0));
     for expected in [
         format!("#{accepted} accepted delivered\n"),
         format!("#{refused} refused gave_up\n"),
@@ -180,7 +207,7 @@ fn list_retry_and_purge_act_on_the_rows_the_runtime_wrote() {
     }
 
     // list --json: the same rows, oldest first, for a script.
-    let json: Value = serde_json::from_str(&stdout(&outbox_command(&db, &["list", "--json"], 0)))
+    let json: Value = serde_json::from_str(&stdout(&outbox_command(db, &["list", "--json"], 0)))
         .expect("list --json prints JSON");
     let json = json.as_array().expect("an array");
     let listed: Vec<(&str, &str, u64, Option<u64>)> = json
@@ -226,7 +253,7 @@ fn list_retry_and_purge_act_on_the_rows_the_runtime_wrote() {
     assert!(json[2]["finished_at"].is_null());
 
     // retry: a given-up and a parked row are pending again; nothing sends them here.
-    let output = outbox_command(&db, &["retry", &refused, &signed], 0);
+    let output = outbox_command(db, &["retry", &refused, &signed], 0);
     assert_eq!(
         stdout(&output),
         format!("row {refused}: pending again\nrow {signed}: pending again\n")
@@ -239,13 +266,13 @@ fn list_retry_and_purge_act_on_the_rows_the_runtime_wrote() {
         assert_eq!(row.finished_at_ms, None);
     }
     let json: Value =
-        serde_json::from_str(&stdout(&outbox_command(&db, &["list", "--json"], 0))).unwrap();
+        serde_json::from_str(&stdout(&outbox_command(db, &["list", "--json"], 0))).unwrap();
     assert_eq!(json[1]["state"], "pending");
     assert!(json[1]["next_attempt_at"].is_string(), "{}", json[1]);
 
     // A delivered row, a pending one and an unknown id cannot be retried: each is named, and
     // the command fails.
-    let output = outbox_command(&db, &["retry", &accepted, &refused, "999999"], 1);
+    let output = outbox_command(db, &["retry", &accepted, &refused, "999999"], 1);
     let errors = stderr(&output);
     for id in [&accepted, &refused, "999999"] {
         assert!(
@@ -258,20 +285,18 @@ fn list_retry_and_purge_act_on_the_rows_the_runtime_wrote() {
     assert_eq!(row(&library(), "accepted").state, RowState::Delivered);
 
     // purge: the default keeps rows finished within the retention; 0s removes the finished.
-    let output = outbox_command(&db, &["purge"], 0);
+    let output = outbox_command(db, &["purge"], 0);
     assert_eq!(
         stdout(&output),
         "Removed 0 finished rows (delivered or given up more than 7d ago).\n"
     );
-    let output = outbox_command(&db, &["purge", "--older-than", "0s"], 0);
+    let output = outbox_command(db, &["purge", "--older-than", "0s"], 0);
     assert_eq!(
         stdout(&output),
         "Removed 1 finished row (delivered or given up more than 0s ago).\n"
     );
     let left: Vec<String> = library().into_iter().map(|row| row.webhook).collect();
     assert_eq!(left, ["refused", "signed"], "pending rows stay");
-
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

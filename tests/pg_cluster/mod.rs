@@ -19,7 +19,7 @@ pub struct Cluster {
     data: Option<PathBuf>,
     dir: Option<PathBuf>,
     bin: PathBuf,
-    /// The connection string of this test's database.
+    /// The URL of this test's database (`postgresql://…`, as `apicall outbox` takes it).
     pub url: String,
 }
 
@@ -38,14 +38,15 @@ impl Cluster {
             client
                 .batch_execute(&format!("CREATE DATABASE {database}"))
                 .unwrap();
-            let config: postgres::Config = admin.parse().unwrap();
-            let mut config = config.clone();
-            config.dbname(&database);
+            let mut url = apicall_runtime::reqwest::Url::parse(&admin).unwrap_or_else(|error| {
+                panic!("{URL_VARIABLE} must be a postgres:// URL: {error}")
+            });
+            url.set_path(&database);
             return Self {
                 data: None,
                 dir: None,
                 bin: PathBuf::new(),
-                url: to_key_value(&config),
+                url: url.to_string(),
             };
         }
         let bin = binaries().unwrap_or_else(|| {
@@ -103,13 +104,13 @@ impl Cluster {
             data: Some(data),
             dir: Some(dir.clone()),
             bin,
-            url: format!("host={} user=postgres dbname=postgres", dir.display()),
+            url: socket_url(&dir, "postgres"),
         };
         let mut client = connect(&cluster.url);
         client
             .batch_execute(&format!("CREATE DATABASE {database}"))
             .unwrap();
-        cluster.url = format!("host={} user=postgres dbname={database}", dir.display());
+        cluster.url = socket_url(&dir, &database);
         cluster
     }
 
@@ -145,6 +146,12 @@ impl Drop for Cluster {
             .output();
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+/// A URL for the server's Unix socket in `dir` (rust-postgres and libpq read `host` from the
+/// query).
+fn socket_url(dir: &Path, database: &str) -> String {
+    format!("postgresql://postgres@/{database}?host={}", dir.display())
 }
 
 fn connect(url: &str) -> postgres::Client {
@@ -201,29 +208,4 @@ fn run(command: &mut Command) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// `config` as a `key=value` connection string (the form with no URL escaping to get wrong).
-fn to_key_value(config: &postgres::Config) -> String {
-    let mut parts = Vec::new();
-    if let Some(postgres::config::Host::Tcp(host)) = config.get_hosts().first() {
-        parts.push(format!("host={host}"));
-    }
-    #[cfg(unix)]
-    if let Some(postgres::config::Host::Unix(path)) = config.get_hosts().first() {
-        parts.push(format!("host={}", path.display()));
-    }
-    if let Some(port) = config.get_ports().first() {
-        parts.push(format!("port={port}"));
-    }
-    if let Some(user) = config.get_user() {
-        parts.push(format!("user={user}"));
-    }
-    if let Some(password) = config.get_password() {
-        parts.push(format!("password={}", String::from_utf8_lossy(password)));
-    }
-    if let Some(dbname) = config.get_dbname() {
-        parts.push(format!("dbname={dbname}"));
-    }
-    parts.join(" ")
 }
