@@ -11,8 +11,9 @@
 //!
 //! When a conversation ends, the generated `Session::finish` sends its post-call webhooks in the
 //! background ([`Delivery`]), signed with HMAC-SHA256 and retried; a receiving service checks
-//! them with a [`Verifier`]. With an [`Outbox`] (feature `outbox-sqlite`), they are written to
-//! a database before `finish` returns and survive a crash of the process.
+//! them with a [`Verifier`]. With an [`Outbox`] (features `outbox-sqlite`,
+//! `outbox-postgres`), they are written to a database before `finish` returns and survive a
+//! crash of the process.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), apicall_runtime::Error> {
@@ -55,7 +56,8 @@ pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
 pub use error::{Error, RedirectReason, Result, TimeoutPhase, TokenFailure};
 pub use events::{EventSink, SayReason, Spoken, ToolEvent, speaking};
 pub use outbox::{
-    DEFAULT_RETENTION, NotQueued, Outbox, OutboxError, OutboxRow, ParkReason, RowState,
+    DEFAULT_RETENTION, LEASE_MARGIN, NotQueued, Outbox, OutboxError, OutboxRow, ParkReason,
+    RowState,
 };
 pub use reqwest;
 pub use secret::{Secret, with_exposed_secrets};
