@@ -2,7 +2,7 @@
 //! against a loopback server. Reports errors (must be zero), p50/p99 latency and the process's
 //! peak memory.
 //!
-//! Run: `cargo bench -p apicall-tests --bench load`
+//! Run: `cargo bench -p apicall-benches --bench load`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@
 //! 1.5 s and expanded in under 4 s in a debug build) and 20,000 variables in one prompt (well
 //! under a second), which once took 21 s because placing each variable rescanned the text.
 //!
-//! Run: `cargo bench -p apicall-build --bench compile`, or one group with a filter such as
+//! Run: `cargo bench -p apicall-benches --bench compile`, or one group with a filter such as
 //! `-- 10000_calls`. Debug-build times: `cargo bench --profile dev ...`.
 
 use std::fmt::Write;

@@ -2,7 +2,7 @@
 //! template in minijinja and in handlebars, each precompiled once, measured in the same run.
 //! Goals: at least 15x faster than minijinja and 40x faster than handlebars.
 //!
-//! Run: `cargo bench -p apicall-tests --bench prompts`
+//! Run: `cargo bench -p apicall-benches --bench prompts`
 
 use std::hint::black_box;
 
@@ -12,7 +12,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 
 /// The seed's `greeting`, which both engines read as it is.
-const GREETING: &str = include_str!("../../examples/calls.yaml");
+const GREETING: &str = include_str!("../examples/calls.yaml");
 
 fn greeting_template() -> String {
     let start = GREETING.find("Hello ").expect("the seed has a greeting");

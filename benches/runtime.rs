@@ -6,7 +6,7 @@
 //!   parsing a `serde_json::Value` and walking it vs `serde_json_path` queries (goal: at least
 //!   5x faster than both).
 //!
-//! Run: `cargo bench -p apicall-tests --bench runtime`
+//! Run: `cargo bench -p apicall-benches --bench runtime`
 
 use std::hint::black_box;
 use std::sync::OnceLock;
