@@ -134,8 +134,10 @@ pub(crate) fn unix_ms(time: SystemTime) -> u64 {
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// `2026-11-25T15:04:05.123Z` for milliseconds since the epoch.
-pub(crate) fn rfc3339(unix_ms: u64) -> String {
+/// `2026-11-25T15:04:05.123Z` for milliseconds since the Unix epoch: RFC 3339, UTC, to the
+/// millisecond, as `{{call.started_at}}` renders and `apicall outbox list` shows row times.
+#[must_use]
+pub fn rfc3339(unix_ms: u64) -> String {
     let seconds = unix_ms / 1000;
     let days = seconds / 86_400;
     let (year, month, day) = civil_from_days(days);

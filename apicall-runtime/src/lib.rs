@@ -51,7 +51,7 @@ mod webhook;
 
 pub use background::{Background, BackgroundEvents, STARTED};
 pub use client::{Client, DEFAULT_MAX_BODY_BYTES};
-pub use conversation::{CallEnd, Conversation, Outcome};
+pub use conversation::{CallEnd, Conversation, Outcome, rfc3339};
 pub use dispatch::{DispatchError, MissingValues, ToolCall, ToolResult};
 pub use error::{Error, RedirectReason, Result, TimeoutPhase, TokenFailure};
 pub use events::{EventSink, SayReason, Spoken, ToolEvent, speaking};

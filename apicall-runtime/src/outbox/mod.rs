@@ -1,6 +1,6 @@
 #![cfg_attr(
     not(any(feature = "outbox-sqlite", feature = "outbox-postgres")),
-    allow(dead_code, unused_imports, unused_variables)
+    allow(dead_code, unused_imports, unused_variables, unreachable_code)
 )]
 //! A durable webhook outbox: `finish` writes each webhook to a database before it returns, and
 //! a worker in each process delivers the rows with the same retry policy as in-process
@@ -343,12 +343,19 @@ impl Store {
     }
 
     fn retry(&self, id: i64, now: i64) -> Result<(), OutboxError> {
-        match *self {
+        let changed: u64 = match *self {
             #[cfg(feature = "outbox-sqlite")]
-            Store::Sqlite(ref store) => store.retry(id, now),
+            Store::Sqlite(ref store) => store.retry(id, now)?,
             #[cfg(feature = "outbox-postgres")]
-            Store::Postgres(ref store) => store.retry(id, now),
+            Store::Postgres(ref store) => store.retry(id, now)?,
+        };
+        if changed == 0 {
+            return Err(OutboxError::NoSuchRow {
+                id,
+                wanted: "parked or given-up",
+            });
         }
+        Ok(())
     }
 
     fn purge(&self, finished_before: i64) -> Result<u64, OutboxError> {

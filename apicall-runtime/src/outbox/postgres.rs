@@ -313,8 +313,9 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn retry(&self, id: i64, now: i64) -> Result<(), OutboxError> {
-        let changed = self.call(move |connection| {
+    /// Makes a parked or given-up row pending again; how many rows changed (0 or 1).
+    pub(super) fn retry(&self, id: i64, now: i64) -> Result<u64, OutboxError> {
+        self.call(move |connection| {
             connection
                 .execute(
                     "UPDATE webhook_outbox SET state = 'pending', next_attempt_at = $2,
@@ -324,14 +325,7 @@ impl PostgresStore {
                     &[&id, &now],
                 )
                 .map_err(database("retrying a row"))
-        })?;
-        if changed == 0 {
-            return Err(OutboxError::NoSuchRow {
-                id,
-                wanted: "parked or given-up",
-            });
-        }
-        Ok(())
+        })
     }
 
     pub(super) fn purge(&self, finished_before: i64) -> Result<u64, OutboxError> {

@@ -291,7 +291,8 @@ impl SqliteStore {
             .map_err(database("listing rows"))
     }
 
-    pub(super) fn retry(&self, id: i64, now: i64) -> Result<(), OutboxError> {
+    /// Makes a parked or given-up row pending again; how many rows changed (0 or 1).
+    pub(super) fn retry(&self, id: i64, now: i64) -> Result<u64, OutboxError> {
         let changed = self
             .lock()
             .execute(
@@ -302,13 +303,7 @@ impl SqliteStore {
                 params![id, now],
             )
             .map_err(database("retrying a row"))?;
-        if changed == 0 {
-            return Err(OutboxError::NoSuchRow {
-                id,
-                wanted: "parked or given-up",
-            });
-        }
-        Ok(())
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
     }
 
     pub(super) fn purge(&self, finished_before: i64) -> Result<u64, OutboxError> {
@@ -442,12 +437,13 @@ mod tests {
         assert_eq!(parked.attempts, 0, "nothing was sent");
         // Purging finished rows leaves a parked one.
         assert_eq!(store.purge(i64::MAX).unwrap(), 0);
-        store.retry(id, 10).unwrap();
+        assert_eq!(store.retry(id, 10).unwrap(), 1);
         assert_eq!(store.list().unwrap()[0].state, RowState::Pending);
-        assert!(matches!(
-            store.retry(id, 10),
-            Err(OutboxError::NoSuchRow { .. })
-        ));
+        assert_eq!(
+            store.retry(id, 10).unwrap(),
+            0,
+            "a pending row is not retried"
+        );
         store.claim("a", 10, 10, MARGIN, &|_, _| true).unwrap();
         let gave_up = Settle::GaveUp {
             status: Some(503),
