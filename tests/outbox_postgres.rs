@@ -154,6 +154,17 @@ fn postgres_worker_process() {
     panic!("the parent test should have killed this process");
 }
 
+/// An outbox on `url` and a client that writes to it, with webhooks sent to `base`. Outside
+/// any runtime, no worker starts: `finish` only writes rows.
+fn writer(url: &str, base: &str) -> (Outbox, Client) {
+    let outbox = Outbox::postgres(url).unwrap();
+    let client = Client::new()
+        .with_base_url(base)
+        .unwrap()
+        .with_outbox(outbox.clone());
+    (outbox, client)
+}
+
 fn start_worker(url: &str, base: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
@@ -197,11 +208,7 @@ fn two_workers_share_a_thousand_webhooks_and_one_is_killed_halfway() {
     let (receiver, base) = start_receiver(&server);
 
     // 1,000 webhooks written outside any runtime: rows, and no worker in this process.
-    let outbox = Outbox::postgres(&cluster.url).unwrap();
-    let writer = Client::new()
-        .with_base_url(&base)
-        .unwrap()
-        .with_outbox(outbox.clone());
+    let (outbox, writer) = writer(&cluster.url, &base);
     for number in 0..CONVERSATIONS {
         drop(session(number).finish(&writer, Outcome::Completed));
     }
@@ -361,11 +368,7 @@ fn parked_and_given_up_rows_are_kept_listed_and_retried() {
         .build()
         .unwrap();
     let (receiver, base) = start_receiver(&server);
-    let outbox = Outbox::postgres(&cluster.url).unwrap();
-    let writer = Client::new()
-        .with_base_url(&base)
-        .unwrap()
-        .with_outbox(outbox.clone());
+    let (outbox, writer) = writer(&cluster.url, &base);
     drop(session(1).finish(&writer, Outcome::Completed));
 
     // A process with the API key but not the signing key parks crm_summary and sends the rest.
