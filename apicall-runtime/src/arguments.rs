@@ -7,6 +7,8 @@
 //! secret pasted into the arguments, or text meant to steer the LLM, never comes back in a
 //! tool result.
 
+use std::fmt;
+
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -125,11 +127,29 @@ pub fn read_arguments(
     params: &'static [Param],
     arguments: &Value,
 ) -> Result<Vec<(&'static str, Argument)>, Vec<String>> {
+    read::<true>(params, arguments)
+}
+
+/// Checks `arguments` against `params` exactly as [`read_arguments`] does, without copying
+/// out what it reads: for the dispatcher, which deserializes them itself.
+pub(crate) fn check_arguments(
+    params: &'static [Param],
+    arguments: &Value,
+) -> Result<(), Vec<String>> {
+    read::<false>(params, arguments).map(drop)
+}
+
+/// [`read_arguments`]; with `KEEP` false, the arguments come out empty (an array or object
+/// as an empty one, a string as ""), checked all the same.
+fn read<const KEEP: bool>(
+    params: &'static [Param],
+    arguments: &Value,
+) -> Result<Vec<(&'static str, Argument)>, Vec<String>> {
     let mut problems = Vec::new();
     let Value::Object(members) = arguments else {
         return Err(vec![NOT_AN_OBJECT.to_owned()]);
     };
-    let read = read_members(params, members, None, &mut problems);
+    let read = read_members::<KEEP>(params, members, None, &mut problems);
     if problems.is_empty() {
         Ok(read
             .into_iter()
@@ -141,28 +161,47 @@ pub fn read_arguments(
     }
 }
 
+/// Where an argument is, as a problem names it (`quantity`, `address.floor`, `toppings[1]`):
+/// written out only for a problem, so arguments that fit cost no text.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    /// A member of the object at the first place, or a top-level argument.
+    Member(Option<&'a Place<'a>>, &'static str),
+    /// An item of the array at the first place.
+    Item(&'a Place<'a>, usize),
+}
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Member(None, name) => f.write_str(name),
+            Place::Member(Some(at), name) => write!(f, "{at}.{name}"),
+            Place::Item(at, index) => write!(f, "{at}[{index}]"),
+        }
+    }
+}
+
 /// An object's members against `params`; `at` is where the object is (`None` at the top).
-fn read_members(
+fn read_members<const KEEP: bool>(
     params: &'static [Param],
     members: &serde_json::Map<String, Value>,
-    at: Option<&str>,
+    at: Option<&Place<'_>>,
     problems: &mut Vec<String>,
 ) -> Vec<(&'static str, Option<Argument>)> {
-    let mut read = Vec::with_capacity(params.len());
+    let mut read = Vec::with_capacity(if KEEP { params.len() } else { 0 });
     for param in params {
-        let place = match at {
-            Some(at) => format!("{at}.{}", param.name),
-            None => param.name.to_owned(),
-        };
+        let place = Place::Member(at, param.name);
         let value = match members.get(param.name) {
             None | Some(Value::Null) if !param.required => None,
             None => {
                 problems.push(format!("`{place}` is required"));
                 None
             }
-            Some(value) => read_value(param.shape, value, &place, problems),
+            Some(value) => read_value::<KEEP>(param.shape, value, &place, problems),
         };
-        read.push((param.name, value));
+        if KEEP {
+            read.push((param.name, value));
+        }
     }
     if members
         .keys()
@@ -182,20 +221,20 @@ fn read_members(
     read
 }
 
-fn read_value(
+fn read_value<const KEEP: bool>(
     shape: Shape,
     value: &Value,
-    place: &str,
+    place: &Place<'_>,
     problems: &mut Vec<String>,
 ) -> Option<Argument> {
     let read = match (shape, value) {
-        (Shape::String, Value::String(text)) => Some(TypedValue::String(text.clone())),
+        (Shape::String, Value::String(text)) => Some(TypedValue::String(kept::<KEEP>(text))),
         (Shape::Integer, Value::Number(n)) => n.as_i64().map(TypedValue::Integer),
         (Shape::Number, Value::Number(n)) => n.as_f64().map(TypedValue::Number),
         (Shape::Boolean, Value::Bool(b)) => Some(TypedValue::Boolean(*b)),
         (Shape::Enum(choices), Value::String(text)) => choices
             .contains(&text.as_str())
-            .then(|| TypedValue::String(text.clone())),
+            .then(|| TypedValue::String(kept::<KEEP>(text))),
         (Shape::IntegerEnum(choices), Value::Number(n)) => n
             .as_i64()
             .filter(|n| choices.contains(n))
@@ -204,7 +243,9 @@ fn read_value(
             let read: Vec<Option<Argument>> = items
                 .iter()
                 .enumerate()
-                .map(|(i, value)| read_value(*item, value, &format!("{place}[{i}]"), problems))
+                .map(|(i, value)| {
+                    read_value::<KEEP>(*item, value, &Place::Item(place, i), problems)
+                })
                 .collect();
             return read
                 .into_iter()
@@ -213,7 +254,7 @@ fn read_value(
         }
         (Shape::Object(params), Value::Object(members)) => {
             let before = problems.len();
-            let read = read_members(params, members, Some(place), problems);
+            let read = read_members::<KEEP>(params, members, Some(place), problems);
             return (problems.len() == before).then_some(Argument::Object(read));
         }
         _ => None,
@@ -222,6 +263,11 @@ fn read_value(
         problems.push(format!("`{place}` must be {}", shape.expected()));
     }
     read.map(Argument::Value)
+}
+
+/// A string argument's text, or "" when it is only checked.
+fn kept<const KEEP: bool>(text: &str) -> String {
+    if KEEP { text.to_owned() } else { String::new() }
 }
 
 #[cfg(test)]
@@ -368,6 +414,11 @@ mod tests {
                 arguments.insert(name.to_owned(), value.clone());
             }
             let arguments = Value::Object(arguments);
+            // The dispatcher's check finds exactly what reading finds.
+            proptest::prop_assert_eq!(
+                check_arguments(PARAMS, &arguments),
+                read_arguments(PARAMS, &arguments).map(drop)
+            );
             let Err(problems) = read_arguments(PARAMS, &arguments) else {
                 return Ok(());
             };

@@ -221,13 +221,37 @@ impl Client {
             return;
         };
         let prefix = base.path().trim_end_matches('/');
-        let path = format!("{prefix}{}", url.path());
-        // Both URLs are http(s) with a host, for which these setters cannot fail.
-        let _ = url.set_scheme(base.scheme());
-        let _ = url.set_host(base.host_str());
-        let _ = url.set_port(base.port());
-        url.set_path(&path);
+        if !url.username().is_empty() || url.password().is_some() {
+            return rebase_keeping_credentials(base, prefix, url);
+        }
+        // The base (without credentials of its own, which are never sent) with `url`'s path,
+        // query and fragment: the URL that setting the scheme, host and port in place gives,
+        // without re-parsing the host and rewriting the URL at each step.
+        let mut rebased = base.clone();
+        if !base.username().is_empty() || base.password().is_some() {
+            // Setters that cannot fail on an http(s) URL with a host.
+            let _ = rebased.set_username("");
+            let _ = rebased.set_password(None);
+        }
+        if prefix.is_empty() {
+            rebased.set_path(url.path());
+        } else {
+            rebased.set_path(&format!("{prefix}{}", url.path()));
+        }
+        rebased.set_query(url.query());
+        rebased.set_fragment(url.fragment());
+        *url = rebased;
     }
+}
+
+/// [`Client::rebase`] for a URL with credentials in it, which it keeps.
+fn rebase_keeping_credentials(base: &Url, prefix: &str, url: &mut Url) {
+    let path = format!("{prefix}{}", url.path());
+    // Both URLs are http(s) with a host, for which these setters cannot fail.
+    let _ = url.set_scheme(base.scheme());
+    let _ = url.set_host(base.host_str());
+    let _ = url.set_port(base.port());
+    url.set_path(&path);
 }
 
 /// The process-wide client behind [`Client::new`].
@@ -308,6 +332,24 @@ mod tests {
                 "https://api.example.com/orders/1"
             ),
             "http://localhost:9/mock/orders/1"
+        );
+    }
+
+    #[test]
+    fn credentials_come_from_the_url_never_from_the_base() {
+        assert_eq!(
+            rebased(
+                "http://base:secret@127.0.0.1:8080/mock",
+                "https://api.example.com/a%20b/c?q=%C3%A9&r=a+b#frag"
+            ),
+            "http://127.0.0.1:8080/mock/a%20b/c?q=%C3%A9&r=a+b#frag"
+        );
+        assert_eq!(
+            rebased(
+                "http://127.0.0.1:8080",
+                "https://user:pw@api.example.com/x?y"
+            ),
+            "http://user:pw@127.0.0.1:8080/x?y"
         );
     }
 

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::arguments::{NOT_AN_OBJECT, Param, read_arguments};
+use crate::arguments::{NOT_AN_OBJECT, Param, check_arguments};
 
 /// A tool call as the LLM returned it.
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
@@ -76,6 +76,13 @@ pub struct ToolResult {
 }
 
 impl ToolResult {
+    /// The content as the JSON text the LLM APIs take.
+    fn content_text(&self) -> String {
+        // Written to bytes rather than through `Display`, which goes through a formatter;
+        // a `Value` always serializes.
+        serde_json::to_string(&self.content).unwrap_or_default()
+    }
+
     /// Whether the call succeeded.
     #[must_use]
     pub fn is_ok(&self) -> bool {
@@ -94,7 +101,7 @@ impl ToolResult {
         json!({
             "role": "tool",
             "tool_call_id": self.id,
-            "content": self.content.to_string(),
+            "content": self.content_text(),
         })
     }
 
@@ -105,7 +112,7 @@ impl ToolResult {
         json!({
             "type": "tool_result",
             "tool_use_id": self.id,
-            "content": self.content.to_string(),
+            "content": self.content_text(),
             "is_error": self.is_error(),
         })
     }
@@ -117,7 +124,7 @@ impl ToolResult {
         json!({
             "type": "function_call_output",
             "call_id": self.id,
-            "output": self.content.to_string(),
+            "output": self.content_text(),
         })
     }
 
@@ -138,7 +145,7 @@ impl ToolResult {
     #[must_use]
     pub fn to_mcp(&self) -> Value {
         let mut result = json!({
-            "content": [{ "type": "text", "text": self.content.to_string() }],
+            "content": [{ "type": "text", "text": self.content_text() }],
             "isError": self.is_error(),
         });
         if self.is_ok() {
@@ -175,27 +182,25 @@ pub fn arguments<P: serde::de::DeserializeOwned>(
     tool: &'static str,
     params: &'static [Param],
 ) -> Result<P, DispatchError> {
-    let parsed;
-    let arguments = match &call.arguments {
-        Value::String(text) => {
-            parsed = if text.trim().is_empty() {
-                json!({})
-            } else {
-                serde_json::from_str(text)
-                    .map_err(|source| DispatchError::MalformedArguments { tool, source })?
-            };
-            &parsed
-        }
-        Value::Null => {
-            parsed = json!({});
-            &parsed
-        }
-        other => other,
+    let parsed = match &call.arguments {
+        Value::String(text) if text.trim().is_empty() => Some(json!({})),
+        Value::String(text) => Some(
+            serde_json::from_str(text)
+                .map_err(|source| DispatchError::MalformedArguments { tool, source })?,
+        ),
+        Value::Null => Some(json!({})),
+        _ => None,
     };
-    read_arguments(params, arguments)
+    let arguments = parsed.as_ref().unwrap_or(&call.arguments);
+    check_arguments(params, arguments)
         .map_err(|problems| DispatchError::InvalidArguments { tool, problems })?;
-    // Arguments that fit the description fit the struct it was generated beside.
-    P::deserialize(arguments).map_err(|_| DispatchError::InvalidArguments {
+    // Arguments that fit the description fit the struct it was generated beside. Parsed
+    // here, they move into it rather than being copied.
+    match parsed {
+        Some(parsed) => P::deserialize(parsed).ok(),
+        None => P::deserialize(&call.arguments).ok(),
+    }
+    .ok_or_else(|| DispatchError::InvalidArguments {
         tool,
         problems: vec![NOT_AN_OBJECT.to_owned()],
     })

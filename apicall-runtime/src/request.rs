@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use bytes::Bytes;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use tracing::Instrument;
@@ -392,32 +392,43 @@ pub struct Inspected {
 /// segment is percent-decoded (`%2e%2E` is `..`). Anything that might be a path is checked:
 /// a false alarm refuses a call, a miss would send it somewhere else.
 fn has_dot_segment(url: &str) -> bool {
-    let trimmed = url.trim_matches(|c: char| c <= ' ');
-    let cleaned: Cow<'_, str> = if trimmed.contains(['\t', '\n', '\r']) {
-        Cow::Owned(
-            trimmed
-                .chars()
-                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-                .collect(),
-        )
+    // Byte by byte: every character that matters here is ASCII.
+    let is_dropped = |byte: &u8| matches!(byte, b'\t' | b'\n' | b'\r');
+    let trimmed = url.trim_matches(|c: char| c <= ' ').as_bytes();
+    let cleaned: Cow<'_, [u8]> = if trimmed.iter().any(is_dropped) {
+        Cow::Owned(trimmed.iter().copied().filter(|b| !is_dropped(b)).collect())
     } else {
         Cow::Borrowed(trimmed)
     };
-    let rest = cleaned
-        .split_once("://")
-        .map_or(cleaned.as_ref(), |(_, rest)| rest);
+    let rest = match cleaned.windows(3).position(|window| window == b"://") {
+        Some(at) => &cleaned[at + 3..],
+        None => &cleaned[..],
+    };
     // The authority ends at the first of these; only a slash starts a path.
-    let Some(path_start) = rest.find(['/', '\\', '?', '#']) else {
+    let Some(path_start) = rest
+        .iter()
+        .position(|byte| matches!(byte, b'/' | b'\\' | b'?' | b'#'))
+    else {
         return false;
     };
-    let path = rest[path_start..]
-        .split(['?', '#'])
-        .next()
-        .unwrap_or_default();
-    path.split(['/', '\\']).any(|segment| {
-        let decoded = percent_decode_str(segment).decode_utf8_lossy();
-        decoded == "." || decoded == ".."
-    })
+    let path = &rest[path_start..];
+    let path = match path.iter().position(|byte| matches!(byte, b'?' | b'#')) {
+        Some(end) => &path[..end],
+        None => path,
+    };
+    path.split(|byte| matches!(byte, b'/' | b'\\'))
+        .any(|segment| {
+            // Only `.`, `%2e` and `%2E` make up a segment that decodes to `.` or `..`: decode
+            // nothing else.
+            (1..=6).contains(&segment.len())
+                && segment
+                    .iter()
+                    .all(|byte| matches!(byte, b'.' | b'%' | b'2' | b'e' | b'E'))
+                && {
+                    let decoded: Cow<'_, [u8]> = percent_decode(segment).into();
+                    *decoded == *b"." || *decoded == *b".."
+                }
+        })
 }
 
 #[cfg(test)]
