@@ -36,7 +36,7 @@ impl Client {
     pub(crate) async fn attempts(
         &self,
         spec: &CallSpec,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         http: &reqwest::Client,
         auth: &Auth,
         span: &tracing::Span,
@@ -48,14 +48,15 @@ impl Client {
         // (and panic) for an absurd `timeout_ms`; `tokio::time::timeout` copes with any length.
         let remaining = || total.saturating_sub(started.elapsed());
         let share = total / spec.retries.saturating_add(1);
-        let mut pending = Some(request);
         let mut attempt: u32 = 0;
-        while let Some(request) = pending.take() {
-            if attempt < spec.retries {
-                // Our bodies are bytes, so the copy always exists; without one, no retry.
-                pending = request.try_clone();
-            }
-            let budget = if pending.is_some() {
+        loop {
+            // Our bodies are bytes, so the copy always exists; without one, no retry.
+            let retry = if attempt < spec.retries {
+                request.try_clone()
+            } else {
+                None
+            };
+            let budget = if retry.is_some() {
                 share.min(remaining())
             } else {
                 remaining()
@@ -78,19 +79,17 @@ impl Client {
             // Jittered like a webhook's: many calls failing on one server's blip come back
             // spread out rather than together.
             let backoff = backoff(BACKOFF, MAX_BACKOFF, attempt.saturating_add(1));
-            if pending.is_none() || !is_retryable(&error) || remaining() <= backoff {
+            let Some(next) = retry else {
+                return Err(error);
+            };
+            if !is_retryable(&error) || remaining() <= backoff {
                 return Err(error);
             }
             tracing::debug!(attempt, %error, "retrying");
             tokio::time::sleep(backoff).await;
             attempt = attempt.saturating_add(1);
+            request = next;
         }
-        // Unreachable: the loop returns on its last attempt. Answer as a timeout all the same.
-        Err(Error::Timeout {
-            call: spec.name,
-            timeout_ms: spec.timeout_ms,
-            phase: TimeoutPhase::Headers,
-        })
     }
 
     /// One attempt with its credentials: an OAuth2 token (and, when the API answers 401, once
@@ -110,6 +109,24 @@ impl Client {
             sign(spec, auth, &mut request)?;
             return self.exchange(spec, request, http, span, phase, seen).await;
         };
+        // Boxed: inline, the state of its token requests would make every call's future
+        // bigger, with OAuth2 or without.
+        Box::pin(self.with_token(spec, request, http, auth, oauth2, span, phase, seen)).await
+    }
+
+    /// [`Client::authorized`] for a call with an OAuth2 scheme.
+    #[allow(clippy::too_many_arguments)]
+    async fn with_token(
+        &self,
+        spec: &CallSpec,
+        mut request: reqwest::Request,
+        http: &reqwest::Client,
+        auth: &Auth,
+        oauth2: &auth::OAuth2,
+        span: &tracing::Span,
+        phase: &mut TimeoutPhase,
+        seen: &mut Seen,
+    ) -> Result<Bytes, Error> {
         // Our bodies are bytes, so the copy always exists.
         let again = request.try_clone();
         *phase = TimeoutPhase::Token;
