@@ -83,6 +83,11 @@ impl ToolResult {
         serde_json::to_string(&self.content).unwrap_or_default()
     }
 
+    /// The id as a JSON value: `null` when the call had none.
+    fn id_value(&self) -> Value {
+        self.id.clone().map_or(Value::Null, Value::String)
+    }
+
     /// Whether the call succeeded.
     #[must_use]
     pub fn is_ok(&self) -> bool {
@@ -98,34 +103,34 @@ impl ToolResult {
     /// The message to append for OpenAI: `{"role": "tool", "tool_call_id", "content"}`.
     #[must_use]
     pub fn to_openai(&self) -> Value {
-        json!({
-            "role": "tool",
-            "tool_call_id": self.id,
-            "content": self.content_text(),
-        })
+        object([
+            ("role", "tool".into()),
+            ("tool_call_id", self.id_value()),
+            ("content", self.content_text().into()),
+        ])
     }
 
     /// The content block for Anthropic: `{"type": "tool_result", "tool_use_id", "content",
     /// "is_error"}`.
     #[must_use]
     pub fn to_anthropic(&self) -> Value {
-        json!({
-            "type": "tool_result",
-            "tool_use_id": self.id,
-            "content": self.content_text(),
-            "is_error": self.is_error(),
-        })
+        object([
+            ("type", "tool_result".into()),
+            ("tool_use_id", self.id_value()),
+            ("content", self.content_text().into()),
+            ("is_error", self.is_error().into()),
+        ])
     }
 
     /// The input item for OpenAI's Responses API: `{"type": "function_call_output",
     /// "call_id", "output"}`.
     #[must_use]
     pub fn to_openai_responses(&self) -> Value {
-        json!({
-            "type": "function_call_output",
-            "call_id": self.id,
-            "output": self.content_text(),
-        })
+        object([
+            ("type", "function_call_output".into()),
+            ("call_id", self.id_value()),
+            ("output", self.content_text().into()),
+        ])
     }
 
     /// The part for Gemini (both declaration styles): `{"functionResponse": {"id", "name",
@@ -168,6 +173,16 @@ impl ToolResult {
     }
 }
 
+/// A JSON object of these members, each value moved in as it is (`json!` would serialize
+/// each one again, copying the content's text).
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    let mut object = serde_json::Map::new();
+    for (key, value) in members {
+        object.insert(key.to_owned(), value);
+    }
+    Value::Object(object)
+}
+
 /// The call's typed parameters from the tool call's arguments, checked first against `params`
 /// (the same parameters, as the generator describes them); used by generated code.
 ///
@@ -182,6 +197,21 @@ pub fn arguments<P: serde::de::DeserializeOwned>(
     tool: &'static str,
     params: &'static [Param],
 ) -> Result<P, DispatchError> {
+    if let Value::String(text) = &call.arguments {
+        // The generated struct is exactly as strict as `params` (a required member has no
+        // default, optional ones are `Option`s, `deny_unknown_fields` at every level, enums
+        // take only their choices), so arguments it reads straight from the text fit them:
+        // no `Value` needed. Whatever it refuses goes the checked way below, which finds the
+        // problems the LLM is told.
+        if let Ok(fitted) = serde_json::from_str::<P>(text) {
+            debug_assert!(
+                serde_json::from_str(text)
+                    .is_ok_and(|value: Value| check_arguments(params, &value).is_ok()),
+                "the struct for `{tool}` read arguments that do not fit its parameters"
+            );
+            return Ok(fitted);
+        }
+    }
     let parsed = match &call.arguments {
         Value::String(text) if text.trim().is_empty() => Some(json!({})),
         Value::String(text) => Some(
@@ -306,6 +336,32 @@ pub struct MissingValues {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn results_take_each_api_shape() {
+        for id in [Some("call_1".to_owned()), None] {
+            let result = ToolResult {
+                id: id.clone(),
+                name: "order_status".to_owned(),
+                content: json!({"order_status": "shipped \"today\""}),
+                error: None,
+            };
+            let text = r#"{"order_status":"shipped \"today\""}"#;
+            assert_eq!(
+                result.to_openai(),
+                json!({"role": "tool", "tool_call_id": id, "content": text})
+            );
+            assert_eq!(
+                result.to_anthropic(),
+                json!({"type": "tool_result", "tool_use_id": id, "content": text,
+                       "is_error": false})
+            );
+            assert_eq!(
+                result.to_openai_responses(),
+                json!({"type": "function_call_output", "call_id": id, "output": text})
+            );
+        }
+    }
 
     /// An LLM's number reaches the request as the f64 nearest to what it wrote, as Rust's own
     /// parser reads it (serde_json needs `float_roundtrip` for that; without it this subnormal

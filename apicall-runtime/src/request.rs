@@ -10,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER
 use tracing::Instrument;
 
 use crate::auth::{self, Auth, HmacSpec, OAuth2Spec};
-use crate::send::{Seen, transport};
+use crate::send::Seen;
 use crate::spec::CallSpec;
 use crate::{Client, Error, Secret};
 
@@ -22,9 +22,17 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// RFC 3986's unreserved characters, the bytes [`PATH_VALUE`] leaves as they are.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
 /// The longest URL the `http` crate (and so reqwest) can carry; refused with a clear error
 /// rather than a transport failure.
 const MAX_URL_BYTES: usize = 65_534;
+
+/// The room a request's URL text starts with.
+const URL_CAPACITY: usize = 128;
 
 /// Identifies apicall to the APIs it calls, unless the YAML sets its own `User-Agent`.
 pub(crate) const APICALL_USER_AGENT: &str = concat!("apicall/", env!("CARGO_PKG_VERSION"));
@@ -54,7 +62,8 @@ impl<'a> Request<'a> {
         Self {
             client,
             spec,
-            url: String::new(),
+            // Room for most URLs, so that pushing their pieces does not grow it.
+            url: String::with_capacity(URL_CAPACITY),
             query: Vec::new(),
             headers: Vec::new(),
             header_error: None,
@@ -71,7 +80,12 @@ impl<'a> Request<'a> {
 
     /// Appends a value inside a URL path segment, percent-encoded so it stays in that segment.
     pub fn push_path_value(&mut self, value: &str) {
-        self.url.extend(utf8_percent_encode(value, PATH_VALUE));
+        // Most values (ids, numbers) have nothing to encode: copied at once.
+        if !value.bytes().all(is_unreserved) {
+            self.url.extend(utf8_percent_encode(value, PATH_VALUE));
+        } else {
+            self.url.push_str(value);
+        }
     }
 
     /// Appends a value inside the URL's own query string, form-encoded.
@@ -260,7 +274,10 @@ impl<'a> Request<'a> {
     ///
     /// Any [`Error`] variant that belongs to a call; unsafe input is refused before sending.
     pub async fn send(self) -> Result<Bytes, Error> {
-        self.send_noting(&mut Seen::default()).await
+        let mut seen = Seen::default();
+        // Boxed: the exchange's state (a few KB) is put on the heap once, instead of inline in
+        // every future awaiting a call, each of which would copy it as it moves.
+        Box::pin(self.send_noting(&mut seen)).await
     }
 
     /// Sends the request as [`Request::send`] does, keeping for a person to read what `send`
@@ -292,7 +309,17 @@ impl<'a> Request<'a> {
             latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let outcome = self.send_in(&span, seen).instrument(span.clone()).await;
+        let client = self.client;
+        // Checked and built in the span, then sent: no future of its own around the attempts.
+        let outcome = match span.in_scope(|| self.into_request()) {
+            Ok((request, http, auth)) => {
+                client
+                    .attempts(spec, request, &http, &auth, &span, seen)
+                    .instrument(span.clone())
+                    .await
+            }
+            Err(error) => Err(error),
+        };
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         span.record("latency_ms", latency_ms);
         span.in_scope(|| match &outcome {
@@ -343,8 +370,9 @@ impl<'a> Request<'a> {
         Ok(((url, self.headers, self.body), self.auth))
     }
 
-    /// Checks the request, builds it, and runs its attempts.
-    async fn send_in(self, span: &tracing::Span, seen: &mut Seen) -> Result<Bytes, Error> {
+    /// The checked request, built, with the client to send it through and the credentials to
+    /// apply at each attempt.
+    fn into_request(self) -> Result<(reqwest::Request, reqwest::Client, Auth), Error> {
         let spec = self.spec;
         let client = self.client;
         let ((url, headers, body), auth) = self.into_checked()?;
@@ -354,19 +382,19 @@ impl<'a> Request<'a> {
                 .client(spec.name, identity, || client.http_builder())?,
             None => client.http().clone(),
         };
-        let mut builder = http.request(spec.method.to_reqwest(), url);
+        // Built directly rather than through a `RequestBuilder`, which would append the same
+        // headers (keeping their sensitive flags) and check that the URL has a host, which an
+        // http(s) URL always has.
+        let mut request = reqwest::Request::new(spec.method.to_reqwest(), url);
+        let request_headers = request.headers_mut();
         for (name, value) in headers {
-            builder = builder.header(name, value);
+            request_headers.append(name, value);
         }
         if let Some(body) = body {
-            builder = builder
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(body);
+            request_headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            *request.body_mut() = Some(body.into());
         }
-        let request = builder.build().map_err(|error| transport(spec, error))?;
-        client
-            .attempts(spec, request, &http, &auth, span, seen)
-            .await
+        Ok((request, http, auth))
     }
 }
 
@@ -468,6 +496,19 @@ mod tests {
             assert_eq!(url.path(), path, "{value}");
             assert_eq!(url.query(), None, "{value}");
             assert_eq!(url.fragment(), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn unreserved_bytes_are_those_path_values_keep() {
+        for byte in 0..=u8::MAX {
+            let text = [byte];
+            let encoded: String = percent_encoding::percent_encode(&text, PATH_VALUE).collect();
+            assert_eq!(
+                is_unreserved(byte),
+                encoded.as_bytes() == text,
+                "{byte:#04x}"
+            );
         }
     }
 
