@@ -537,3 +537,52 @@ async fn argument_problems_from_the_generated_dispatcher_quote_nothing_the_llm_s
         "every call that fits is sent, no other"
     );
 }
+
+/// A web server runs each conversation's turn in `tokio::spawn` on a multi-threaded runtime:
+/// every way a session dispatches must be `Send`, events or none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_turns_run_in_spawned_tasks_on_a_multi_threaded_runtime() {
+    let server = MockServer::start().await;
+    Mock::given(path("/orders/A-7"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"order": {"status": "packed"}})),
+        )
+        .mount(&server)
+        .await;
+    let client = client_for(&server);
+    let turn = tokio::spawn(async move {
+        let mut session = seed::Session::new(seed_context());
+        let call = tool_call("order_status", json!({"order_id": "A-7"}));
+        let plain = session.dispatch(&client, &call).await;
+        let mut said = Vec::new();
+        let with_events = session
+            .dispatch_with_events(&client, &call, &mut |event| said.push(event))
+            .await;
+        let mut finished = 0;
+        let turn = session
+            .dispatch_all_with_events(&client, std::slice::from_ref(&call), &mut |event| {
+                finished +=
+                    usize::from(matches!(event, apicall_runtime::ToolEvent::Finished { .. }));
+            })
+            .await;
+        let all = session.dispatch_all(&client, &[call]).await;
+        (
+            plain,
+            with_events,
+            said.len(),
+            turn,
+            finished,
+            all,
+            session.api,
+        )
+    });
+    let (plain, with_events, said, turn, finished, all, api) = turn.await.expect("the turn ran");
+    assert!(plain.is_ok() && with_events.is_ok(), "{:?}", plain.error);
+    assert!(
+        turn.iter()
+            .chain(&all)
+            .all(apicall_runtime::ToolResult::is_ok)
+    );
+    assert_eq!((said, finished), (1, 1), "one Finished event each");
+    assert_eq!(api.order_status.as_deref(), Some("packed"));
+}

@@ -226,7 +226,7 @@ impl Calls {
         &self,
         tool: &Tool,
         arguments: &Value,
-        events: &mut dyn FnMut(apicall_runtime::ToolEvent),
+        events: &mut (dyn FnMut(apicall_runtime::ToolEvent) + Send),
     ) -> Result<Value, DispatchError> {
         let mut values = self.values.clone();
         // The generated dispatcher reads no arguments for a call without parameters.

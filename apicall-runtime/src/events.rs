@@ -6,9 +6,9 @@
 //! has finished) and `failed` (said when it fails). The generated `dispatch_with_events` runs
 //! a tool call through [`speaking`] and hands each [`ToolEvent`] to the caller's callback.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
@@ -85,12 +85,16 @@ impl Spoken {
 /// Where a dispatcher's events go: the caller's callback, shared by the calls of one turn (they
 /// run concurrently on one task, and each event is handed over synchronously, so the callback
 /// is never called twice at once).
+///
+/// The callback must be `Send` so that the dispatcher's future is: a conversation's turn can
+/// then run in `tokio::spawn` on a multi-threaded runtime. The lock is never contended (one
+/// task), it only makes the sink `Sync`.
 pub struct EventSink<'a> {
-    state: RefCell<SinkState<'a>>,
+    state: Mutex<SinkState<'a>>,
 }
 
 struct SinkState<'a> {
-    callback: &'a mut dyn FnMut(ToolEvent),
+    callback: &'a mut (dyn FnMut(ToolEvent) + Send),
     /// One turn's calls speak as one voice: its first `start` line and its first `delayed`
     /// line only; every `failed` line and every `Finished`.
     one_turn: bool,
@@ -100,7 +104,7 @@ struct SinkState<'a> {
 
 impl<'a> EventSink<'a> {
     /// Every event of one call goes to `callback`.
-    pub fn for_call(callback: &'a mut dyn FnMut(ToolEvent)) -> Self {
+    pub fn for_call(callback: &'a mut (dyn FnMut(ToolEvent) + Send)) -> Self {
         Self::new(callback, false)
     }
 
@@ -108,13 +112,13 @@ impl<'a> EventSink<'a> {
     /// first call's `start` line only (not one per call), one `delayed` line (the first that
     /// comes due while its call still runs), each failed call's `failed` line, and every
     /// [`ToolEvent::Finished`].
-    pub fn for_turn(callback: &'a mut dyn FnMut(ToolEvent)) -> Self {
+    pub fn for_turn(callback: &'a mut (dyn FnMut(ToolEvent) + Send)) -> Self {
         Self::new(callback, true)
     }
 
-    fn new(callback: &'a mut dyn FnMut(ToolEvent), one_turn: bool) -> Self {
+    fn new(callback: &'a mut (dyn FnMut(ToolEvent) + Send), one_turn: bool) -> Self {
         Self {
-            state: RefCell::new(SinkState {
+            state: Mutex::new(SinkState {
                 callback,
                 one_turn,
                 started: false,
@@ -125,7 +129,8 @@ impl<'a> EventSink<'a> {
 
     /// Hands `event` to the callback, unless the turn has said its line of that kind already.
     pub fn send(&self, event: ToolEvent) {
-        let mut state = self.state.borrow_mut();
+        // A callback that panicked leaves the state as it was: still usable.
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.one_turn
             && let ToolEvent::Say { reason, .. } = &event
         {

@@ -81,7 +81,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             context: &Context,
             api: &mut ApiValues,
             call: &::apicall_runtime::ToolCall,
-            events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
+            events: &mut (dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent) + ::core::marker::Send),
         ) -> ::apicall_runtime::ToolResult {
             let events = ::apicall_runtime::EventSink::for_call(events);
             run_one(client, context, api, call, ::core::option::Option::Some(&events), ::core::option::Option::None).await
@@ -107,7 +107,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             context: &Context,
             api: &mut ApiValues,
             calls: &[::apicall_runtime::ToolCall],
-            events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
+            events: &mut (dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent) + ::core::marker::Send),
         ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
             let events = ::apicall_runtime::EventSink::for_turn(events);
             run_turn(client, context, api, calls, ::core::option::Option::Some(&events), ::core::option::Option::None).await

@@ -188,7 +188,7 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
                 &mut self,
                 client: &::apicall_runtime::Client,
                 call: &::apicall_runtime::ToolCall,
-                events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
+                events: &mut (dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent) + ::core::marker::Send),
             ) -> ::apicall_runtime::ToolResult {
                 self.keep_completed();
                 let events = ::apicall_runtime::EventSink::for_call(events);
@@ -217,7 +217,7 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
                 &mut self,
                 client: &::apicall_runtime::Client,
                 calls: &[::apicall_runtime::ToolCall],
-                events: &mut dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent),
+                events: &mut (dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent) + ::core::marker::Send),
             ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
                 self.keep_completed();
                 let events = ::apicall_runtime::EventSink::for_turn(events);
