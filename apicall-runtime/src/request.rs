@@ -428,10 +428,13 @@ fn has_dot_segment(url: &str) -> bool {
     } else {
         Cow::Borrowed(trimmed)
     };
-    let rest = match cleaned.windows(3).position(|window| window == b"://") {
-        Some(at) => &cleaned[at + 3..],
-        None => &cleaned[..],
-    };
+    // After the first `://` (found from the colons, which are few).
+    let rest = cleaned
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| byte == b':')
+        .find_map(|(at, _)| cleaned[at + 1..].strip_prefix(b"//"))
+        .unwrap_or(&cleaned);
     // The authority ends at the first of these; only a slash starts a path.
     let Some(path_start) = rest
         .iter()
@@ -540,6 +543,38 @@ mod tests {
             "https:api.example.com/..",
         ] {
             assert!(has_dot_segment(url), "{url:?}");
+        }
+    }
+
+    /// `has_dot_segment` as first written, on `str`s and with every segment decoded.
+    fn has_dot_segment_by_chars(url: &str) -> bool {
+        let trimmed = url.trim_matches(|c: char| c <= ' ');
+        let cleaned: String = trimmed
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+            .collect();
+        let rest = cleaned
+            .split_once("://")
+            .map_or(cleaned.as_str(), |(_, rest)| rest);
+        let Some(path_start) = rest.find(['/', '\\', '?', '#']) else {
+            return false;
+        };
+        let path = rest[path_start..]
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default();
+        path.split(['/', '\\']).any(|segment| {
+            let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+            decoded == "." || decoded == ".."
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dot_segments_are_found_as_the_first_version_found_them(
+            url in "(https?:?/?/?)?[a:/\\\\.%2eE?#\t\n é]{0,16}"
+        ) {
+            proptest::prop_assert_eq!(has_dot_segment(&url), has_dot_segment_by_chars(&url));
         }
     }
 
