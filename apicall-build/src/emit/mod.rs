@@ -11,7 +11,7 @@ mod response;
 mod session;
 mod webhook;
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 
 use crate::tools::Tool;
@@ -136,10 +136,10 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
 /// `TOOLS`: every call as an LLM tool definition, with its parameters' JSON Schema as text.
 fn tools_const(tools: &[Tool]) -> TokenStream {
     let entries = tools.iter().map(|tool| {
-        let name = &tool.name;
-        let description = &tool.description;
-        let parameters = tool.parameters.to_string();
-        let output = tool.output.to_string();
+        let name = string_literal(&tool.name);
+        let description = string_literal(&tool.description);
+        let parameters = string_literal(&tool.parameters.to_string());
+        let output = string_literal(&tool.output.to_string());
         quote! {
             ::apicall_runtime::ToolDefinition {
                 name: #name,
@@ -176,23 +176,62 @@ pub(crate) fn rust_type(ty: ir::ValueType) -> TokenStream {
 /// `#[doc]` holding a line break as a `/** */` block). A lone `\r` breaks a line too, since
 /// rustc refuses one inside a `///` comment.
 pub(crate) fn docs(text: &str) -> TokenStream {
-    let text = text.trim_end().replace("\r\n", "\n");
+    let text = text.trim_end();
+    let text = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     // Prose from calls.yaml names products as their makers spell them (`HubSpot`, `OAuth2`),
     // which clippy's pedantic `doc_markdown` would have a user's crate put in backticks.
-    let allow = if names_code_like_words(&text) {
+    let mut out = if names_code_like_words(&text) {
         quote!(#[allow(clippy::doc_markdown, reason = "prose from calls.yaml")])
     } else {
         TokenStream::new()
     };
-    let lines = text.split(['\n', '\r']).map(|line| {
+    for line in text.split(['\n', '\r']) {
         let line = if line.is_empty() {
-            String::new()
+            string_literal("")
         } else {
-            format!(" {}", visible_direction_controls(line))
+            string_literal(&format!(" {}", visible_direction_controls(line)))
         };
-        quote!(#[doc = #line])
-    });
-    quote!(#allow #(#lines)*)
+        // `#[doc = #line]`, made here: `quote!` would copy the literal, then drop it.
+        let mut attribute = quote!(doc =);
+        attribute.extend([TokenTree::Literal(line)]);
+        out.extend([
+            TokenTree::Punct(Punct::new('#', Spacing::Alone)),
+            TokenTree::Group(Group::new(Delimiter::Bracket, attribute)),
+        ]);
+    }
+    out
+}
+
+/// The string literal token `quote!` makes of `text`, made without escaping it one character
+/// at a time where it needs no escape.
+///
+/// Outside a compiler (build.rs, `apicall expand`), proc-macro2 writes a string literal by
+/// passing each character through `char::escape_debug`: for a large file that was a tenth of
+/// the compile, most of it doc comments. Printable ASCII escapes only `"` and `\`, so such text
+/// is written here as the literal's source and read back, one cheap pass; any other text goes
+/// through [`Literal::string`]. The literal's text, and so the token, is the same either way.
+pub(crate) fn string_literal(text: &str) -> Literal {
+    if text.bytes().all(|byte| (b' '..=b'~').contains(&byte)) {
+        let mut source = String::with_capacity(text.len() + text.len() / 8 + 2);
+        source.push('"');
+        let mut rest = text;
+        while let Some(at) = rest.find(['"', '\\']) {
+            source.push_str(&rest[..at]);
+            source.push('\\');
+            source.push_str(&rest[at..=at]);
+            rest = &rest[at + 1..];
+        }
+        source.push_str(rest);
+        source.push('"');
+        if let Ok(literal) = source.parse() {
+            return literal;
+        }
+    }
+    Literal::string(text)
 }
 
 /// Whether `text` has a word outside backticks that `doc_markdown` takes for code: as clippy
@@ -208,9 +247,15 @@ fn names_code_like_words(text: &str) -> bool {
     };
     text.split('`')
         .step_by(2)
-        .flat_map(|prose| prose.split(|c: char| c.is_whitespace() || "()[]{}<>,;!?\"'".contains(c)))
+        .flat_map(|prose| {
+            prose.split(|c: char| {
+                c.is_whitespace() || (c.is_ascii() && b"()[]{}<>,;!?\"'".contains(&(c as u8)))
+            })
+        })
         .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'))
-        .any(|word| word.contains('_') || word.contains("::") || camel_case(word))
+        .any(|word| {
+            word.contains('_') || (word.contains(':') && word.contains("::")) || camel_case(word)
+        })
 }
 
 /// `text` with each bidirectional override or isolate written as its escape (`\u{202e}`): in a
@@ -352,6 +397,47 @@ mod doc_words {
             "in `HubSpot`",
         ] {
             assert!(!names_code_like_words(prose), "{prose}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod string_literals {
+    use proc_macro2::Literal;
+    use proptest::prelude::*;
+
+    use super::string_literal;
+
+    fn same_as_quote(text: &str) {
+        assert_eq!(
+            string_literal(text).to_string(),
+            Literal::string(text).to_string(),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn are_the_tokens_quote_makes() {
+        for text in [
+            "",
+            " Look up the caller",
+            "a \"quoted\" word, a \\ and a '",
+            r#"{"type":"object","properties":{"a\\b":{"description":"\"x\""}}}"#,
+            "tab\there",
+            "two\nlines\r",
+            "\0 and \x007",
+            "\u{7f}",
+            "café ☕",
+            "\u{202e}",
+        ] {
+            same_as_quote(text);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn are_the_tokens_quote_makes_for_any_text(text in "\\PC*|[ -~]*|[\"\\\\a ]*") {
+            same_as_quote(&text);
         }
     }
 }
