@@ -187,14 +187,16 @@ pub(crate) async fn speak<T, E>(
     let result = match delayed {
         None => call.await,
         Some((after, text)) => {
+            let mut call = call;
             let timer = pin!(tokio::time::sleep(after));
-            // `select` polls the call first: when both are ready, the call has answered.
-            match select(call, timer).await {
-                Either::Left((result, _)) => result,
-                Either::Right(((), call)) => {
-                    say(text, SayReason::Delayed);
-                    call.await
-                }
+            // `select` polls the call first: when both are ready, the call has answered. An
+            // `if let`, not a `match`: a match's scrutinee, which holds the call's output,
+            // would live across the second await and make this future as large as it.
+            if let Either::Left((result, _)) = select(call.as_mut(), timer).await {
+                result
+            } else {
+                say(text, SayReason::Delayed);
+                call.await
             }
         }
     };

@@ -86,7 +86,7 @@ pub use webhook::{DEFAULT_WEBHOOK_BACKOFF, Delivered, Delivery, MAX_RETRY_AFTER,
 pub mod call {
     pub use crate::arguments::{Argument, MAX_PROBLEMS, Param, Shape, read_arguments};
     pub use crate::extract::{
-        Extracted, PathNode, PathStep, ResponsePaths, extract, extract_paths,
+        Extracted, Field, PathNode, PathStep, ResponsePaths, extract, extract_paths,
     };
     pub use crate::json_text::JsonText;
     pub use crate::request::{Inspected, Request};

@@ -94,11 +94,12 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             },
             quote! {
                 let body = request.send().await?;
-                let mut extracted = ::apicall_runtime::call::extract(&#spec_name, &body, &#paths_name, #slot_count)?;
-                ::core::result::Result::Ok(#literal)
+                ::apicall_runtime::call::extract(&#spec_name, &body, &#paths_name, #slot_count)?
+                    .into_response(#literal)
             },
         )
     };
+    let allow = super::allow_long_body(call.responses.len());
     quote! {
         #[doc = #spec_doc]
         static #spec_name: ::apicall_runtime::call::CallSpec = ::apicall_runtime::call::CallSpec {
@@ -110,6 +111,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
         #paths
 
         #doc
+        #allow
         pub async fn #name(
             client: &::apicall_runtime::Client,
             #context: &Context,

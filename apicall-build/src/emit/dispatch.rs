@@ -15,13 +15,28 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
         let message = call.failure_message();
         quote!(#name => #message,)
     });
-    let (extracted, keep) = if has_values {
+    // With values, each arm yields its content and the `ApiValues` it filled, made only once
+    // the call has returned: a value declared before the match would be held across every
+    // await, making each dispatch future as large as `ApiValues`.
+    let (outcome_type, split) = if has_values {
         (
-            quote!(let mut extracted = ApiValues::default();),
-            quote!(extracted),
+            quote!((::apicall_runtime::__private::serde_json::Value, ApiValues)),
+            quote! {
+                let (outcome, extracted) = match outcome {
+                    ::core::result::Result::Ok((answer, extracted)) => {
+                        (::core::result::Result::Ok(answer), extracted)
+                    }
+                    ::core::result::Result::Err(error) => {
+                        (::core::result::Result::Err(error), ApiValues::default())
+                    }
+                };
+            },
         )
     } else {
-        (TokenStream::new(), quote!(ApiValues::default()))
+        (
+            quote!(::apicall_runtime::__private::serde_json::Value),
+            quote!(let extracted = ApiValues::default();),
+        )
     };
     let merge_one = if has_values {
         quote!(api.merge(&extracted);)
@@ -162,9 +177,8 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
             #background_param: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
         ) -> (::apicall_runtime::ToolResult, ApiValues) {
-            #extracted
             let outcome: ::core::result::Result<
-                ::apicall_runtime::__private::serde_json::Value,
+                #outcome_type,
                 ::apicall_runtime::DispatchError,
             > = match call.name.as_str() {
                 #(#arms)*
@@ -172,13 +186,14 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
                     name: call.name.clone(),
                 }),
             };
+            #split
             let failure_message = match call.name.as_str() {
                 #(#failures)*
                 _ => "That tool does not exist.",
             };
             (
                 ::apicall_runtime::__private::finish(call, outcome, failure_message),
-                #keep,
+                extracted,
             )
         }
     }
@@ -192,11 +207,20 @@ fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    let record = if call.responses.is_empty() || !has_values {
-        TokenStream::new()
+    let content = if !has_values {
+        quote!(::apicall_runtime::__private::content(&response))
+    } else if call.responses.is_empty() {
+        quote!((
+            ::apicall_runtime::__private::content(&response),
+            ApiValues::default()
+        ))
     } else {
         let method = ident(&names::record_method(&call.name));
-        quote!(extracted.#method(&response);)
+        quote! {{
+            let mut extracted = ApiValues::default();
+            extracted.#method(&response);
+            (::apicall_runtime::__private::content(&response), extracted)
+        }}
     };
     let spoken = spoken(file, call);
     let run = |params: TokenStream| {
@@ -211,10 +235,7 @@ fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
                 ::core::option::Option::None => running.await,
             };
             outcome
-                .map(|response| {
-                    #record
-                    ::apicall_runtime::__private::content(&response)
-                })
+                .map(|response| #content)
                 .map_err(::apicall_runtime::DispatchError::from)
         }}
     };
@@ -275,6 +296,15 @@ fn in_background(
             ::core::result::Result::Ok(extracted)
         }
     };
+    let started = if has_values {
+        // Its values arrive in the background, not with this answer.
+        quote!((
+            ::apicall_runtime::__private::started(),
+            ApiValues::default()
+        ))
+    } else {
+        quote!(::apicall_runtime::__private::started())
+    };
     let spoken = spoken(file, call);
     quote! {{
         let spoken = #spoken;
@@ -290,7 +320,7 @@ fn in_background(
             spoken,
             events,
         );
-        ::core::result::Result::Ok(::apicall_runtime::__private::started())
+        ::core::result::Result::Ok(#started)
     }}
 }
 
@@ -342,8 +372,10 @@ pub(crate) fn merge_method(file: &ir::File) -> Option<TokenStream> {
             }
         }
     });
+    let allow = super::allow_long_body(file.api_values.len());
     Some(quote! {
         /// Takes every value `newer` has, keeping the others.
+        #allow
         pub fn merge(&mut self, newer: &ApiValues) {
             #(#fields)*
         }

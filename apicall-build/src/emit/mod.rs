@@ -162,6 +162,14 @@ pub(crate) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
+/// `#[allow(clippy::too_many_lines)]` for a function of `statements` generated statements
+/// (each up to three lines), once there are enough for `clippy::pedantic` to count more than
+/// its 100 lines; nothing below that, so small files read plainly.
+pub(crate) fn allow_long_body(statements: usize) -> Option<TokenStream> {
+    (statements > 25)
+        .then(|| quote!(#[allow(clippy::too_many_lines, reason = "one statement per value")]))
+}
+
 /// The Rust type of a value of this JSON type.
 pub(crate) fn rust_type(ty: ir::ValueType) -> TokenStream {
     match ty {

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
-use super::{code, docs, ident, rust_type};
+use super::{allow_long_body, code, docs, ident, rust_type};
 use crate::parse::path::{self, Segment};
 use crate::{ir, names};
 
@@ -16,6 +16,19 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
         "Values extracted from the response of [`{}`]. A value the API left out is `None`.",
         call.name
     ));
+    let impls = value_impls(&name, call.responses.iter().map(|v| &*v.name));
+    let (derived, serde_crate) = if impls.is_none() {
+        (
+            quote!(
+                Debug,
+                PartialEq,
+                ::apicall_runtime::__private::serde::Serialize
+            ),
+            quote!(#[serde(crate = "::apicall_runtime::__private::serde")]),
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
     let fields = call.responses.iter().map(|variable| {
         let field = ident(&variable.name);
         let doc = docs(&format!(
@@ -30,14 +43,89 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
             quote! { #doc pub #field: ::core::option::Option<#ty>, }
         }
     });
+    // `clippy::pedantic` asks for an enum instead of four `bool`s; these mirror the response.
+    let bools = call
+        .responses
+        .iter()
+        .filter(|variable| variable.required && variable.ty == ir::ValueType::Boolean)
+        .count();
+    let allow_bools = (bools > 3).then(|| {
+        quote!(#[allow(clippy::struct_excessive_bools, reason = "one field per response value")])
+    });
     quote! {
         #doc
-        #[derive(Clone, Debug, Default, PartialEq, ::apicall_runtime::__private::serde::Serialize)]
-        #[serde(crate = "::apicall_runtime::__private::serde")]
+        #allow_bools
+        #[derive(Clone, Default, #derived)]
+        #serde_crate
         pub struct #name {
             #(#fields)*
         }
+        #impls
     }
+}
+
+/// Structs with more fields than this get hand-written `Debug`, `PartialEq` and `Serialize`
+/// impls rather than derived ones. The derived `eq` is one `&&` chain and serde's field count
+/// one `1 + 1 + …` sum, both nested one level per field, and rustc overflows its stack on them
+/// at about 5,000 fields; the derived `Debug` puts an array of every field on the stack, which
+/// `clippy::large_stack_arrays` refuses above 1,024. Below the threshold the derives read
+/// better in `apicall expand`.
+const DERIVE_UP_TO_FIELDS: usize = 256;
+
+/// Hand-written `Debug`, `PartialEq` and serde `Serialize` impls for a struct of `fields`, or
+/// `None` when it is small enough to derive them. The impls behave as the derives do: fields
+/// shown, compared and serialized by name, in order, one statement each.
+fn value_impls<'a>(
+    name: &Ident,
+    fields: impl ExactSizeIterator<Item = &'a str> + Clone,
+) -> Option<TokenStream> {
+    if fields.len() <= DERIVE_UP_TO_FIELDS {
+        return None;
+    }
+    let count = Literal::usize_unsuffixed(fields.len());
+    let type_name = name.to_string();
+    let idents = fields.clone().map(ident);
+    let idents_again = idents.clone();
+    let idents_debug = idents.clone();
+    let keys = fields;
+    let keys_debug = keys.clone();
+    let impls = quote! {
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #name {
+            #[allow(clippy::too_many_lines, reason = "one statement per field")]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                let mut fields = f.debug_struct(#type_name);
+                #( fields.field(#keys_debug, &self.#idents_debug); )*
+                fields.finish()
+            }
+        }
+        #[automatically_derived]
+        impl ::core::cmp::PartialEq for #name {
+            #[allow(clippy::too_many_lines, reason = "one statement per field")]
+            fn eq(&self, other: &Self) -> bool {
+                #(
+                    if ::core::cmp::PartialEq::ne(&self.#idents, &other.#idents) {
+                        return false;
+                    }
+                )*
+                true
+            }
+        }
+        #[automatically_derived]
+        impl ::apicall_runtime::__private::serde::Serialize for #name {
+            #[allow(clippy::too_many_lines, reason = "one statement per field")]
+            fn serialize<S>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error>
+            where
+                S: ::apicall_runtime::__private::serde::Serializer,
+            {
+                use ::apicall_runtime::__private::serde::ser::SerializeStruct as _;
+                let mut state = serializer.serialize_struct(#type_name, #count)?;
+                #( state.serialize_field(#keys, &self.#idents_again)?; )*
+                state.end()
+            }
+        }
+    };
+    Some(impls)
 }
 
 /// `ApiValues::record_<call>`, a method of the one `impl ApiValues` block: keeps what a
@@ -79,8 +167,10 @@ pub(crate) fn record_method(call: &ir::Call) -> Option<TokenStream> {
             }
         }
     });
+    let allow = allow_long_body(call.responses.len());
     Some(quote! {
         #doc
+        #allow
         pub fn #method(&mut self, response: &#response) {
             #(#stores)*
         }
@@ -88,6 +178,15 @@ pub(crate) fn record_method(call: &ir::Call) -> Option<TokenStream> {
 }
 
 pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
+    let name = ident("ApiValues");
+    let impls = value_impls(&name, file.api_values.iter().map(|value| &*value.name));
+    let derived = impls.is_none().then(|| {
+        quote!(
+            Debug,
+            PartialEq,
+            ::apicall_runtime::__private::serde::Serialize,
+        )
+    });
     let fields = file.api_values.iter().map(|value| {
         let field = ident(&value.name);
         let doc = docs(&format!(
@@ -100,14 +199,14 @@ pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
     quote! {
         /// Every `{{api.*}}` value extracted so far in a conversation, for rendering prompts.
         #[derive(
-            Clone, Debug, Default, PartialEq,
-            ::apicall_runtime::__private::serde::Serialize,
+            Clone, Default, #derived
             ::apicall_runtime::__private::serde::Deserialize,
         )]
         #[serde(crate = "::apicall_runtime::__private::serde", default)]
-        pub struct ApiValues {
+        pub struct #name {
             #(#fields)*
         }
+        #impls
     }
 }
 
@@ -176,28 +275,17 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
     node(&root)
 }
 
-/// The response struct literal, reading each slot with its declared type.
+/// The response struct literal, each field read from its slot by `Extracted::field` with the
+/// field's type, inside the closure `Extracted::into_response` runs. The closure is a body of
+/// its own: in the `async fn`, the literal made rustc's time and memory grow with the square
+/// of the fields.
 pub(crate) fn response_literal(call: &ir::Call) -> TokenStream {
     let name = ident(&names::response_type(&call.name));
     let fields = call.responses.iter().enumerate().map(|(slot, variable)| {
         let field = ident(&variable.name);
-        let getter = ident(match variable.ty {
-            ir::ValueType::String => "string",
-            ir::ValueType::Integer => "integer",
-            ir::ValueType::Number => "number",
-            ir::ValueType::Boolean => "boolean",
-        });
         let variable_name = &variable.name;
         let slot = Literal::usize_unsuffixed(slot);
-        if variable.required {
-            quote! {
-                #field: extracted
-                    .#getter(#slot, #variable_name)?
-                    .ok_or_else(|| extracted.missing(#variable_name))?,
-            }
-        } else {
-            quote! { #field: extracted.#getter(#slot, #variable_name)?, }
-        }
+        quote! { #field: extracted.field(#slot, #variable_name), }
     });
-    quote! { #name { #(#fields)* } }
+    quote! { |extracted| #name { #(#fields)* } }
 }
