@@ -74,23 +74,28 @@ async fn every_value_is_extracted_compared_and_serialized_by_name() {
     );
 }
 
-/// On a thread with a 32 MiB stack: unoptimised, the dispatcher's frame holds about 14 copies
-/// of a 6,000-value `ApiValues` (85 KB each), past the 2 MiB a test thread has. Optimised
-/// builds keep a few; README "Limits" says what a file this wide costs.
-#[test]
-fn a_session_keeps_every_value_and_survives_a_round_trip() {
+/// Runs `test` on a thread with a 32 MiB stack. Unoptimised, a 6,000-value `ApiValues`
+/// (85 KB) is copied many times over in a frame: the dispatcher's holds about 14 copies, and
+/// serde_json's `deserialize_struct` 10, past the 2 MiB a test thread has. Optimised builds
+/// keep a few; README "Performance" says what a file this wide costs.
+fn on_a_big_stack(test: impl FnOnce() + Send + 'static) {
     std::thread::Builder::new()
         .stack_size(32 << 20)
-        .spawn(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(session_round_trip());
-        })
+        .spawn(test)
         .unwrap()
         .join()
         .unwrap();
+}
+
+#[test]
+fn a_session_keeps_every_value_and_survives_a_round_trip() {
+    on_a_big_stack(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(session_round_trip());
+    });
 }
 
 async fn session_round_trip() {
@@ -115,6 +120,31 @@ async fn session_round_trip() {
     let restored: wide::ApiValues = serde_json::from_str(&saved).unwrap();
     assert_eq!(restored, session.api);
     assert_ne!(restored, wide::ApiValues::default());
+}
+
+#[test]
+fn api_values_read_back_from_a_map_or_a_sequence_as_the_derive_would() {
+    on_a_big_stack(read_back);
+}
+
+fn read_back() {
+    let values: wide::ApiValues =
+        serde_json::from_str(r#"{"f1": 7, "unknown": [1, {"x": 2}], "f5999": true, "f0": null}"#)
+            .unwrap();
+    assert_eq!(values.f0, None);
+    assert_eq!(values.f1, Some(7));
+    assert_eq!(values.f5999, Some(true));
+    assert_eq!(values.f2, None, "absent is None");
+
+    let values: wide::ApiValues = serde_json::from_str(r#"["first", 2]"#).unwrap();
+    assert_eq!(values.f0.as_deref(), Some("first"));
+    assert_eq!(values.f1, Some(2));
+    assert_eq!(values.f2, None, "a short sequence leaves the rest None");
+
+    let error = serde_json::from_str::<wide::ApiValues>(r#"{"f1": "seven"}"#).unwrap_err();
+    assert!(error.to_string().contains("expected i64"), "{error}");
+    let error = serde_json::from_str::<wide::ApiValues>("3").unwrap_err();
+    assert!(error.to_string().contains("struct ApiValues"), "{error}");
 }
 
 #[tokio::test]

@@ -111,6 +111,41 @@ pub mod __private {
     pub use crate::dispatch::{arguments, content, finish};
     use crate::spec::CallSpec;
 
+    /// Reads a map's next value into `slot`: how a wide generated `ApiValues` deserializes a
+    /// field. A call, not the statement itself, so that an unoptimised build keeps one small
+    /// result per field on the stack rather than a value of the field's type.
+    ///
+    /// # Errors
+    ///
+    /// The format's error for a value of the wrong type.
+    pub fn read_value<'de, A, T>(map: &mut A, slot: &mut T) -> Result<(), A::Error>
+    where
+        A: serde::de::MapAccess<'de>,
+        T: serde::Deserialize<'de>,
+    {
+        *slot = map.next_value()?;
+        Ok(())
+    }
+
+    /// Reads a sequence's next element into `slot`; `false` once the sequence has ended.
+    ///
+    /// # Errors
+    ///
+    /// The format's error for an element of the wrong type.
+    pub fn read_element<'de, A, T>(seq: &mut A, slot: &mut T) -> Result<bool, A::Error>
+    where
+        A: serde::de::SeqAccess<'de>,
+        T: serde::Deserialize<'de>,
+    {
+        match seq.next_element()? {
+            Some(value) => {
+                *slot = value;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// The error for an `api.*` value the URL needs but no earlier call extracted.
     #[must_use]
     pub fn missing_value(spec: &CallSpec, variable: &'static str) -> crate::Error {

@@ -196,17 +196,103 @@ pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
         let ty = rust_type(value.ty);
         quote! { #doc pub #field: ::core::option::Option<#ty>, }
     });
+    let deserialize = if impls.is_none() {
+        quote! {
+            #[derive(::apicall_runtime::__private::serde::Deserialize)]
+            #[serde(crate = "::apicall_runtime::__private::serde", default)]
+        }
+    } else {
+        TokenStream::new()
+    };
+    let deserialize_impl = impls
+        .is_some()
+        .then(|| deserialize_impl(&name, file.api_values.iter().map(|value| &*value.name)));
     quote! {
         /// Every `{{api.*}}` value extracted so far in a conversation, for rendering prompts.
-        #[derive(
-            Clone, Default, #derived
-            ::apicall_runtime::__private::serde::Deserialize,
-        )]
-        #[serde(crate = "::apicall_runtime::__private::serde", default)]
+        #[derive(Clone, Default, #derived)]
+        #deserialize
         pub struct #name {
             #(#fields)*
         }
         #impls
+        #deserialize_impl
+    }
+}
+
+/// serde's `Deserialize` for a struct of more than [`DERIVE_UP_TO_FIELDS`] optional `fields`,
+/// every one defaulted as `#[serde(default)]` would: from a map (unknown keys skipped, a key
+/// given twice taking its last value) or a sequence (the fields in order, a short one leaving
+/// the rest `None`). The derive keeps one local per field, and rustc's time and memory grow
+/// with their square (23 s and 2.3 GB to check 6,000); these write into one value.
+fn deserialize_impl<'a>(
+    name: &Ident,
+    fields: impl ExactSizeIterator<Item = &'a str> + Clone,
+) -> TokenStream {
+    let type_name = name.to_string();
+    let expecting = format!("struct {type_name}");
+    let keys = fields.clone();
+    let keys_const = fields.clone();
+    let idents = fields.clone().map(ident);
+    let idents_seq = fields.map(ident);
+    quote! {
+        #[automatically_derived]
+        impl<'de> ::apicall_runtime::__private::serde::Deserialize<'de> for #name {
+            #[allow(clippy::too_many_lines, reason = "one arm per field")]
+            fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
+            where
+                D: ::apicall_runtime::__private::serde::Deserializer<'de>,
+            {
+                use ::apicall_runtime::__private::serde::de;
+                struct Visitor;
+                impl<'de> de::Visitor<'de> for Visitor {
+                    type Value = #name;
+                    fn expecting(
+                        &self,
+                        formatter: &mut ::core::fmt::Formatter<'_>,
+                    ) -> ::core::fmt::Result {
+                        formatter.write_str(#expecting)
+                    }
+                    fn visit_map<A>(self, mut map: A) -> ::core::result::Result<#name, A::Error>
+                    where
+                        A: de::MapAccess<'de>,
+                    {
+                        use ::apicall_runtime::__private::read_value;
+                        let mut values = #name::default();
+                        while let ::core::option::Option::Some(key) =
+                            map.next_key::<::std::string::String>()?
+                        {
+                            let mut ignored = de::IgnoredAny;
+                            match key.as_str() {
+                                #( #keys => read_value(&mut map, &mut values.#idents), )*
+                                _ => read_value(&mut map, &mut ignored),
+                            }?;
+                        }
+                        ::core::result::Result::Ok(values)
+                    }
+                    fn visit_seq<A>(self, mut seq: A) -> ::core::result::Result<#name, A::Error>
+                    where
+                        A: de::SeqAccess<'de>,
+                    {
+                        use ::apicall_runtime::__private::read_element;
+                        let mut values = #name::default();
+                        // Each `?` makes a value of its function's result type: here `()`, not
+                        // the whole struct, once per field.
+                        let mut read = || -> ::core::result::Result<(), A::Error> {
+                            #(
+                                if !read_element(&mut seq, &mut values.#idents_seq)? {
+                                    return ::core::result::Result::Ok(());
+                                }
+                            )*
+                            ::core::result::Result::Ok(())
+                        };
+                        read()?;
+                        ::core::result::Result::Ok(values)
+                    }
+                }
+                const FIELDS: &[&str] = &[#(#keys_const),*];
+                deserializer.deserialize_struct(#type_name, FIELDS, Visitor)
+            }
+        }
     }
 }
 
