@@ -111,6 +111,11 @@ pub mod __private {
     pub use crate::dispatch::{arguments, content, finish};
     use crate::spec::CallSpec;
 
+    /// One tool call's arm of a generated dispatcher, boxed so the dispatcher awaits one
+    /// future rather than holding an await per call.
+    pub type Running<'a, T> =
+        std::pin::Pin<Box<dyn Future<Output = Result<T, crate::DispatchError>> + Send + 'a>>;
+
     /// Reads a map's next value into `slot`: how a wide generated `ApiValues` deserializes a
     /// field. A call, not the statement itself, so that an unoptimised build keeps one small
     /// result per field on the stack rather than a value of the field's type.

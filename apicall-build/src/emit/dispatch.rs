@@ -177,15 +177,19 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
             #background_param: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
         ) -> (::apicall_runtime::ToolResult, ApiValues) {
-            let outcome: ::core::result::Result<
-                #outcome_type,
-                ::apicall_runtime::DispatchError,
-            > = match call.name.as_str() {
+            // Each arm is an async block of its own, boxed, and awaited once here: one
+            // `async fn` awaiting in every arm is one coroutine with an await per call, and
+            // rustc's time and memory for it grow with the square of the calls.
+            let running: ::apicall_runtime::__private::Running<'_, #outcome_type> =
+                match call.name.as_str() {
                 #(#arms)*
-                _ => ::core::result::Result::Err(::apicall_runtime::DispatchError::UnknownTool {
-                    name: call.name.clone(),
-                }),
+                _ => ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Err(
+                    ::apicall_runtime::DispatchError::UnknownTool {
+                        name: call.name.clone(),
+                    },
+                ))),
             };
+            let outcome = running.await;
             #split
             let failure_message = match call.name.as_str() {
                 #(#failures)*
@@ -225,9 +229,7 @@ fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
     let spoken = spoken(file, call);
     let run = |params: TokenStream| {
         quote! {{
-            // Boxed: the dispatcher holds one call at a time, and a future holding every
-            // call's state inline grows past what `clippy::large_futures` accepts.
-            let running = ::std::boxed::Box::pin(#function(client, context, #params #api));
+            let running = #function(client, context, #params #api);
             let outcome = match events {
                 ::core::option::Option::Some(events) => {
                     ::apicall_runtime::speaking(#name, running, #spoken, events).await
@@ -252,20 +254,22 @@ fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
     } else {
         run
     };
-    if params.is_none() {
-        quote!(#name => #run,)
+    let body = if params.is_none() {
+        run
     } else {
+        // A block, as `run` is, for `async move` to take.
         let params_type = ident(&names::params_type(&call.name));
         let described = ident(&names::call_arguments(&call.name));
-        quote! {
-            #name => match ::apicall_runtime::__private::arguments::<#params_type>(
+        quote! {{
+            match ::apicall_runtime::__private::arguments::<#params_type>(
                 call, #name, #described,
             ) {
                 ::core::result::Result::Ok(params) => #run,
                 ::core::result::Result::Err(error) => ::core::result::Result::Err(error),
-            },
-        }
-    }
+            }
+        }}
+    };
+    quote!(#name => ::std::boxed::Box::pin(async move #body),)
 }
 
 /// An `execution: async` call handed to the session's background with owned copies of what

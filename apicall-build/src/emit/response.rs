@@ -17,17 +17,16 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
         call.name
     ));
     let impls = value_impls(&name, call.responses.iter().map(|v| &*v.name));
-    let (derived, serde_crate) = if impls.is_none() {
-        (
-            quote!(
-                Debug,
-                PartialEq,
-                ::apicall_runtime::__private::serde::Serialize
-            ),
-            quote!(#[serde(crate = "::apicall_runtime::__private::serde")]),
-        )
+    let derives = if impls.is_none() {
+        quote! {
+            #[derive(
+                Clone, Debug, Default, PartialEq,
+                ::apicall_runtime::__private::serde::Serialize,
+            )]
+            #[serde(crate = "::apicall_runtime::__private::serde")]
+        }
     } else {
-        (TokenStream::new(), TokenStream::new())
+        quote!(#[derive(Clone, Default)])
     };
     let fields = call.responses.iter().map(|variable| {
         let field = ident(&variable.name);
@@ -55,8 +54,7 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
     quote! {
         #doc
         #allow_bools
-        #[derive(Clone, Default, #derived)]
-        #serde_crate
+        #derives
         pub struct #name {
             #(#fields)*
         }
@@ -180,13 +178,18 @@ pub(crate) fn record_method(call: &ir::Call) -> Option<TokenStream> {
 pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
     let name = ident("ApiValues");
     let impls = value_impls(&name, file.api_values.iter().map(|value| &*value.name));
-    let derived = impls.is_none().then(|| {
-        quote!(
-            Debug,
-            PartialEq,
-            ::apicall_runtime::__private::serde::Serialize,
-        )
-    });
+    let derives = if impls.is_none() {
+        quote! {
+            #[derive(
+                Clone, Debug, Default, PartialEq,
+                ::apicall_runtime::__private::serde::Serialize,
+                ::apicall_runtime::__private::serde::Deserialize,
+            )]
+            #[serde(crate = "::apicall_runtime::__private::serde", default)]
+        }
+    } else {
+        quote!(#[derive(Clone, Default)])
+    };
     let fields = file.api_values.iter().map(|value| {
         let field = ident(&value.name);
         let doc = docs(&format!(
@@ -196,21 +199,12 @@ pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
         let ty = rust_type(value.ty);
         quote! { #doc pub #field: ::core::option::Option<#ty>, }
     });
-    let deserialize = if impls.is_none() {
-        quote! {
-            #[derive(::apicall_runtime::__private::serde::Deserialize)]
-            #[serde(crate = "::apicall_runtime::__private::serde", default)]
-        }
-    } else {
-        TokenStream::new()
-    };
     let deserialize_impl = impls
         .is_some()
         .then(|| deserialize_impl(&name, file.api_values.iter().map(|value| &*value.name)));
     quote! {
         /// Every `{{api.*}}` value extracted so far in a conversation, for rendering prompts.
-        #[derive(Clone, Default, #derived)]
-        #deserialize
+        #derives
         pub struct #name {
             #(#fields)*
         }
