@@ -92,6 +92,12 @@ pub(crate) fn record_method(call: &str) -> String {
     format!("record_{call}")
 }
 
+/// `ApiValues::run_<call>`, the call's dispatcher arm (a method: it cannot clash with module
+/// items, and `run_` and `record_` names cannot meet).
+pub(crate) fn run_method(call: &str) -> String {
+    format!("run_{call}")
+}
+
 pub(crate) fn render_fn(prompt: &str) -> String {
     format!("render_{prompt}")
 }

@@ -166,6 +166,20 @@ pub async fn speaking<T, E>(
     speak(tool, call, spoken, |event| events.send(event)).await
 }
 
+/// Runs `call`, [`speaking`] its lines through `events` when there is a sink: a dispatcher arm's
+/// one await. `spoken` renders the lines, only when they will be said.
+pub async fn speaking_if<T, E>(
+    tool: &'static str,
+    call: impl Future<Output = Result<T, E>>,
+    events: Option<&EventSink<'_>>,
+    spoken: impl FnOnce() -> Spoken,
+) -> Result<T, E> {
+    match events {
+        Some(events) => speaking(tool, call, spoken(), events).await,
+        None => call.await,
+    }
+}
+
 /// [`speaking`], each event handed to `send`: an [`EventSink`] on the dispatcher's task, or a
 /// session's channel for calls running in the background.
 pub(crate) async fn speak<T, E>(

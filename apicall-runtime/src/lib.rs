@@ -109,6 +109,7 @@ pub mod __private {
 
     pub use crate::background::started;
     pub use crate::dispatch::{arguments, content, finish};
+    pub use crate::events::speaking_if;
     use crate::spec::CallSpec;
 
     /// One tool call's arm of a generated dispatcher, boxed so the dispatcher awaits one

@@ -9,7 +9,11 @@ use crate::{ir, names};
 
 pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     let has_values = !file.api_values.is_empty();
-    let arms = file.calls.iter().map(|call| arm(file, call, has_values));
+    let arms = file.calls.iter().map(|call| {
+        let name = &call.name;
+        let method = ident(&names::run_method(&call.name));
+        quote!(#name => ApiValues::#method(client, context, api, call, events, background),)
+    });
     let failures = file.calls.iter().map(|call| {
         let name = &call.name;
         let message = call.failure_message();
@@ -18,25 +22,20 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     // With values, each arm yields its content and the `ApiValues` it filled, made only once
     // the call has returned: a value declared before the match would be held across every
     // await, making each dispatch future as large as `ApiValues`.
-    let (outcome_type, split) = if has_values {
-        (
-            quote!((::apicall_runtime::__private::serde_json::Value, ApiValues)),
-            quote! {
+    let outcome_type = outcome_type(has_values);
+    let split = if has_values {
+        quote! {
                 let (outcome, extracted) = match outcome {
                     ::core::result::Result::Ok((answer, extracted)) => {
                         (::core::result::Result::Ok(answer), extracted)
                     }
                     ::core::result::Result::Err(error) => {
-                        (::core::result::Result::Err(error), ApiValues::default())
-                    }
-                };
-            },
-        )
+                    (::core::result::Result::Err(error), ApiValues::default())
+                }
+            };
+        }
     } else {
-        (
-            quote!(::apicall_runtime::__private::serde_json::Value),
-            quote!(let extracted = ApiValues::default();),
-        )
+        quote!(let extracted = ApiValues::default();)
     };
     let merge_one = if has_values {
         quote!(api.merge(&extracted);)
@@ -48,25 +47,11 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     } else {
         quote!(let _ = extracted;)
     };
-    // The arms pass `api` to the calls whose request reads it, and render the messages that
-    // read it.
-    let api_param = if file
-        .calls
-        .iter()
-        .any(|call| call.uses_api() || call.messages_use_api())
-    {
-        quote!(api)
+    // Every arm is handed all of them; a file without calls has no arms.
+    let (api_param, background_param) = if file.calls.is_empty() {
+        (quote!(_api), quote!(_background))
     } else {
-        quote!(_api)
-    };
-    let background_param = if file
-        .calls
-        .iter()
-        .any(|call| call.execution == ir::Execution::Async)
-    {
-        quote!(background)
-    } else {
-        quote!(_background)
+        (quote!(api), quote!(background))
     };
     quote! {
         /// Runs the tool call an LLM returned: checks its arguments against the call's
@@ -177,9 +162,10 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
             #background_param: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
         ) -> (::apicall_runtime::ToolResult, ApiValues) {
-            // Each arm is an async block of its own, boxed, and awaited once here: one
-            // `async fn` awaiting in every arm is one coroutine with an await per call, and
-            // rustc's time and memory for it grow with the square of the calls.
+            // Each arm is a function of its own returning a boxed future, awaited once here.
+            // One `async fn` awaiting in every arm is one coroutine with an await per call,
+            // and async blocks written here would still be type-checked as one body with this
+            // function: rustc's time and memory for either grow faster than the calls.
             let running: ::apicall_runtime::__private::Running<'_, #outcome_type> =
                 match call.name.as_str() {
                 #(#arms)*
@@ -203,7 +189,26 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     }
 }
 
-fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
+/// What each dispatcher arm yields: the content for the LLM, and with values the `ApiValues`
+/// the call filled.
+fn outcome_type(has_values: bool) -> TokenStream {
+    if has_values {
+        quote!((::apicall_runtime::__private::serde_json::Value, ApiValues))
+    } else {
+        quote!(::apicall_runtime::__private::serde_json::Value)
+    }
+}
+
+fn has_messages(call: &ir::Call) -> bool {
+    let messages = &call.messages;
+    messages.start.is_some() || messages.delayed.is_some() || messages.failed.is_some()
+}
+
+/// `ApiValues::run_<call>`, a method of the one `impl ApiValues` block: the call's arm of
+/// `run_tool`, its arguments read and its request running in a boxed future. A function of its
+/// own, so that rustc type-checks each arm apart.
+pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
+    let has_values = !file.api_values.is_empty();
     let name = &call.name;
     let function = ident(&names::call_fn(&call.name));
     let api = if call.uses_api() {
@@ -211,65 +216,102 @@ fn arm(file: &ir::File, call: &ir::Call, has_values: bool) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    let content = if !has_values {
-        quote!(::apicall_runtime::__private::content(&response))
+    let params = (!call.params.is_empty()).then(|| quote!(&params,));
+    let read_arguments = params.as_ref().map(|_| {
+        let params_type = ident(&names::params_type(&call.name));
+        let described = ident(&names::call_arguments(&call.name));
+        quote! {
+            let params = ::apicall_runtime::__private::arguments::<#params_type>(
+                call, #name, #described,
+            )?;
+        }
+    });
+    let (record, answer) = if !has_values {
+        (
+            None,
+            quote!(::apicall_runtime::__private::content(&response)),
+        )
     } else if call.responses.is_empty() {
-        quote!((
-            ::apicall_runtime::__private::content(&response),
-            ApiValues::default()
-        ))
+        (
+            None,
+            quote!((
+                ::apicall_runtime::__private::content(&response),
+                ApiValues::default()
+            )),
+        )
     } else {
         let method = ident(&names::record_method(&call.name));
-        quote! {{
-            let mut extracted = ApiValues::default();
-            extracted.#method(&response);
-            (::apicall_runtime::__private::content(&response), extracted)
-        }}
+        (
+            Some(quote! {
+                let mut extracted = ApiValues::default();
+                extracted.#method(&response);
+            }),
+            quote!((::apicall_runtime::__private::content(&response), extracted)),
+        )
     };
-    let spoken = spoken(file, call);
-    let run = |params: TokenStream| {
-        quote! {{
-            let running = #function(client, context, #params #api);
-            let outcome = match events {
-                ::core::option::Option::Some(events) => {
-                    ::apicall_runtime::speaking(#name, running, #spoken, events).await
-                }
-                ::core::option::Option::None => running.await,
-            };
-            outcome
-                .map(|response| #content)
-                .map_err(::apicall_runtime::DispatchError::from)
-        }}
-    };
-    let (run, params) = if call.params.is_empty() {
-        (run(TokenStream::new()), None)
+    // Rendered only when there is someone to say them to.
+    let spoken = if has_messages(call) {
+        let spoken = spoken(file, call);
+        quote!(|| #spoken)
     } else {
-        (run(quote!(&params,)), Some(quote!(&params,)))
+        quote!(::apicall_runtime::Spoken::default)
+    };
+    let run = quote! {
+        let response = ::apicall_runtime::__private::speaking_if(
+            #name,
+            #function(client, context, #params #api),
+            events,
+            #spoken,
+        )
+        .await?;
+        #record
+        ::core::result::Result::Ok::<_, ::apicall_runtime::DispatchError>(#answer)
     };
     let run = if call.execution == ir::Execution::Async {
         let spawn = in_background(file, call, has_values, params.as_ref());
         quote! {
-            if let ::core::option::Option::Some(background) = background #spawn else #run
+            if let ::core::option::Option::Some(background) = background #spawn else { #run }
         }
     } else {
         run
     };
-    let body = if params.is_none() {
-        run
+    let body = quote!({ #read_arguments #run });
+    let method = ident(&names::run_method(&call.name));
+    let doc = super::docs(&format!("Call `{name}`'s arm of the dispatcher."));
+    let outcome_type = outcome_type(has_values);
+    // Each arm takes what `run_tool` has, and names what it does not read with a `_`.
+    let api_param = if call.uses_api() || call.messages_use_api() {
+        quote!(api)
     } else {
-        // A block, as `run` is, for `async move` to take.
-        let params_type = ident(&names::params_type(&call.name));
-        let described = ident(&names::call_arguments(&call.name));
-        quote! {{
-            match ::apicall_runtime::__private::arguments::<#params_type>(
-                call, #name, #described,
-            ) {
-                ::core::result::Result::Ok(params) => #run,
-                ::core::result::Result::Err(error) => ::core::result::Result::Err(error),
-            }
-        }}
+        quote!(_api)
     };
-    quote!(#name => ::std::boxed::Box::pin(async move #body),)
+    let call_param = if call.params.is_empty() {
+        quote!(_call)
+    } else {
+        quote!(call)
+    };
+    let background_param = if call.execution == ir::Execution::Async {
+        quote!(background)
+    } else {
+        quote!(_background)
+    };
+    // The messages are rendered inline, a few lines per piece of each template.
+    let allow = has_messages(call)
+        .then(|| quote!(#[allow(clippy::too_many_lines, reason = "renders the call's messages")]));
+    quote! {
+        #doc
+        #allow
+        fn #method<'a>(
+            client: &'a ::apicall_runtime::Client,
+            context: &'a Context,
+            #api_param: &'a ApiValues,
+            #call_param: &'a ::apicall_runtime::ToolCall,
+            events: ::core::option::Option<&'a ::apicall_runtime::EventSink<'_>>,
+            #background_param: ::core::option::Option<&'a ::apicall_runtime::Background<ApiValues>>,
+        ) -> ::apicall_runtime::__private::Running<'a, #outcome_type> {
+            ::std::boxed::Box::pin(async move #body)
+        }
+    }
 }
 
 /// An `execution: async` call handed to the session's background with owned copies of what

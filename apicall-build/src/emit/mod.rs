@@ -57,11 +57,17 @@ pub(crate) fn file(file: &ir::File, tools: &[Tool]) -> TokenStream {
     out
 }
 
-/// The one `impl ApiValues` block: `merge`, then each call's `record_<call>` in YAML order.
+/// The one `impl ApiValues` block: `merge`, then each call's `record_<call>` in YAML order,
+/// then each call's private dispatcher arm, `run_<call>`.
 fn api_values_impl(file: &ir::File) -> TokenStream {
     let mut methods = TokenStream::new();
     methods.extend(dispatch::merge_method(file));
     methods.extend(file.calls.iter().filter_map(response::record_method));
+    methods.extend(
+        file.calls
+            .iter()
+            .map(|call| dispatch::run_method(file, call)),
+    );
     if methods.is_empty() {
         return TokenStream::new();
     }
