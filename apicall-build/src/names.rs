@@ -48,6 +48,10 @@ pub(crate) const DISPATCH_ALL_WITH_EVENTS: &str = "dispatch_all_with_events";
 pub(crate) const RUN_TURN: &str = "run_turn";
 pub(crate) const RUN_TOOL: &str = "run_tool";
 pub(crate) const FINISH: &str = "finish";
+pub(crate) const RUN_ONE: &str = "run_one";
+/// The generated module's import of the runtime's `__private` (a type-namespace name, as
+/// modules are; no generated type is snake_case).
+pub(crate) const RUNTIME_IMPORT: &str = "__apicall";
 
 /// The async function that makes the call.
 pub(crate) fn call_fn(call: &str) -> String {
@@ -155,6 +159,8 @@ pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
         (Space::Value, DISPATCH_ALL_WITH_EVENTS, "the dispatcher"),
         (Space::Value, RUN_TURN, "the dispatcher's helper"),
         (Space::Value, RUN_TOOL, "the dispatcher's helper"),
+        (Space::Value, RUN_ONE, "the dispatcher's helper"),
+        (Space::Type, RUNTIME_IMPORT, "the runtime's import"),
         (Space::Value, FINISH, "the function that sends the webhooks"),
     ] {
         claim(space, name.to_owned(), what.to_owned(), &fixed);

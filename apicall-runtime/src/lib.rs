@@ -105,6 +105,14 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 
+    // The standard names generated code uses, so that it can name them as `__apicall::Option`
+    // (its import of this module) whatever the user's module calls `Option` or `Result`.
+    pub use core::option::Option::{self, None, Some};
+    pub use core::result::Result::{self, Err, Ok};
+    pub use std::boxed::Box;
+    pub use std::string::String;
+    pub use std::vec::Vec;
+
     pub use futures_util::future::join_all;
 
     pub use crate::background::started;

@@ -80,7 +80,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             TokenStream::new(),
             quote! {
                 request.send().await?;
-                ::core::result::Result::Ok(#response_type {})
+                __apicall::Ok(#response_type {})
             },
         )
     } else {
@@ -117,7 +117,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             #context: &Context,
             #params_arg
             #api_arg
-        ) -> ::core::result::Result<#response_type, ::apicall_runtime::Error> {
+        ) -> __apicall::Result<#response_type, ::apicall_runtime::Error> {
             let mut request = ::apicall_runtime::call::Request::new(client, &#spec_name);
             #statements
             #extraction

@@ -41,8 +41,8 @@ pub(crate) fn context_struct(file: &ir::File) -> TokenStream {
         /// redacted, and serializing writes them as `null`.
         #[derive(
             Clone, Debug,
-            ::apicall_runtime::__private::serde::Serialize,
-            ::apicall_runtime::__private::serde::Deserialize,
+            __apicall::serde::Serialize,
+            __apicall::serde::Deserialize,
         )]
         #[serde(crate = "::apicall_runtime::__private::serde")]
         pub struct Context {

@@ -26,11 +26,11 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
     let split = if has_values {
         quote! {
                 let (outcome, extracted) = match outcome {
-                    ::core::result::Result::Ok((answer, extracted)) => {
-                        (::core::result::Result::Ok(answer), extracted)
+                    __apicall::Ok((answer, extracted)) => {
+                        (__apicall::Ok(answer), extracted)
                     }
-                    ::core::result::Result::Err(error) => {
-                    (::core::result::Result::Err(error), ApiValues::default())
+                    __apicall::Err(error) => {
+                    (__apicall::Err(error), ApiValues::default())
                 }
             };
         }
@@ -69,7 +69,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             api: &mut ApiValues,
             call: &::apicall_runtime::ToolCall,
         ) -> ::apicall_runtime::ToolResult {
-            run_one(client, context, api, call, ::core::option::Option::None, ::core::option::Option::None).await
+            run_one(client, context, api, call, __apicall::None, __apicall::None).await
         }
 
         /// Runs the tool call as [`dispatch`] does, and tells `events` what a voice agent
@@ -84,7 +84,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             events: &mut (dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent) + ::core::marker::Send),
         ) -> ::apicall_runtime::ToolResult {
             let events = ::apicall_runtime::EventSink::for_call(events);
-            run_one(client, context, api, call, ::core::option::Option::Some(&events), ::core::option::Option::None).await
+            run_one(client, context, api, call, __apicall::Some(&events), __apicall::None).await
         }
 
         /// Runs the tool calls of one LLM turn concurrently, then stores what they extracted in
@@ -94,8 +94,8 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             context: &Context,
             api: &mut ApiValues,
             calls: &[::apicall_runtime::ToolCall],
-        ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
-            run_turn(client, context, api, calls, ::core::option::Option::None, ::core::option::Option::None).await
+        ) -> __apicall::Vec<::apicall_runtime::ToolResult> {
+            run_turn(client, context, api, calls, __apicall::None, __apicall::None).await
         }
 
         /// Runs one LLM turn's tool calls as [`dispatch_all`] does, and tells `events` what a
@@ -108,9 +108,9 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             api: &mut ApiValues,
             calls: &[::apicall_runtime::ToolCall],
             events: &mut (dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent) + ::core::marker::Send),
-        ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+        ) -> __apicall::Vec<::apicall_runtime::ToolResult> {
             let events = ::apicall_runtime::EventSink::for_turn(events);
-            run_turn(client, context, api, calls, ::core::option::Option::Some(&events), ::core::option::Option::None).await
+            run_turn(client, context, api, calls, __apicall::Some(&events), __apicall::None).await
         }
 
         /// One tool call, then what it extracted stored in `api`; async calls go to
@@ -120,8 +120,8 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             context: &Context,
             api: &mut ApiValues,
             call: &::apicall_runtime::ToolCall,
-            events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
-            background: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
+            events: __apicall::Option<&::apicall_runtime::EventSink<'_>>,
+            background: __apicall::Option<&::apicall_runtime::Background<ApiValues>>,
         ) -> ::apicall_runtime::ToolResult {
             let (result, extracted) = run_tool(client, context, api, call, events, background).await;
             #merge_one
@@ -134,17 +134,17 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             context: &Context,
             api: &mut ApiValues,
             calls: &[::apicall_runtime::ToolCall],
-            events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
-            background: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
-        ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+            events: __apicall::Option<&::apicall_runtime::EventSink<'_>>,
+            background: __apicall::Option<&::apicall_runtime::Background<ApiValues>>,
+        ) -> __apicall::Vec<::apicall_runtime::ToolResult> {
             let snapshot: &ApiValues = api;
-            let outcomes = ::apicall_runtime::__private::join_all(
+            let outcomes = __apicall::join_all(
                 calls
                     .iter()
                     .map(|call| run_tool(client, context, snapshot, call, events, background)),
             )
             .await;
-            let mut results = ::std::vec::Vec::with_capacity(outcomes.len());
+            let mut results = __apicall::Vec::with_capacity(outcomes.len());
             for (result, extracted) in outcomes {
                 #merge_all
                 results.push(result);
@@ -159,17 +159,17 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             context: &Context,
             #api_param: &ApiValues,
             call: &::apicall_runtime::ToolCall,
-            events: ::core::option::Option<&::apicall_runtime::EventSink<'_>>,
-            #background_param: ::core::option::Option<&::apicall_runtime::Background<ApiValues>>,
+            events: __apicall::Option<&::apicall_runtime::EventSink<'_>>,
+            #background_param: __apicall::Option<&::apicall_runtime::Background<ApiValues>>,
         ) -> (::apicall_runtime::ToolResult, ApiValues) {
             // Each arm is a function of its own returning a boxed future, awaited once here.
             // One `async fn` awaiting in every arm is one coroutine with an await per call,
             // and async blocks written here would still be type-checked as one body with this
             // function: rustc's time and memory for either grow faster than the calls.
-            let running: ::apicall_runtime::__private::Running<'_, #outcome_type> =
+            let running: __apicall::Running<'_, #outcome_type> =
                 match call.name.as_str() {
                 #(#arms)*
-                _ => ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Err(
+                _ => __apicall::Box::pin(::core::future::ready(__apicall::Err(
                     ::apicall_runtime::DispatchError::UnknownTool {
                         name: call.name.clone(),
                     },
@@ -182,7 +182,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
                 _ => "That tool does not exist.",
             };
             (
-                ::apicall_runtime::__private::finish(call, outcome, failure_message),
+                __apicall::finish(call, outcome, failure_message),
                 extracted,
             )
         }
@@ -193,9 +193,9 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
 /// the call filled.
 fn outcome_type(has_values: bool) -> TokenStream {
     if has_values {
-        quote!((::apicall_runtime::__private::serde_json::Value, ApiValues))
+        quote!((__apicall::serde_json::Value, ApiValues))
     } else {
-        quote!(::apicall_runtime::__private::serde_json::Value)
+        quote!(__apicall::serde_json::Value)
     }
 }
 
@@ -221,23 +221,17 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
         let params_type = ident(&names::params_type(&call.name));
         let described = ident(&names::call_arguments(&call.name));
         quote! {
-            let params = ::apicall_runtime::__private::arguments::<#params_type>(
+            let params = __apicall::arguments::<#params_type>(
                 call, #name, #described,
             )?;
         }
     });
     let (record, answer) = if !has_values {
-        (
-            None,
-            quote!(::apicall_runtime::__private::content(&response)),
-        )
+        (None, quote!(__apicall::content(&response)))
     } else if call.responses.is_empty() {
         (
             None,
-            quote!((
-                ::apicall_runtime::__private::content(&response),
-                ApiValues::default()
-            )),
+            quote!((__apicall::content(&response), ApiValues::default())),
         )
     } else {
         let method = ident(&names::record_method(&call.name));
@@ -246,7 +240,7 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
                 let mut extracted = ApiValues::default();
                 extracted.#method(&response);
             }),
-            quote!((::apicall_runtime::__private::content(&response), extracted)),
+            quote!((__apicall::content(&response), extracted)),
         )
     };
     // Rendered only when there is someone to say them to.
@@ -257,7 +251,7 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
         quote!(::apicall_runtime::Spoken::default)
     };
     let run = quote! {
-        let response = ::apicall_runtime::__private::speaking_if(
+        let response = __apicall::speaking_if(
             #name,
             #function(client, context, #params #api),
             events,
@@ -265,12 +259,12 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
         )
         .await?;
         #record
-        ::core::result::Result::Ok::<_, ::apicall_runtime::DispatchError>(#answer)
+        __apicall::Ok::<_, ::apicall_runtime::DispatchError>(#answer)
     };
     let run = if call.execution == ir::Execution::Async {
         let spawn = in_background(file, call, has_values, params.as_ref());
         quote! {
-            if let ::core::option::Option::Some(background) = background #spawn else { #run }
+            if let __apicall::Some(background) = background #spawn else { #run }
         }
     } else {
         run
@@ -306,10 +300,10 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
             context: &'a Context,
             #api_param: &'a ApiValues,
             #call_param: &'a ::apicall_runtime::ToolCall,
-            events: ::core::option::Option<&'a ::apicall_runtime::EventSink<'_>>,
-            #background_param: ::core::option::Option<&'a ::apicall_runtime::Background<ApiValues>>,
-        ) -> ::apicall_runtime::__private::Running<'a, #outcome_type> {
-            ::std::boxed::Box::pin(async move #body)
+            events: __apicall::Option<&'a ::apicall_runtime::EventSink<'_>>,
+            #background_param: __apicall::Option<&'a ::apicall_runtime::Background<ApiValues>>,
+        ) -> __apicall::Running<'a, #outcome_type> {
+            __apicall::Box::pin(async move #body)
         }
     }
 }
@@ -332,24 +326,21 @@ fn in_background(
     let extracted = if call.responses.is_empty() || !has_values {
         quote! {
             let _ = response;
-            ::core::result::Result::Ok(ApiValues::default())
+            __apicall::Ok(ApiValues::default())
         }
     } else {
         let method = ident(&names::record_method(&call.name));
         quote! {
             let mut extracted = ApiValues::default();
             extracted.#method(&response);
-            ::core::result::Result::Ok(extracted)
+            __apicall::Ok(extracted)
         }
     };
     let started = if has_values {
         // Its values arrive in the background, not with this answer.
-        quote!((
-            ::apicall_runtime::__private::started(),
-            ApiValues::default()
-        ))
+        quote!((__apicall::started(), ApiValues::default()))
     } else {
-        quote!(::apicall_runtime::__private::started())
+        quote!(__apicall::started())
     };
     let spoken = spoken(file, call);
     quote! {{
@@ -366,7 +357,7 @@ fn in_background(
             spoken,
             events,
         );
-        ::core::result::Result::Ok(#started)
+        __apicall::Ok(#started)
     }}
 }
 
@@ -378,9 +369,9 @@ fn spoken(file: &ir::File, call: &ir::Call) -> TokenStream {
         Some(delayed) => {
             let after = proc_macro2::Literal::u64_unsuffixed(delayed.after_ms);
             let text = super::prompt::message_expr(file, &call.params, &delayed.say);
-            quote!(::core::option::Option::Some((::core::time::Duration::from_millis(#after), #text)))
+            quote!(__apicall::Some((::core::time::Duration::from_millis(#after), #text)))
         }
-        None => quote!(::core::option::Option::None),
+        None => quote!(__apicall::None),
     };
     quote!(::apicall_runtime::Spoken::new(#start, #delayed, #failed))
 }
@@ -390,9 +381,9 @@ fn said(file: &ir::File, call: &ir::Call, template: Option<&ir::Template>) -> To
     match template {
         Some(template) => {
             let text = super::prompt::message_expr(file, &call.params, template);
-            quote!(::core::option::Option::Some(#text))
+            quote!(__apicall::Some(#text))
         }
-        None => quote!(::core::option::Option::None),
+        None => quote!(__apicall::None),
     }
 }
 

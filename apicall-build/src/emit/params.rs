@@ -30,7 +30,7 @@ pub(crate) fn params_struct(call: &ir::Call) -> TokenStream {
         #types
 
         #doc
-        #[derive(Clone, Debug, PartialEq, ::apicall_runtime::__private::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, __apicall::serde::Deserialize)]
         #[serde(crate = "::apicall_runtime::__private::serde", deny_unknown_fields)]
         pub struct #name {
             #(#fields)*
@@ -59,7 +59,7 @@ fn fields(params: &[ir::Param], undocumented: impl Fn(&ir::Param) -> String) -> 
                 quote! {
                     #doc
                     #[serde(default)]
-                    pub #field: ::core::option::Option<#ty>,
+                    pub #field: __apicall::Option<#ty>,
                 }
             }
         })
@@ -72,7 +72,7 @@ pub(crate) fn param_type(ty: &ir::ParamType) -> TokenStream {
         ir::ParamType::Value(ty) => rust_type(*ty),
         ir::ParamType::Array(items) => {
             let items = param_type(items);
-            quote!(::std::vec::Vec<#items>)
+            quote!(__apicall::Vec<#items>)
         }
         ir::ParamType::Enum { type_name, .. }
         | ir::ParamType::IntegerEnum { type_name, .. }
@@ -143,8 +143,8 @@ fn object_type(call: &ir::Call, place: &str, type_name: &str, fields: &[ir::Para
         #doc
         #[derive(
             Clone, Debug, PartialEq,
-            ::apicall_runtime::__private::serde::Deserialize,
-            ::apicall_runtime::__private::serde::Serialize,
+            __apicall::serde::Deserialize,
+            __apicall::serde::Serialize,
         )]
         #[serde(crate = "::apicall_runtime::__private::serde", deny_unknown_fields)]
         pub struct #name {
@@ -184,8 +184,8 @@ fn enum_type(
         #doc
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash,
-            ::apicall_runtime::__private::serde::Deserialize,
-            ::apicall_runtime::__private::serde::Serialize,
+            __apicall::serde::Deserialize,
+            __apicall::serde::Serialize,
         )]
         #[serde(crate = "::apicall_runtime::__private::serde")]
         pub enum #name {
@@ -240,14 +240,14 @@ fn integer_enum_type(
     });
     let from_value = choices.iter().map(|choice| {
         let (variant, value) = variant(choice);
-        quote!(#value => ::core::result::Result::Ok(Self::#variant),)
+        quote!(#value => __apicall::Ok(Self::#variant),)
     });
     quote! {
         #doc
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash,
-            ::apicall_runtime::__private::serde::Deserialize,
-            ::apicall_runtime::__private::serde::Serialize,
+            __apicall::serde::Deserialize,
+            __apicall::serde::Serialize,
         )]
         #[serde(
             crate = "::apicall_runtime::__private::serde",
@@ -277,10 +277,10 @@ fn integer_enum_type(
         impl ::core::convert::TryFrom<i64> for #name {
             type Error = &'static str;
 
-            fn try_from(value: i64) -> ::core::result::Result<Self, Self::Error> {
+            fn try_from(value: i64) -> __apicall::Result<Self, Self::Error> {
                 match value {
                     #(#from_value)*
-                    _ => ::core::result::Result::Err("not one of the enum's integers"),
+                    _ => __apicall::Err("not one of the enum's integers"),
                 }
             }
         }

@@ -48,14 +48,14 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
             pub fn #try_name(
                 #context: &Context,
                 api: &ApiValues,
-            ) -> ::core::result::Result<::std::string::String, ::apicall_runtime::MissingValues> {
-                let mut out = ::std::string::String::with_capacity(#capacity);
-                let mut missing: ::std::vec::Vec<&'static str> = ::std::vec::Vec::new();
+            ) -> __apicall::Result<__apicall::String, ::apicall_runtime::MissingValues> {
+                let mut out = __apicall::String::with_capacity(#capacity);
+                let mut missing: __apicall::Vec<&'static str> = __apicall::Vec::new();
                 #pushes
                 if missing.is_empty() {
-                    ::core::result::Result::Ok(out)
+                    __apicall::Ok(out)
                 } else {
-                    ::core::result::Result::Err(::apicall_runtime::MissingValues {
+                    __apicall::Err(::apicall_runtime::MissingValues {
                         prompt: #prompt_name,
                         variables: missing,
                     })
@@ -68,8 +68,8 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
     quote! {
         #doc
         #[must_use]
-        pub fn #name(#context: &Context, #api: &ApiValues) -> ::std::string::String {
-            let mut out = ::std::string::String::with_capacity(#capacity);
+        pub fn #name(#context: &Context, #api: &ApiValues) -> __apicall::String {
+            let mut out = __apicall::String::with_capacity(#capacity);
             #lenient
             out
         }
@@ -170,7 +170,7 @@ pub(crate) fn message_expr(
     let capacity = Literal::usize_unsuffixed(capacity(template));
     let pushes = pushes_in(file, params, template, false);
     quote! {{
-        let mut out = ::std::string::String::with_capacity(#capacity);
+        let mut out = __apicall::String::with_capacity(#capacity);
         #pushes
         out
     }}
@@ -205,7 +205,7 @@ fn pushes_in(
                             _ => "",
                         };
                         quote! {
-                            if let ::core::option::Option::Some(value) = &#place {
+                            if let __apicall::Some(value) = &#place {
                                 #push
                             } else {
                                 missing.push(#name);
@@ -213,14 +213,14 @@ fn pushes_in(
                         }
                     }
                     None => quote! {
-                        if let ::core::option::Option::Some(value) = &#place {
+                        if let __apicall::Some(value) = &#place {
                             #push
                         }
                     },
                     Some(default) => {
                         let fallback = append_text(default);
                         quote! {
-                            if let ::core::option::Option::Some(value) = &#place {
+                            if let __apicall::Some(value) = &#place {
                                 #push
                             } else {
                                 #fallback
@@ -305,9 +305,7 @@ fn truthy(file: &ir::File, params: &[ir::Param], var: Var) -> Option<Test> {
         (ir::ValueType::String, true) => Some(Test::True(quote!(
             #place.as_deref().is_some_and(|value| !value.is_empty())
         ))),
-        (ir::ValueType::Boolean, true) => Some(Test::True(
-            quote!(#place == ::core::option::Option::Some(true)),
-        )),
+        (ir::ValueType::Boolean, true) => Some(Test::True(quote!(#place == __apicall::Some(true)))),
         (ir::ValueType::Integer | ir::ValueType::Number, true) => {
             Some(Test::True(quote!(#place.is_some())))
         }

@@ -106,8 +106,8 @@ fn auth_statements(auth: &Auth) -> TokenStream {
             base64,
         } => {
             let timestamp_header = match timestamp_header {
-                Some(name) => quote!(::core::option::Option::Some(#name)),
-                None => quote!(::core::option::Option::None),
+                Some(name) => quote!(__apicall::Some(#name)),
+                None => quote!(__apicall::None),
             };
             let payload = payload.iter().map(|part| match part {
                 PayloadPart::Text(text) => {
@@ -145,7 +145,7 @@ fn repeated_query(name: &str, value: &ValueRef, items: &Shape) -> TokenStream {
     };
     if value.optional {
         quote! {
-            if let ::core::option::Option::Some(items) = &params.#field {
+            if let __apicall::Some(items) = &params.#field {
                 for item in items {
                     request.query(#name, #item);
                 }
@@ -212,8 +212,8 @@ fn require_api_value(site: &Site, value: &ValueRef) -> TokenStream {
         quote!(missing_value)
     };
     quote! {
-        let ::core::option::Option::Some(#binding) = &api.#field else {
-            return ::core::result::Result::Err(::apicall_runtime::__private::#missing(&#spec, #name));
+        let __apicall::Some(#binding) = &api.#field else {
+            return __apicall::Err(__apicall::#missing(&#spec, #name));
         };
     }
 }
@@ -262,7 +262,7 @@ fn with_values(
         };
         let binding = binding(value);
         statement = quote! {
-            if let ::core::option::Option::Some(#binding) = &#place {
+            if let __apicall::Some(#binding) = &#place {
                 #statement
             }
         };
@@ -375,11 +375,11 @@ fn body_display_expr(value: &ValueRef) -> TokenStream {
     let field = ident(&value.name);
     match value.source {
         Source::Param if value.optional => {
-            quote!(params.#field.as_ref().map_or_else(::std::string::String::new, ::std::string::ToString::to_string))
+            quote!(params.#field.as_ref().map_or_else(__apicall::String::new, ::std::string::ToString::to_string))
         }
         Source::Param => quote!(params.#field),
         Source::Api => {
-            quote!(api.#field.as_ref().map_or_else(::std::string::String::new, ::std::string::ToString::to_string))
+            quote!(api.#field.as_ref().map_or_else(__apicall::String::new, ::std::string::ToString::to_string))
         }
         Source::Context | Source::Conversation => display_expr(value),
     }

@@ -21,7 +21,7 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
         quote! {
             #[derive(
                 Clone, Debug, Default, PartialEq,
-                ::apicall_runtime::__private::serde::Serialize,
+                __apicall::serde::Serialize,
             )]
             #[serde(crate = "::apicall_runtime::__private::serde")]
         }
@@ -39,7 +39,7 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
         if variable.required {
             quote! { #doc pub #field: #ty, }
         } else {
-            quote! { #doc pub #field: ::core::option::Option<#ty>, }
+            quote! { #doc pub #field: __apicall::Option<#ty>, }
         }
     });
     // `clippy::pedantic` asks for an enum instead of four `bool`s; these mirror the response.
@@ -110,13 +110,13 @@ fn value_impls<'a>(
             }
         }
         #[automatically_derived]
-        impl ::apicall_runtime::__private::serde::Serialize for #name {
+        impl __apicall::serde::Serialize for #name {
             #[allow(clippy::too_many_lines, reason = "one statement per field")]
-            fn serialize<S>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error>
+            fn serialize<S>(&self, serializer: S) -> __apicall::Result<S::Ok, S::Error>
             where
-                S: ::apicall_runtime::__private::serde::Serializer,
+                S: __apicall::serde::Serializer,
             {
-                use ::apicall_runtime::__private::serde::ser::SerializeStruct as _;
+                use __apicall::serde::ser::SerializeStruct as _;
                 let mut state = serializer.serialize_struct(#type_name, #count)?;
                 #( state.serialize_field(#keys, &self.#idents_again)?; )*
                 state.end()
@@ -149,18 +149,18 @@ pub(crate) fn record_method(call: &ir::Call) -> Option<TokenStream> {
                 quote!(response.#field)
             };
             quote! {
-                self.#field = ::core::option::Option::Some(#value);
+                self.#field = __apicall::Some(#value);
             }
         } else if variable.ty == ir::ValueType::String {
             quote! {
-                if let ::core::option::Option::Some(value) = &response.#field {
-                    self.#field = ::core::option::Option::Some(value.clone());
+                if let __apicall::Some(value) = &response.#field {
+                    self.#field = __apicall::Some(value.clone());
                 }
             }
         } else {
             quote! {
-                if let ::core::option::Option::Some(value) = response.#field {
-                    self.#field = ::core::option::Option::Some(value);
+                if let __apicall::Some(value) = response.#field {
+                    self.#field = __apicall::Some(value);
                 }
             }
         }
@@ -182,8 +182,8 @@ pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
         quote! {
             #[derive(
                 Clone, Debug, Default, PartialEq,
-                ::apicall_runtime::__private::serde::Serialize,
-                ::apicall_runtime::__private::serde::Deserialize,
+                __apicall::serde::Serialize,
+                __apicall::serde::Deserialize,
             )]
             #[serde(crate = "::apicall_runtime::__private::serde", default)]
         }
@@ -197,7 +197,7 @@ pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
             code(&format!("{{{{api.{}}}}}", value.name))
         ));
         let ty = rust_type(value.ty);
-        quote! { #doc pub #field: ::core::option::Option<#ty>, }
+        quote! { #doc pub #field: __apicall::Option<#ty>, }
     });
     let deserialize_impl = impls
         .is_some()
@@ -230,13 +230,13 @@ fn deserialize_impl<'a>(
     let idents_seq = fields.map(ident);
     quote! {
         #[automatically_derived]
-        impl<'de> ::apicall_runtime::__private::serde::Deserialize<'de> for #name {
+        impl<'de> __apicall::serde::Deserialize<'de> for #name {
             #[allow(clippy::too_many_lines, reason = "one arm per field")]
-            fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
+            fn deserialize<D>(deserializer: D) -> __apicall::Result<Self, D::Error>
             where
-                D: ::apicall_runtime::__private::serde::Deserializer<'de>,
+                D: __apicall::serde::Deserializer<'de>,
             {
-                use ::apicall_runtime::__private::serde::de;
+                use __apicall::serde::de;
                 struct Visitor;
                 impl<'de> de::Visitor<'de> for Visitor {
                     type Value = #name;
@@ -246,14 +246,14 @@ fn deserialize_impl<'a>(
                     ) -> ::core::fmt::Result {
                         formatter.write_str(#expecting)
                     }
-                    fn visit_map<A>(self, mut map: A) -> ::core::result::Result<#name, A::Error>
+                    fn visit_map<A>(self, mut map: A) -> __apicall::Result<#name, A::Error>
                     where
                         A: de::MapAccess<'de>,
                     {
-                        use ::apicall_runtime::__private::read_value;
+                        use __apicall::read_value;
                         let mut values = #name::default();
-                        while let ::core::option::Option::Some(key) =
-                            map.next_key::<::std::string::String>()?
+                        while let __apicall::Some(key) =
+                            map.next_key::<__apicall::String>()?
                         {
                             let mut ignored = de::IgnoredAny;
                             match key.as_str() {
@@ -261,26 +261,26 @@ fn deserialize_impl<'a>(
                                 _ => read_value(&mut map, &mut ignored),
                             }?;
                         }
-                        ::core::result::Result::Ok(values)
+                        __apicall::Ok(values)
                     }
-                    fn visit_seq<A>(self, mut seq: A) -> ::core::result::Result<#name, A::Error>
+                    fn visit_seq<A>(self, mut seq: A) -> __apicall::Result<#name, A::Error>
                     where
                         A: de::SeqAccess<'de>,
                     {
-                        use ::apicall_runtime::__private::read_element;
+                        use __apicall::read_element;
                         let mut values = #name::default();
                         // Each `?` makes a value of its function's result type: here `()`, not
                         // the whole struct, once per field.
-                        let mut read = || -> ::core::result::Result<(), A::Error> {
+                        let mut read = || -> __apicall::Result<(), A::Error> {
                             #(
                                 if !read_element(&mut seq, &mut values.#idents_seq)? {
-                                    return ::core::result::Result::Ok(());
+                                    return __apicall::Ok(());
                                 }
                             )*
-                            ::core::result::Result::Ok(())
+                            __apicall::Ok(())
                         };
                         read()?;
-                        ::core::result::Result::Ok(values)
+                        __apicall::Ok(values)
                     }
                 }
                 const FIELDS: &[&str] = &[#(#keys_const),*];

@@ -18,7 +18,7 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
         quote! {
             #[doc = #doc]
             #[must_use]
-            pub fn #method(&self) -> ::std::string::String {
+            pub fn #method(&self) -> __apicall::String {
                 #method(&self.context, &self.api_values())
             }
         }
@@ -76,7 +76,7 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
         /// calls running; dropping the session aborts the calls it still runs.
         #[derive(
             Clone, Debug,
-            ::apicall_runtime::__private::serde::Deserialize,
+            __apicall::serde::Deserialize,
         )]
         #[serde(crate = "::apicall_runtime::__private::serde")]
         pub struct Session {
@@ -95,13 +95,13 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
             background: ::apicall_runtime::Background<ApiValues>,
         }
 
-        impl ::apicall_runtime::__private::serde::Serialize for Session {
-            fn serialize<S: ::apicall_runtime::__private::serde::Serializer>(
+        impl __apicall::serde::Serialize for Session {
+            fn serialize<S: __apicall::serde::Serializer>(
                 &self,
                 serializer: S,
-            ) -> ::core::result::Result<S::Ok, S::Error> {
+            ) -> __apicall::Result<S::Ok, S::Error> {
                 /// The session as written: with what its async calls have extracted.
-                #[derive(::apicall_runtime::__private::serde::Serialize)]
+                #[derive(__apicall::serde::Serialize)]
                 #[serde(crate = "::apicall_runtime::__private::serde")]
                 struct Written<'a> {
                     context: &'a Context,
@@ -177,8 +177,8 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
                 call: &::apicall_runtime::ToolCall,
             ) -> ::apicall_runtime::ToolResult {
                 self.keep_completed();
-                let background = ::core::option::Option::Some(&self.background);
-                run_one(client, &self.context, &mut self.api, call, ::core::option::Option::None, background).await
+                let background = __apicall::Some(&self.background);
+                run_one(client, &self.context, &mut self.api, call, __apicall::None, background).await
             }
 
             /// Runs one tool call as [`Session::dispatch`] does, and tells `events` what to say
@@ -192,8 +192,8 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
             ) -> ::apicall_runtime::ToolResult {
                 self.keep_completed();
                 let events = ::apicall_runtime::EventSink::for_call(events);
-                let background = ::core::option::Option::Some(&self.background);
-                run_one(client, &self.context, &mut self.api, call, ::core::option::Option::Some(&events), background).await
+                let background = __apicall::Some(&self.background);
+                run_one(client, &self.context, &mut self.api, call, __apicall::Some(&events), background).await
             }
 
             /// Runs one LLM turn's tool calls concurrently and keeps what they extracted; see
@@ -203,10 +203,10 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
                 &mut self,
                 client: &::apicall_runtime::Client,
                 calls: &[::apicall_runtime::ToolCall],
-            ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+            ) -> __apicall::Vec<::apicall_runtime::ToolResult> {
                 self.keep_completed();
-                let background = ::core::option::Option::Some(&self.background);
-                run_turn(client, &self.context, &mut self.api, calls, ::core::option::Option::None, background).await
+                let background = __apicall::Some(&self.background);
+                run_turn(client, &self.context, &mut self.api, calls, __apicall::None, background).await
             }
 
             /// Runs one LLM turn's tool calls concurrently, keeps what they extracted, and tells
@@ -218,11 +218,11 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
                 client: &::apicall_runtime::Client,
                 calls: &[::apicall_runtime::ToolCall],
                 events: &mut (dyn ::core::ops::FnMut(::apicall_runtime::ToolEvent) + ::core::marker::Send),
-            ) -> ::std::vec::Vec<::apicall_runtime::ToolResult> {
+            ) -> __apicall::Vec<::apicall_runtime::ToolResult> {
                 self.keep_completed();
                 let events = ::apicall_runtime::EventSink::for_turn(events);
-                let background = ::core::option::Option::Some(&self.background);
-                run_turn(client, &self.context, &mut self.api, calls, ::core::option::Option::Some(&events), background).await
+                let background = __apicall::Some(&self.background);
+                run_turn(client, &self.context, &mut self.api, calls, __apicall::Some(&events), background).await
             }
 
             #finish

@@ -81,9 +81,9 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
         Some(index) => {
             let variable = &file.variables[index].name;
             let field = ident(variable);
-            quote!(::core::option::Option::Some((#variable, &context.#field)))
+            quote!(__apicall::Some((#variable, &context.#field)))
         }
-        None => quote!(::core::option::Option::None),
+        None => quote!(__apicall::None),
     };
     // Every secret the webhook is rendered with, by name: an outbox stores the names in their
     // place and resolves them again when it sends.
@@ -124,7 +124,7 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
             #context: &Context,
             #api: &ApiValues,
             end: &::apicall_runtime::CallEnd,
-        ) -> ::core::result::Result<::apicall_runtime::call::Webhook, ::apicall_runtime::WebhookError> {
+        ) -> __apicall::Result<::apicall_runtime::call::Webhook, ::apicall_runtime::WebhookError> {
             let mut request = ::apicall_runtime::call::Request::new(client, &#spec_name);
             #statements
             ::apicall_runtime::call::prepare_webhook_with_secrets(
