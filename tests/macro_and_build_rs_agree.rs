@@ -100,7 +100,12 @@ fn tracked_path(item: &syn::Item) -> Option<String> {
 /// enough for prettyplease to wrap the tracking line; the comparison must not care.
 #[test]
 fn agreement_holds_for_a_yaml_at_a_path_over_150_characters() {
-    let mut dir = std::env::temp_dir().join(format!("apicall-long-{}", std::process::id()));
+    // Removed when the test ends, pass or fail; the long path is built inside it.
+    let temp = tempfile::Builder::new()
+        .prefix("apicall-long-")
+        .tempdir()
+        .expect("temp dir");
+    let mut dir = temp.path().to_path_buf();
     for segment in [
         "projects",
         "voice-agents",
@@ -111,7 +116,6 @@ fn agreement_holds_for_a_yaml_at_a_path_over_150_characters() {
     ] {
         dir.push(segment);
     }
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let yaml = dir.join("language.yaml");
     assert!(yaml.to_string_lossy().len() > 150, "{}", yaml.display());

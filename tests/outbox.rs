@@ -2,7 +2,7 @@
 //! process killed in the middle of a backoff loses nothing, a row whose secret a process
 //! lacks is parked rather than dropped, and no secret value is ever written to the files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -117,18 +117,25 @@ fn resolve_all(name: &str) -> Option<Secret> {
     }
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "apicall-outbox-test-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory, removed when the returned guard drops (the test's end, pass or fail).
+/// Each test makes it before any runtime, so it outlives every runtime (and the outbox worker
+/// each runs) and the child process that use it.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("apicall-outbox-test-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
+/// A child process, killed and reaped when this drops if it is still running: a test that fails
+/// before it kills the child does not leave it writing in a removed directory.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn row<'a>(rows: &'a [OutboxRow], webhook: &str) -> Option<&'a OutboxRow> {
@@ -193,126 +200,134 @@ fn outbox_child_process() {
     panic!("the parent test should have killed this process");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_webhook_outlives_a_process_killed_mid_backoff() {
-    let (receiver, base) = start_receiver(true).await;
+#[test]
+fn a_webhook_outlives_a_process_killed_mid_backoff() {
     let dir = temp_dir("sigkill");
-    let db = dir.join("outbox.db");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "outbox_child_process",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_DB, &db)
-        .env(CHILD_RECEIVER, &base)
-        .stdout(Stdio::null())
-        .spawn()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
         .unwrap();
-    // Wait for the child's first attempt to be refused and its retry scheduled.
-    let limit = Duration::from_secs(60);
-    let start = Instant::now();
-    while !db.exists() {
-        assert!(start.elapsed() < limit, "the child wrote no outbox");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let watcher = Outbox::sqlite(&db).unwrap();
-    let rows = until(&watcher, limit, |rows| {
-        row(rows, "crm_summary").is_some_and(|r| r.last_status == Some(503))
-            && row(rows, "audit_log").is_some_and(|r| r.state == RowState::Delivered)
-    })
-    .await;
-    let crm = row(&rows, "crm_summary").unwrap();
-    assert_eq!((crm.state, crm.attempts), (RowState::Pending, 1));
-    assert_eq!(crm.idempotency_key, "CA-2002:crm_summary");
+    runtime.block_on(async {
+        let (receiver, base) = start_receiver(true).await;
+        let db = dir.path().join("outbox.db");
+        let mut child = KillOnDrop(
+            Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "outbox_child_process",
+                    "--exact",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_DB, &db)
+                .env(CHILD_RECEIVER, &base)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // Wait for the child's first attempt to be refused and its retry scheduled.
+        let limit = Duration::from_secs(60);
+        let start = Instant::now();
+        while !db.exists() {
+            assert!(start.elapsed() < limit, "the child wrote no outbox");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let watcher = Outbox::sqlite(&db).unwrap();
+        let rows = until(&watcher, limit, |rows| {
+            row(rows, "crm_summary").is_some_and(|r| r.last_status == Some(503))
+                && row(rows, "audit_log").is_some_and(|r| r.state == RowState::Delivered)
+        })
+        .await;
+        let crm = row(&rows, "crm_summary").unwrap();
+        assert_eq!((crm.state, crm.attempts), (RowState::Pending, 1));
+        assert_eq!(crm.idempotency_key, "CA-2002:crm_summary");
 
-    // SIGKILL, mid-backoff: the retry is due seconds from now.
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(status.signal(), Some(9), "{status:?}");
-    }
-    let now_ms = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap();
-    assert!(
-        crm.next_attempt_at_ms > now_ms,
-        "the child was killed after its retry was due"
-    );
-    assert_eq!(receiver.at("/customers").len(), 1);
-    assert_no_secret_at_rest(
-        &dir,
-        &[
-            "CA-2002:crm_summary",
-            "Bearer ",
-            "api_key",
-            "webhook_secret",
-        ],
-    );
+        // SIGKILL, mid-backoff: the retry is due seconds from now.
+        child.0.kill().unwrap();
+        let status = child.0.wait().unwrap();
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(9), "{status:?}");
+        }
+        let now_ms = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap();
+        assert!(
+            crm.next_attempt_at_ms > now_ms,
+            "the child was killed after its retry was due"
+        );
+        assert_eq!(receiver.at("/customers").len(), 1);
+        assert_no_secret_at_rest(
+            dir.path(),
+            &[
+                "CA-2002:crm_summary",
+                "Bearer ",
+                "api_key",
+                "webhook_secret",
+            ],
+        );
 
-    // A new process with the same file and its configured secrets delivers the row.
-    let outbox = Outbox::sqlite(&db).unwrap().with_secrets(resolve_all);
-    let _client = Client::new()
-        .with_base_url(&base)
-        .unwrap()
-        .with_outbox(outbox.clone());
-    let rows = until(&outbox, limit, |rows| {
-        row(rows, "crm_summary").is_some_and(|r| r.state != RowState::Pending)
-    })
-    .await;
-    let crm = row(&rows, "crm_summary").unwrap();
-    assert_eq!(crm.state, RowState::Delivered, "{crm:?}");
-    assert_eq!((crm.attempts, crm.last_status), (2, Some(200)));
+        // A new process with the same file and its configured secrets delivers the row.
+        let outbox = Outbox::sqlite(&db).unwrap().with_secrets(resolve_all);
+        let _client = Client::new()
+            .with_base_url(&base)
+            .unwrap()
+            .with_outbox(outbox.clone());
+        let rows = until(&outbox, limit, |rows| {
+            row(rows, "crm_summary").is_some_and(|r| r.state != RowState::Pending)
+        })
+        .await;
+        let crm = row(&rows, "crm_summary").unwrap();
+        assert_eq!(crm.state, RowState::Delivered, "{crm:?}");
+        assert_eq!((crm.attempts, crm.last_status), (2, Some(200)));
 
-    let sent = receiver.at("/customers");
-    assert_eq!(sent.len(), 2, "{sent:?}");
-    let accepted: Vec<&Received> = sent.iter().filter(|r| r.answered.is_success()).collect();
-    assert_eq!(accepted.len(), 1, "exactly one accepted delivery");
-    let key = |r: &Received| {
-        r.headers[IDEMPOTENCY_KEY_HEADER]
-            .to_str()
-            .unwrap()
-            .to_owned()
-    };
-    assert_eq!(key(accepted[0]), "CA-2002:crm_summary");
-    assert_eq!(key(&sent[0]), key(accepted[0]), "the original key");
-    // Both signed with the key, resolved again by the new process; signed when sent.
-    assert!(sent.iter().all(|r| r.verified), "{sent:?}");
-    let timestamp = |r: &Received| -> u64 {
-        r.headers[TIMESTAMP_HEADER]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    assert!(timestamp(accepted[0]) >= timestamp(&sent[0]));
-    assert_eq!(
-        accepted[0].headers["authorization"].to_str().unwrap(),
-        format!("Bearer {API_KEY}")
-    );
-    // audit_log went once, from the child, and was not sent again.
-    assert_eq!(receiver.at("/events").len(), 1);
-    assert_no_secret_at_rest(&dir, &["CA-2002:crm_summary", "api_key"]);
-    let _ = std::fs::remove_dir_all(&dir);
+        let sent = receiver.at("/customers");
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        let accepted: Vec<&Received> = sent.iter().filter(|r| r.answered.is_success()).collect();
+        assert_eq!(accepted.len(), 1, "exactly one accepted delivery");
+        let key = |r: &Received| {
+            r.headers[IDEMPOTENCY_KEY_HEADER]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(key(accepted[0]), "CA-2002:crm_summary");
+        assert_eq!(key(&sent[0]), key(accepted[0]), "the original key");
+        // Both signed with the key, resolved again by the new process; signed when sent.
+        assert!(sent.iter().all(|r| r.verified), "{sent:?}");
+        let timestamp = |r: &Received| -> u64 {
+            r.headers[TIMESTAMP_HEADER]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert!(timestamp(accepted[0]) >= timestamp(&sent[0]));
+        assert_eq!(
+            accepted[0].headers["authorization"].to_str().unwrap(),
+            format!("Bearer {API_KEY}")
+        );
+        // audit_log went once, from the child, and was not sent again.
+        assert_eq!(receiver.at("/events").len(), 1);
+        assert_no_secret_at_rest(dir.path(), &["CA-2002:crm_summary", "api_key"]);
+    });
 }
 
 #[test]
 fn a_row_whose_secret_is_not_configured_is_parked_then_retried() {
+    let dir = temp_dir("parked");
     let server = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     let (receiver, base) = server.block_on(start_receiver(false));
-    let dir = temp_dir("parked");
-    let db = dir.join("outbox.db");
+    let db = dir.path().join("outbox.db");
 
     // Outside any runtime: the rows are written, and nothing can send them yet.
     let writer = Client::new()
@@ -389,34 +404,38 @@ fn a_row_whose_secret_is_not_configured_is_parked_then_retried() {
     let sent = receiver.at("/customers");
     assert_eq!(sent.len(), 1);
     assert!(sent[0].verified);
-    assert_no_secret_at_rest(&dir, &["CA-2002:crm_summary"]);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_no_secret_at_rest(dir.path(), &["CA-2002:crm_summary"]);
 }
 
-#[tokio::test]
-async fn finish_reports_the_workers_outcome() {
-    let (receiver, base) = start_receiver(true).await;
+#[test]
+fn finish_reports_the_workers_outcome() {
     let dir = temp_dir("report");
-    let client = Client::new()
-        .with_base_url(&base)
-        .unwrap()
-        .with_webhook_backoff(Duration::from_millis(20))
-        .with_outbox(Outbox::sqlite(dir.join("outbox.db")).unwrap());
-    let results = session().finish(&client, Outcome::Completed).wait().await;
-    let crm = results[0].as_ref().expect("delivered after one retry");
-    assert_eq!(
-        (crm.webhook, crm.status, crm.attempts),
-        ("crm_summary", 200, 2)
-    );
-    assert_eq!(crm.idempotency_key, "CA-2002:crm_summary");
-    assert_eq!(results[1].as_ref().unwrap().webhook, "audit_log");
-    assert_eq!(receiver.at("/customers").len(), 2);
-    let rows = client.outbox().unwrap().list().unwrap();
-    assert!(
-        rows.iter().all(|r| r.state == RowState::Delivered),
-        "{rows:?}"
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (receiver, base) = start_receiver(true).await;
+        let client = Client::new()
+            .with_base_url(&base)
+            .unwrap()
+            .with_webhook_backoff(Duration::from_millis(20))
+            .with_outbox(Outbox::sqlite(dir.path().join("outbox.db")).unwrap());
+        let results = session().finish(&client, Outcome::Completed).wait().await;
+        let crm = results[0].as_ref().expect("delivered after one retry");
+        assert_eq!(
+            (crm.webhook, crm.status, crm.attempts),
+            ("crm_summary", 200, 2)
+        );
+        assert_eq!(crm.idempotency_key, "CA-2002:crm_summary");
+        assert_eq!(results[1].as_ref().unwrap().webhook, "audit_log");
+        assert_eq!(receiver.at("/customers").len(), 2);
+        let rows = client.outbox().unwrap().list().unwrap();
+        assert!(
+            rows.iter().all(|r| r.state == RowState::Delivered),
+            "{rows:?}"
+        );
+    });
 }
 
 /// Webhooks with a secret's value in the URL or body, `fixtures/outbox_refused.yaml`.
@@ -424,59 +443,64 @@ mod refused {
     apicall_macros::include_api_calls!("fixtures/outbox_refused.yaml");
 }
 
-#[tokio::test]
-async fn a_webhook_that_would_store_a_secret_is_refused_and_the_rest_delivered() {
-    let (receiver, base) = start_receiver(false).await;
+#[test]
+fn a_webhook_that_would_store_a_secret_is_refused_and_the_rest_delivered() {
     let dir = temp_dir("refused");
-    let client = Client::new()
-        .with_base_url(&base)
-        .unwrap()
-        .with_outbox(Outbox::sqlite(dir.join("outbox.db")).unwrap());
-    let session = refused::Session::new(refused::Context {
-        api_key: Secret::new(API_KEY),
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (receiver, base) = start_receiver(false).await;
+        let client = Client::new()
+            .with_base_url(&base)
+            .unwrap()
+            .with_outbox(Outbox::sqlite(dir.path().join("outbox.db")).unwrap());
+        let session = refused::Session::new(refused::Context {
+            api_key: Secret::new(API_KEY),
+        });
+        let results = session.finish(&client, Outcome::Completed).wait().await;
+        let refused = |result: &Result<apicall_runtime::Delivered, WebhookError>| match result {
+            Err(WebhookError::NotQueued { webhook, reason }) => (*webhook, reason.to_string()),
+            other => panic!("not refused: {other:?}"),
+        };
+        assert_eq!(
+            refused(&results[0]),
+            (
+                "key_in_query",
+                "the secret `api_key` is in the URL, and the outbox stores no secret".to_owned()
+            )
+        );
+        assert_eq!(
+            refused(&results[1]),
+            (
+                "key_in_body",
+                "the secret `api_key` is in the body, and the outbox stores no secret".to_owned()
+            )
+        );
+        assert_eq!(results[2].as_ref().unwrap().webhook, "storable");
+        let rows = client.outbox().unwrap().list().unwrap();
+        assert_eq!(
+            rows.len(),
+            1,
+            "only the storable webhook is written: {rows:?}"
+        );
+        assert_eq!(receiver.at("/").len(), 1);
+        assert_eq!(receiver.at("/storable").len(), 1);
+        assert_no_secret_at_rest(dir.path(), &["storable"]);
     });
-    let results = session.finish(&client, Outcome::Completed).wait().await;
-    let refused = |result: &Result<apicall_runtime::Delivered, WebhookError>| match result {
-        Err(WebhookError::NotQueued { webhook, reason }) => (*webhook, reason.to_string()),
-        other => panic!("not refused: {other:?}"),
-    };
-    assert_eq!(
-        refused(&results[0]),
-        (
-            "key_in_query",
-            "the secret `api_key` is in the URL, and the outbox stores no secret".to_owned()
-        )
-    );
-    assert_eq!(
-        refused(&results[1]),
-        (
-            "key_in_body",
-            "the secret `api_key` is in the body, and the outbox stores no secret".to_owned()
-        )
-    );
-    assert_eq!(results[2].as_ref().unwrap().webhook, "storable");
-    let rows = client.outbox().unwrap().list().unwrap();
-    assert_eq!(
-        rows.len(),
-        1,
-        "only the storable webhook is written: {rows:?}"
-    );
-    assert_eq!(receiver.at("/").len(), 1);
-    assert_eq!(receiver.at("/storable").len(), 1);
-    assert_no_secret_at_rest(&dir, &["storable"]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn rows_past_their_retention_are_removed_and_pending_ones_kept() {
+    let dir = temp_dir("retention");
     let server = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     let (_receiver, base) = server.block_on(start_receiver(false));
-    let dir = temp_dir("retention");
-    let db = dir.join("outbox.db");
+    let db = dir.path().join("outbox.db");
     // Delivered by one process, which keeps finished rows for the default 7 days. It ends
     // here: on the receiver's runtime its worker, which holds the secrets, lived on and could
     // send the crm row meant to stay pending below (it did, under load in CI).
@@ -525,19 +549,18 @@ fn rows_past_their_retention_are_removed_and_pending_ones_kept() {
         let crm = row(&rows, "crm_summary").unwrap();
         assert_eq!((crm.state, crm.attempts), (RowState::Pending, 0));
     });
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn settings_made_after_with_outbox_reach_the_worker() {
+    let dir = temp_dir("settings");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let (_receiver, base) = runtime.block_on(start_receiver(true));
-    let dir = temp_dir("settings");
-    let db = dir.join("outbox.db");
+    let db = dir.path().join("outbox.db");
     // Rows left by a process that ended outside any runtime.
     let writer = Client::new()
         .with_base_url(&base)
@@ -559,5 +582,4 @@ fn settings_made_after_with_outbox_reach_the_worker() {
         let waits = crm.next_attempt_at_ms - crm.created_at_ms;
         assert!(waits >= 5_000, "retry in {waits} ms");
     });
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -188,11 +188,14 @@ fn unreadable(written: &str, error: &std::io::Error, tried: &[PathBuf]) -> Strin
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("apicall-expand-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("src/bin")).expect("temp dir");
+    /// A fresh directory with `src/bin` in it, removed when the returned guard drops (the
+    /// test's end, pass or fail).
+    fn scratch(name: &str) -> tempfile::TempDir {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("apicall-expand-{name}-"))
+            .tempdir()
+            .expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("src/bin")).expect("temp dir");
         dir
     }
 
@@ -207,9 +210,10 @@ mod tests {
     /// `include_api_calls!("calls.yaml")` must still find `src/calls.yaml`.
     #[test]
     fn without_an_invoking_file_the_yaml_beside_src_main_is_found() {
-        let dir = scratch("src");
+        let temp = scratch("src");
+        let dir = temp.path();
         std::fs::write(dir.join("src/calls.yaml"), YAML).expect("write");
-        let expanded = expand_without_invoking_file("calls.yaml", &dir);
+        let expanded = expand_without_invoking_file("calls.yaml", dir);
         assert!(expanded.contains("fn ping"), "{expanded}");
         assert!(!expanded.contains("compile_error"), "{expanded}");
     }
@@ -217,25 +221,28 @@ mod tests {
     /// `src/bin/x.rs` calling `include_api_calls!("../calls.yaml")`.
     #[test]
     fn without_an_invoking_file_a_path_relative_to_src_bin_is_found() {
-        let dir = scratch("bin");
+        let temp = scratch("bin");
+        let dir = temp.path();
         std::fs::write(dir.join("src/calls.yaml"), YAML).expect("write");
-        let expanded = expand_without_invoking_file("../calls.yaml", &dir);
+        let expanded = expand_without_invoking_file("../calls.yaml", dir);
         assert!(expanded.contains("fn ping"), "{expanded}");
     }
 
     #[test]
     fn the_manifest_directory_comes_first() {
-        let dir = scratch("root");
+        let temp = scratch("root");
+        let dir = temp.path();
         std::fs::write(dir.join("calls.yaml"), YAML).expect("write");
         std::fs::write(dir.join("src/calls.yaml"), YAML.replace("ping", "pong")).expect("write");
-        let expanded = expand_without_invoking_file("calls.yaml", &dir);
+        let expanded = expand_without_invoking_file("calls.yaml", dir);
         assert!(expanded.contains("fn ping"), "{expanded}");
     }
 
     #[test]
     fn a_file_in_none_of_the_places_names_each_place_tried() {
-        let dir = scratch("none");
-        let expanded = expand_without_invoking_file("calls.yaml", &dir);
+        let temp = scratch("none");
+        let dir = temp.path();
+        let expanded = expand_without_invoking_file("calls.yaml", dir);
         assert!(expanded.contains("compile_error"), "{expanded}");
         assert!(expanded.contains("these were tried"), "{expanded}");
         for place in ["calls.yaml", "src/calls.yaml", "src/bin/calls.yaml"] {
@@ -246,10 +253,11 @@ mod tests {
 
     #[test]
     fn with_an_invoking_file_only_its_directory_is_used() {
-        let dir = scratch("invoking");
+        let temp = scratch("invoking");
+        let dir = temp.path();
         std::fs::write(dir.join("calls.yaml"), YAML).expect("write");
         let input = "\"calls.yaml\"".parse().expect("a literal");
-        let expanded = expand(input, Some(&dir.join("src/main.rs")), Some(&dir)).to_string();
+        let expanded = expand(input, Some(&dir.join("src/main.rs")), Some(dir)).to_string();
         assert!(expanded.contains("compile_error"), "{expanded}");
         assert!(expanded.contains("relative to the file"), "{expanded}");
     }

@@ -1,6 +1,5 @@
 //! The build.rs front door: where it writes, that it rewrites only on change, and its errors.
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use apicall_build::{BuildError, Builder};
@@ -12,20 +11,22 @@ const VALID: &str = "api_calls:
     method: GET
 ";
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("apicall-builder-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh directory, removed when the returned guard drops (the test's end, pass or fail).
+fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("apicall-builder-{name}-"))
+        .tempdir()
+        .expect("temp dir")
 }
 
 #[test]
 fn writes_stem_dot_rs_with_a_generated_header() {
-    let dir = scratch_dir("writes");
+    let temp = scratch_dir("writes");
+    let dir = temp.path();
     let yaml = dir.join("status_calls.yaml");
     std::fs::write(&yaml, VALID).unwrap();
 
-    let out = Builder::new().out_dir(&dir).compile(&yaml).expect("valid");
+    let out = Builder::new().out_dir(dir).compile(&yaml).expect("valid");
 
     assert_eq!(out, dir.join("status_calls.rs"));
     let written = std::fs::read_to_string(&out).unwrap();
@@ -35,10 +36,11 @@ fn writes_stem_dot_rs_with_a_generated_header() {
 
 #[test]
 fn unchanged_output_is_not_rewritten() {
-    let dir = scratch_dir("unchanged");
+    let temp = scratch_dir("unchanged");
+    let dir = temp.path();
     let yaml = dir.join("calls.yaml");
     std::fs::write(&yaml, VALID).unwrap();
-    let out = Builder::new().out_dir(&dir).compile(&yaml).unwrap();
+    let out = Builder::new().out_dir(dir).compile(&yaml).unwrap();
     // Backdate the output so a rewrite shows, however coarse the file system's clock.
     let long_ago = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
     let set_mtime = |time| {
@@ -50,14 +52,14 @@ fn unchanged_output_is_not_rewritten() {
     };
     set_mtime(long_ago);
 
-    Builder::new().out_dir(&dir).compile(&yaml).unwrap();
+    Builder::new().out_dir(dir).compile(&yaml).unwrap();
     assert_eq!(
         std::fs::metadata(&out).unwrap().modified().unwrap(),
         long_ago
     );
 
     std::fs::write(&yaml, VALID.replace("ping", "pong")).unwrap();
-    Builder::new().out_dir(&dir).compile(&yaml).unwrap();
+    Builder::new().out_dir(dir).compile(&yaml).unwrap();
     assert_ne!(
         std::fs::metadata(&out).unwrap().modified().unwrap(),
         long_ago
@@ -71,11 +73,12 @@ fn unchanged_output_is_not_rewritten() {
 
 #[test]
 fn invalid_yaml_reports_located_diagnostics() {
-    let dir = scratch_dir("invalid");
+    let temp = scratch_dir("invalid");
+    let dir = temp.path();
     let yaml = dir.join("calls.yaml");
     std::fs::write(&yaml, VALID.replace("method: GET", "method: FETCH")).unwrap();
 
-    let error = Builder::new().out_dir(&dir).compile(&yaml).unwrap_err();
+    let error = Builder::new().out_dir(dir).compile(&yaml).unwrap_err();
 
     let shown = format!("{error:?}");
     assert!(shown.contains("unknown HTTP method `FETCH`"), "{shown}");
@@ -85,9 +88,10 @@ fn invalid_yaml_reports_located_diagnostics() {
 
 #[test]
 fn a_missing_file_is_an_io_error_naming_it() {
-    let dir = scratch_dir("missing");
+    let temp = scratch_dir("missing");
+    let dir = temp.path();
     let error = Builder::new()
-        .out_dir(&dir)
+        .out_dir(dir)
         .compile(dir.join("nope.yaml"))
         .unwrap_err();
     assert!(
@@ -99,7 +103,8 @@ fn a_missing_file_is_an_io_error_naming_it() {
 
 #[test]
 fn without_out_dir_outside_a_build_script_it_says_so() {
-    let dir = scratch_dir("no-out-dir");
+    let temp = scratch_dir("no-out-dir");
+    let dir = temp.path();
     let yaml = dir.join("calls.yaml");
     std::fs::write(&yaml, VALID).unwrap();
     let error = Builder::new().compile(&yaml).unwrap_err();

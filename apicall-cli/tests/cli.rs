@@ -11,12 +11,16 @@ fn apicall(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn fixture(name: &str, yaml: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("apicall-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+/// `yaml` written to `name` in a fresh directory, which is removed when the returned guard
+/// drops (the test's end, pass or fail).
+fn fixture(name: &str, yaml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("apicall-cli-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join(name);
     std::fs::write(&path, yaml).unwrap();
-    path
+    (dir, path)
 }
 
 const SEED: &str = "../examples/calls.yaml";
@@ -53,7 +57,7 @@ fn check_of_a_valid_file_exits_0() {
 
 #[test]
 fn check_prints_every_error_located_with_source_caret_and_help_and_exits_1() {
-    let path = fixture(
+    let (_dir, path) = fixture(
         "typos.yaml",
         "variables:\n  caller_phone: {}\napi_calls:\n  - name: lookup\n    description: x\n    url: https://crm.example.com/c\n    method: GTE\n    query:\n      phone: \"{{caler_phone}}\"\n",
     );
@@ -86,7 +90,7 @@ error: unknown variable `caler_phone`
 
 #[test]
 fn check_of_several_files_sums_up() {
-    let bad = fixture("bad.yaml", "api_calls: nope\n");
+    let (_dir, bad) = fixture("bad.yaml", "api_calls: nope\n");
     let output = apicall(&["check", SEED, bad.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).ends_with("1 error in 2 files\n"));

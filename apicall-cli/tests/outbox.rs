@@ -59,18 +59,14 @@ fn outbox_command(location: impl AsRef<std::ffi::OsStr>, args: &[&str], status: 
     output
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "apicall-cli-outbox-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory, removed when the returned guard drops (the test's end, pass or fail).
+/// Every process that uses it is gone by then: [`settle`] drops its runtimes (so their
+/// workers) before it returns, and each command is waited for.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("apicall-cli-outbox-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn row<'a>(rows: &'a [OutboxRow], webhook: &str) -> &'a OutboxRow {
@@ -160,9 +156,8 @@ fn settle(location: &str) {
 #[test]
 fn list_retry_and_purge_act_on_the_rows_the_runtime_wrote() {
     let dir = temp_dir("flow");
-    let db = settled_outbox(&dir);
+    let db = settled_outbox(dir.path());
     list_retry_and_purge(db.to_str().unwrap());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -302,7 +297,7 @@ fn list_retry_and_purge(db: &str) {
 #[test]
 fn purge_removes_delivered_and_given_up_rows_and_keeps_parked_ones() {
     let dir = temp_dir("purge");
-    let db = settled_outbox(&dir);
+    let db = settled_outbox(dir.path());
     let output = outbox_command(&db, &["purge", "--older-than", "0s"], 0);
     assert_eq!(
         stdout(&output),
@@ -311,13 +306,12 @@ fn purge_removes_delivered_and_given_up_rows_and_keeps_parked_ones() {
     let rows = Outbox::sqlite(&db).unwrap().list().unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].state, RowState::Parked);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn an_empty_outbox_says_so() {
     let dir = temp_dir("empty");
-    let db = dir.join("outbox.db");
+    let db = dir.path().join("outbox.db");
     drop(Outbox::sqlite(&db).unwrap());
     let output = outbox_command(&db, &["list"], 0);
     assert_eq!(
@@ -326,13 +320,12 @@ fn an_empty_outbox_says_so() {
     );
     let output = outbox_command(&db, &["list", "--json"], 0);
     assert_eq!(stdout(&output), "[]\n");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_file_that_does_not_exist_is_not_created() {
     let dir = temp_dir("missing");
-    let db = dir.join("mistyped.db");
+    let db = dir.path().join("mistyped.db");
     for args in [
         &["list"][..],
         &["retry", "1"],
@@ -350,11 +343,10 @@ fn a_file_that_does_not_exist_is_not_created() {
         assert!(stdout(&output).is_empty());
     }
     assert_eq!(
-        std::fs::read_dir(&dir).unwrap().count(),
+        std::fs::read_dir(dir.path()).unwrap().count(),
         0,
         "a file was created"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -380,7 +372,7 @@ fn a_connection_strings_password_is_never_shown() {
 #[test]
 fn a_wrong_command_line_exits_2() {
     let dir = temp_dir("usage");
-    let db = dir.join("outbox.db");
+    let db = dir.path().join("outbox.db");
     drop(Outbox::sqlite(&db).unwrap());
     let output = outbox_command(&db, &["purge", "--older-than", "7w"], 2);
     assert!(
@@ -392,5 +384,4 @@ fn a_wrong_command_line_exits_2() {
     assert!(stderr(&output).contains("<ID>"), "{}", stderr(&output));
     let output = outbox_command(&db, &["retry", "seven"], 2);
     assert!(stderr(&output).contains("seven"), "{}", stderr(&output));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -355,19 +355,20 @@ mod tests {
         }
     }
 
-    fn temp_db(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "apicall-outbox-{name}-{}-{:x}",
-            std::process::id(),
-            crate::conversation::random_u64()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("outbox.db")
+    /// A database path in a fresh directory, which is removed when the returned guard drops
+    /// (the test's end, pass or fail): bind the guard before the stores that use the file.
+    fn temp_db(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("apicall-outbox-{name}-"))
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("outbox.db");
+        (dir, path)
     }
 
     #[test]
     fn a_leased_row_is_taken_by_no_one_else_until_its_lease_expires() {
-        let path = temp_db("lease");
+        let (_dir, path) = temp_db("lease");
         let store = SqliteStore::open(&path).unwrap();
         let id = store.enqueue(&row(1_000), Box::new(|_| {})).unwrap();
         let all = |_, _| true;
@@ -405,7 +406,8 @@ mod tests {
 
     #[test]
     fn rows_a_process_cannot_send_are_left_for_another() {
-        let store = SqliteStore::open(&temp_db("wanted")).unwrap();
+        let (_dir, path) = temp_db("wanted");
+        let store = SqliteStore::open(&path).unwrap();
         let id = store.enqueue(&row(0), Box::new(|_| {})).unwrap();
         assert!(
             store
@@ -422,7 +424,8 @@ mod tests {
 
     #[test]
     fn parked_and_given_up_rows_are_kept_and_retried_on_demand() {
-        let store = SqliteStore::open(&temp_db("park")).unwrap();
+        let (_dir, path) = temp_db("park");
+        let store = SqliteStore::open(&path).unwrap();
         let id = store.enqueue(&row(0), Box::new(|_| {})).unwrap();
         store.claim("a", 0, 10, MARGIN, &|_, _| true).unwrap();
         let reason = ParkReason::UnresolvedSecret { name: "k".into() };
@@ -458,7 +461,7 @@ mod tests {
 
     #[test]
     fn a_newer_schema_is_refused() {
-        let path = temp_db("newer");
+        let (_dir, path) = temp_db("newer");
         drop(SqliteStore::open(&path).unwrap());
         Connection::open(&path)
             .unwrap()
