@@ -7,6 +7,9 @@
 //!   5x faster than both).
 //!
 //! Run: `cargo bench -p apicall-benches --bench runtime`
+//!
+//! To count a call's instructions without criterion: `APICALL_CALL_ONCE=generated:1000` (or
+//! `hand_written:1000`) in the environment of the bench binary (see [`run_once`]).
 
 use std::hint::black_box;
 use std::sync::OnceLock;
@@ -17,7 +20,7 @@ use apicall_tests::seed;
 use axum::Json;
 use axum::extract::Path;
 use axum::routing::get;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -50,6 +53,69 @@ fn server() -> String {
     })
 }
 
+#[derive(Deserialize)]
+struct Body {
+    order: Option<Order>,
+}
+
+#[derive(Deserialize)]
+struct Order {
+    status: Option<String>,
+}
+
+/// The call written by hand with reqwest and serde structs.
+async fn by_hand(
+    http: &reqwest::Client,
+    base: &str,
+    params: &seed::OrderStatusParams,
+) -> Result<Option<String>, reqwest::Error> {
+    let url = format!("{base}/orders/{}", params.order_id);
+    let response = http
+        .get(url)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await?
+        .error_for_status()?;
+    let body: Body = response.json().await?;
+    Ok(body.order.and_then(|order| order.status))
+}
+
+/// Runs one side of `call` `times` times after a warm-up call and exits, for a profiler:
+/// `APICALL_CALL_ONCE=<generated|hand_written>:<times>` in the bench binary's environment.
+fn run_once(spec: &str) {
+    let (side, times) = spec
+        .split_once(':')
+        .and_then(|(side, times)| Some((side, times.parse::<usize>().ok()?)))
+        .expect("APICALL_CALL_ONCE is `<generated|hand_written>:<times>`");
+    let base = server();
+    let http = reqwest::Client::new();
+    let client = Client::with_http_client(http.clone())
+        .with_base_url(&base)
+        .expect("valid base");
+    let context = seed::Context {
+        caller_phone: "+15551234567".to_owned(),
+        api_key: Secret::new("k"),
+    };
+    let params = seed::OrderStatusParams {
+        order_id: "A-1042".to_owned(),
+    };
+    runtime().block_on(async {
+        for _ in 0..=times {
+            let status = match side {
+                "generated" => {
+                    seed::order_status(&client, &context, &params)
+                        .await
+                        .expect("ok")
+                        .order_status
+                }
+                "hand_written" => by_hand(&http, &base, &params).await.expect("ok"),
+                _ => panic!("no side `{side}`: generated or hand_written"),
+            };
+            black_box(status);
+        }
+    });
+}
+
 fn bench_call(c: &mut Criterion) {
     let base = server();
     let http = reqwest::Client::new();
@@ -64,30 +130,10 @@ fn bench_call(c: &mut Criterion) {
         order_id: "A-1042".to_owned(),
     };
 
-    #[derive(Deserialize)]
-    struct Body {
-        order: Option<Order>,
-    }
-    #[derive(Deserialize)]
-    struct Order {
-        status: Option<String>,
-    }
-    let by_hand = || async {
-        let url = format!("{base}/orders/{}", params.order_id);
-        let response = http
-            .get(url)
-            .timeout(std::time::Duration::from_secs(5))
-            .send()
-            .await?
-            .error_for_status()?;
-        let body: Body = response.json().await?;
-        Ok::<_, reqwest::Error>(body.order.and_then(|order| order.status))
-    };
-
     let mut group = c.benchmark_group("call");
     group.bench_function("hand_written_reqwest_serde", |b| {
         b.to_async(runtime())
-            .iter(|| async { black_box(by_hand().await.expect("ok")) });
+            .iter(|| async { black_box(by_hand(&http, &base, &params).await.expect("ok")) });
     });
     group.bench_function("generated", |b| {
         b.to_async(runtime()).iter(|| async {
@@ -252,4 +298,12 @@ fn bench_extract(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench_call, bench_extract);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(spec) = std::env::var_os("APICALL_CALL_ONCE") {
+        run_once(&spec.to_string_lossy());
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

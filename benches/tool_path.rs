@@ -6,7 +6,8 @@
 //! LLM as JSON text.
 //!
 //! - `generated`: `ToolCall::openai`, the seed's `Session::dispatch` (argument check, request,
-//!   extraction, the values stored for prompts), `ToolResult::to_openai`, `serde_json::to_string`;
+//!   extraction, the values stored for prompts), `ToolResult::to_openai_text` (the message's JSON
+//!   text);
 //! - `hand_written_reqwest_serde`: the arguments parsed with serde into a struct, the same
 //!   request with reqwest, serde structs for the response, `serde_json::to_string` of the result.
 //!
@@ -14,6 +15,13 @@
 //! would. Goal: the generated path at most 1.05x the hand-written one.
 //!
 //! Run: `cargo bench -p apicall-benches --bench tool_path`
+//!
+//! To count instructions without criterion: `APICALL_TOOL_PATH_ONCE=generated:1000` (or
+//! `hand_written:1000`) in the environment of the bench binary runs that side that many times
+//! after one warm-up call and exits (see [`run_once`]), e.g. under `valgrind --tool=callgrind`.
+//! Two counts (say 200 and 1,200 calls) differ by the cost of the calls alone. `both:1000`
+//! alternates the two in one process: the inclusive counts of `generated` and `hand_written`
+//! then compare their client sides under the same allocator and scheduler state.
 
 use std::hint::black_box;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -25,7 +33,7 @@ use axum::Json;
 use axum::extract::Path;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::get;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -118,7 +126,7 @@ async fn generated(session: &mut seed::Session, client: &Client, wire: &str) -> 
     let call = ToolCall::openai(call.id, call.function.name, call.function.arguments);
     let result = session.dispatch(client, &call).await;
     assert!(result.is_ok(), "{:?}", result.error);
-    serde_json::to_string(&result.to_openai()).expect("serializes")
+    result.to_openai_text()
 }
 
 #[derive(Deserialize)]
@@ -173,6 +181,37 @@ async fn hand_written(http: &reqwest::Client, base: &str, wire: &str) -> String 
         content: serde_json::to_string(&content).expect("serializes"),
     };
     serde_json::to_string(&message).expect("serializes")
+}
+
+/// Runs one side (or both, alternating) `times` times after a warm-up call and exits, for a
+/// profiler: `APICALL_TOOL_PATH_ONCE=<generated|hand_written|both>:<times>`.
+fn run_once(spec: &str) {
+    let (side, times) = spec
+        .split_once(':')
+        .and_then(|(side, times)| Some((side, times.parse::<usize>().ok()?)))
+        .expect("APICALL_TOOL_PATH_ONCE is `<generated|hand_written|both>:<times>`");
+    let base = server();
+    let http = reqwest::Client::new();
+    let client = Client::with_http_client(http.clone())
+        .with_base_url(&base)
+        .expect("valid base");
+    let mut session = seed::Session::new(seed::Context {
+        caller_phone: "+15551234567".to_owned(),
+        api_key: Secret::new("k"),
+    });
+    runtime().block_on(async {
+        for _ in 0..=times {
+            match side {
+                "generated" => black_box(generated(&mut session, &client, TOOL_CALL).await),
+                "hand_written" => black_box(hand_written(&http, &base, TOOL_CALL).await),
+                "both" => {
+                    black_box(generated(&mut session, &client, TOOL_CALL).await);
+                    black_box(hand_written(&http, &base, TOOL_CALL).await)
+                }
+                _ => panic!("no side `{side}`: generated, hand_written or both"),
+            };
+        }
+    });
 }
 
 fn bench(c: &mut Criterion) {
@@ -234,4 +273,12 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(spec) = std::env::var_os("APICALL_TOOL_PATH_ONCE") {
+        run_once(&spec.to_string_lossy());
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -110,6 +110,26 @@ impl ToolResult {
         ])
     }
 
+    /// The message of [`ToolResult::to_openai`] as JSON text (`role`, `tool_call_id`, `content`,
+    /// in that order), written straight from the result rather than through a `Value`: what
+    /// an agent that sends JSON text appends to its messages.
+    #[must_use]
+    pub fn to_openai_text(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Message<'a> {
+            role: &'static str,
+            tool_call_id: Option<&'a str>,
+            content: String,
+        }
+        let message = Message {
+            role: "tool",
+            tool_call_id: self.id.as_deref(),
+            content: self.content_text(),
+        };
+        // Strings and `null` always serialize.
+        serde_json::to_string(&message).unwrap_or_default()
+    }
+
     /// The content block for Anthropic: `{"type": "tool_result", "tool_use_id", "content",
     /// "is_error"}`.
     #[must_use]
@@ -351,6 +371,12 @@ mod tests {
                 result.to_openai(),
                 json!({"role": "tool", "tool_call_id": id, "content": text})
             );
+            let openai_text = result.to_openai_text();
+            assert_eq!(
+                serde_json::from_str::<Value>(&openai_text).unwrap(),
+                result.to_openai()
+            );
+            assert!(openai_text.starts_with(r#"{"role":"tool","tool_call_id":"#));
             assert_eq!(
                 result.to_anthropic(),
                 json!({"type": "tool_result", "tool_use_id": id, "content": text,

@@ -157,71 +157,81 @@ impl std::fmt::Debug for EventSink<'_> {
 /// polled, `delayed` once if it is still running after its delay (checked before the timer,
 /// so a call that is done never gets it), `failed` if it fails, then
 /// [`ToolEvent::Finished`].
-pub async fn speaking<T, E>(
+pub fn speaking<T, E>(
     tool: &'static str,
     call: impl Future<Output = Result<T, E>>,
     spoken: Spoken,
     events: &EventSink<'_>,
-) -> Result<T, E> {
-    speak(tool, call, spoken, |event| events.send(event)).await
+) -> impl Future<Output = Result<T, E>> {
+    speak(tool, call, spoken, move |event| events.send(event))
 }
 
 /// Runs `call`, [`speaking`] its lines through `events` when there is a sink: a dispatcher arm's
 /// one await. `spoken` renders the lines, only when they will be said.
-pub async fn speaking_if<T, E>(
+///
+/// Either [`speaking`]'s future or `call` itself, not an `async fn` awaiting one of them: that
+/// would hold `call` as passed beside the future awaited, so every arm's future would hold its
+/// call's future two or more times, whether or not anyone listens.
+pub fn speaking_if<T, E>(
     tool: &'static str,
     call: impl Future<Output = Result<T, E>>,
     events: Option<&EventSink<'_>>,
     spoken: impl FnOnce() -> Spoken,
-) -> Result<T, E> {
+) -> impl Future<Output = Result<T, E>> {
     match events {
-        Some(events) => speaking(tool, call, spoken(), events).await,
-        None => call.await,
+        Some(events) => Either::Left(speaking(tool, call, spoken(), events)),
+        None => Either::Right(call),
     }
 }
 
 /// [`speaking`], each event handed to `send`: an [`EventSink`] on the dispatcher's task, or a
 /// session's channel for calls running in the background.
-pub(crate) async fn speak<T, E>(
+///
+/// `call` is boxed before the future is made: an `async fn` (or a block it is moved into) holds
+/// its arguments as passed beside what it moves them into, so the call's future would be in
+/// this one twice.
+pub(crate) fn speak<T, E>(
     tool: &'static str,
     call: impl Future<Output = Result<T, E>>,
     spoken: Spoken,
     send: impl Fn(ToolEvent),
-) -> Result<T, E> {
+) -> impl Future<Output = Result<T, E>> {
+    let mut call = Box::pin(call);
     let Spoken {
         start,
         delayed,
         failed,
     } = spoken;
-    let say = |text: String, reason| send(ToolEvent::Say { tool, text, reason });
-    if let Some(text) = start {
-        say(text, SayReason::Start);
-    }
-    let call = pin!(call);
-    let result = match delayed {
-        None => call.await,
-        Some((after, text)) => {
-            let mut call = call;
-            let timer = pin!(tokio::time::sleep(after));
-            // `select` polls the call first: when both are ready, the call has answered. An
-            // `if let`, not a `match`: a match's scrutinee, which holds the call's output,
-            // would live across the second await and make this future as large as it.
-            if let Either::Left((result, _)) = select(call.as_mut(), timer).await {
-                result
-            } else {
-                say(text, SayReason::Delayed);
-                call.await
-            }
+    async move {
+        let say = |text: String, reason| send(ToolEvent::Say { tool, text, reason });
+        if let Some(text) = start {
+            say(text, SayReason::Start);
         }
-    };
-    if result.is_err()
-        && let Some(text) = failed
-    {
-        say(text, SayReason::Failed);
+        let result = match delayed {
+            None => call.as_mut().await,
+            Some((after, text)) => {
+                let timer = pin!(tokio::time::sleep(after));
+                // `select` polls the call first: when both are ready, the call has answered.
+                // An `if let`, not a `match`: a match's scrutinee, which holds the call's
+                // output, would live across the second await and make this future as large as
+                // it.
+                if let Either::Left((result, _)) = select(call.as_mut(), timer).await {
+                    result
+                } else {
+                    say(text, SayReason::Delayed);
+                    call.as_mut().await
+                }
+            }
+        };
+        if result.is_err()
+            && let Some(text) = failed
+        {
+            say(text, SayReason::Failed);
+        }
+        send(ToolEvent::Finished {
+            tool,
+            ok: result.is_ok(),
+        });
+        result
     }
-    send(ToolEvent::Finished {
-        tool,
-        ok: result.is_ok(),
-    });
-    result
 }

@@ -6,11 +6,11 @@ use std::time::Instant;
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
 use reqwest::Url;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 use tracing::Instrument;
 
 use crate::auth::{self, Auth, HmacSpec, OAuth2Spec};
-use crate::send::Seen;
+use crate::send::{Outgoing, Seen, Sending};
 use crate::spec::CallSpec;
 use crate::{Client, Error, Secret};
 
@@ -50,7 +50,8 @@ pub struct Request<'a> {
     query: Vec<(String, String)>,
     headers: Vec<(HeaderName, HeaderValue)>,
     /// The first header or credential problem, reported by `send` before anything goes out.
-    header_error: Option<Error>,
+    /// Boxed, as is rarely needed: every call's future holds its `Request` until it is sent.
+    header_error: Option<Box<Error>>,
     body: Option<Vec<u8>>,
     auth: Auth,
 }
@@ -107,7 +108,7 @@ impl<'a> Request<'a> {
         }
         let call = self.spec.name;
         let Ok(header_name) = HeaderName::from_bytes(name.as_bytes()) else {
-            self.header_error = Some(Error::InvalidHeaderName { call, header: name });
+            self.fail(Error::InvalidHeaderName { call, header: name });
             return;
         };
         // `HeaderValue::from_str` refuses CR, LF, NUL and other control bytes: a value that
@@ -118,7 +119,7 @@ impl<'a> Request<'a> {
                 self.headers.push((header_name, header_value));
             }
             Err(_) => {
-                self.header_error = Some(Error::InvalidHeaderValue { call, header: name });
+                self.fail(Error::InvalidHeaderValue { call, header: name });
             }
         }
     }
@@ -160,11 +161,11 @@ impl<'a> Request<'a> {
             ));
             return;
         }
-        self.auth.oauth2 = Some(auth::OAuth2 {
+        self.auth.oauth2 = Some(Box::new(auth::OAuth2 {
             spec,
             client_id: client_id.to_owned(),
             client_secret: client_secret.clone(),
-        });
+        }));
     }
 
     /// Signs each attempt with HMAC-SHA256 as `spec` says, keyed with `key`'s UTF-8 bytes, over
@@ -180,10 +181,10 @@ impl<'a> Request<'a> {
             ));
             return;
         }
-        self.auth.hmac = Some(auth::Hmac {
+        self.auth.hmac = Some(Box::new(auth::Hmac {
             spec,
             key: key.clone(),
-        });
+        }));
     }
 
     /// Presents a client certificate (mutual TLS): `certificate_pem` is the certificate chain
@@ -198,17 +199,17 @@ impl<'a> Request<'a> {
         certificate_pem: &Secret,
         key_pem: &Secret,
     ) {
-        self.auth.identity = Some(auth::Identity {
+        self.auth.identity = Some(Box::new(auth::Identity {
             scheme,
             certificate_pem: certificate_pem.clone(),
             key_pem: key_pem.clone(),
-        });
+        }));
     }
 
     /// Keeps the first problem, for `send` to report.
     fn fail(&mut self, error: Error) {
         if self.header_error.is_none() {
-            self.header_error = Some(error);
+            self.header_error = Some(Box::new(error));
         }
     }
 
@@ -275,8 +276,8 @@ impl<'a> Request<'a> {
     /// Any [`Error`] variant that belongs to a call; unsafe input is refused before sending.
     pub async fn send(self) -> Result<Bytes, Error> {
         let mut seen = Seen::default();
-        // Boxed: the exchange's state (a few KB) is put on the heap once, instead of inline in
-        // every future awaiting a call, each of which would copy it as it moves.
+        // Boxed: the exchange's state (about a kilobyte) is put on the heap once, instead of
+        // inline in every future awaiting a call, each of which would copy it as it moves.
         Box::pin(self.send_noting(&mut seen)).await
     }
 
@@ -297,10 +298,15 @@ impl<'a> Request<'a> {
         }
     }
 
-    async fn send_noting(self, seen: &mut Seen) -> Result<Bytes, Error> {
+    /// Checks the request (in the call's span, so that refused requests are traced too): the
+    /// attempts to send it, noting in `seen` what [`Request::send_and_inspect`] shows.
+    ///
+    /// An `async` block rather than an `async fn`, whose future would keep this `Request` all
+    /// along (it holds its arguments as passed, beside anything moved out of them): it holds
+    /// the checked parts only, once.
+    fn send_noting(self, seen: &mut Seen) -> impl Future<Output = Result<Bytes, Error>> {
         let spec = self.spec;
         // Only the call's name and method: the URL, query and header values may hold secrets.
-        // The span opens before the checks so that refused requests are traced too.
         let span = tracing::info_span!(
             "apicall.call",
             call = spec.name,
@@ -310,24 +316,34 @@ impl<'a> Request<'a> {
         );
         let started = Instant::now();
         let client = self.client;
-        // Checked and built in the span, then sent: no future of its own around the attempts.
-        let outcome = match span.in_scope(|| self.into_request()) {
-            Ok((request, http, auth)) => {
-                client
-                    .attempts(spec, request, &http, &auth, &span, seen)
-                    .instrument(span.clone())
-                    .await
-            }
-            Err(error) => Err(error),
-        };
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        span.record("latency_ms", latency_ms);
-        span.in_scope(|| match &outcome {
-            Ok(body) => tracing::debug!(latency_ms, bytes = body.len(), "call succeeded"),
-            // An error's Display names the call and the failure, never a value.
-            Err(error) => tracing::debug!(latency_ms, %error, "call failed"),
-        });
-        outcome
+        let mut checked = span.in_scope(|| self.into_outgoing());
+        async move {
+            // Sent in place: no future of its own around the attempts.
+            let outcome = match checked {
+                Ok((ref mut outgoing, ref http, ref auth)) => {
+                    let sending = Sending {
+                        client,
+                        spec,
+                        http,
+                        auth,
+                        span: &span,
+                    };
+                    sending
+                        .attempts(outgoing, seen)
+                        .instrument(span.clone())
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            span.record("latency_ms", latency_ms);
+            span.in_scope(|| match &outcome {
+                Ok(body) => tracing::debug!(latency_ms, bytes = body.len(), "call succeeded"),
+                // An error's Display names the call and the failure, never a value.
+                Err(error) => tracing::debug!(latency_ms, %error, "call failed"),
+            });
+            outcome
+        }
     }
 
     /// The call this request belongs to.
@@ -354,7 +370,7 @@ impl<'a> Request<'a> {
     /// The checked URL, headers and body, and the credentials to apply at each attempt.
     fn into_checked(mut self) -> Result<(RequestParts, Auth), Error> {
         if let Some(error) = self.header_error.take() {
-            return Err(error);
+            return Err(*error);
         }
         let url = self.resolve_url()?;
         // Here rather than as a client default, so a caller's own client sends it too and a
@@ -370,9 +386,9 @@ impl<'a> Request<'a> {
         Ok(((url, self.headers, self.body), self.auth))
     }
 
-    /// The checked request, built, with the client to send it through and the credentials to
+    /// The checked request's parts, with the client to send it through and the credentials to
     /// apply at each attempt.
-    fn into_request(self) -> Result<(reqwest::Request, reqwest::Client, Auth), Error> {
+    fn into_outgoing(self) -> Result<(Outgoing, reqwest::Client, Auth), Error> {
         let spec = self.spec;
         let client = self.client;
         let ((url, headers, body), auth) = self.into_checked()?;
@@ -382,19 +398,16 @@ impl<'a> Request<'a> {
                 .client(spec.name, identity, || client.http_builder())?,
             None => client.http().clone(),
         };
-        // Built directly rather than through a `RequestBuilder`, which would append the same
-        // headers (keeping their sensitive flags) and check that the URL has a host, which an
-        // http(s) URL always has.
-        let mut request = reqwest::Request::new(spec.method.to_reqwest(), url);
-        let request_headers = request.headers_mut();
-        for (name, value) in headers {
-            request_headers.append(name, value);
-        }
-        if let Some(body) = body {
-            request_headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            *request.body_mut() = Some(body.into());
-        }
-        Ok((request, http, auth))
+        // Built into a `reqwest::Request` directly at each send rather than through a
+        // `RequestBuilder`, which would append the same headers (keeping their sensitive flags)
+        // and check that the URL has a host, which an http(s) URL always has.
+        let outgoing = Outgoing {
+            method: spec.method.to_reqwest(),
+            url,
+            headers,
+            body: body.map(Bytes::from),
+        };
+        Ok((outgoing, http, auth))
     }
 }
 
@@ -420,6 +433,26 @@ pub struct Inspected {
 /// segment is percent-decoded (`%2e%2E` is `..`). Anything that might be a path is checked:
 /// a false alarm refuses a call, a miss would send it somewhere else.
 fn has_dot_segment(url: &str) -> bool {
+    // A segment that decodes to `.` or `..` starts with `.` or `%` right after a slash or a
+    // backslash (tabs and newlines between them are dropped). Most URLs have no such pair: one
+    // pass over the bytes rules them out.
+    let mut after_separator = false;
+    let mut possible = false;
+    for &byte in url.as_bytes() {
+        if matches!(byte, b'\t' | b'\n' | b'\r') {
+            continue;
+        }
+        if after_separator && matches!(byte, b'.' | b'%') {
+            possible = true;
+            break;
+        }
+        after_separator = matches!(byte, b'/' | b'\\');
+    }
+    possible && has_dot_segment_in_path(url)
+}
+
+/// [`has_dot_segment`] for a URL that may have one.
+fn has_dot_segment_in_path(url: &str) -> bool {
     // Byte by byte: every character that matters here is ASCII.
     let is_dropped = |byte: &u8| matches!(byte, b'\t' | b'\n' | b'\r');
     let trimmed = url.trim_matches(|c: char| c <= ' ').as_bytes();

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::LOCATION;
-use reqwest::{StatusCode, Url};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Method, StatusCode, Url};
 
 use crate::auth::{self, Auth, Tokens};
 use crate::backoff::backoff;
@@ -31,220 +31,326 @@ pub(crate) struct Seen {
     pub error_body: Option<Bytes>,
 }
 
-impl Client {
+/// A checked request, kept as parts while another attempt, a redirect or a second token may
+/// need it again: each send builds its `reqwest::Request` from them, rather than a copy of the
+/// request being made before every send in case one is needed. A send copies the URL and the
+/// headers (their values are shared, not copied); the last send of a request with a body,
+/// which is neither redirected nor sent again, moves them.
+pub(crate) struct Outgoing {
+    pub method: Method,
+    pub url: Url,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Option<Bytes>,
+}
+
+impl Outgoing {
+    /// The request of these parts to `url` with `method`, the parts kept.
+    fn build(&self, method: Method, url: Url) -> reqwest::Request {
+        let mut request = reqwest::Request::new(method, url);
+        let headers = request.headers_mut();
+        for (name, value) in &self.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        if let Some(body) = &self.body {
+            headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            *request.body_mut() = Some(body.clone().into());
+        }
+        request
+    }
+
+    /// The request of these parts, its headers and body moved out: for a request sent for the
+    /// last time. The method and URL stay, for what its response is compared with.
+    fn take(&mut self) -> reqwest::Request {
+        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
+        let headers = request.headers_mut();
+        for (name, value) in self.headers.drain(..) {
+            headers.append(name, value);
+        }
+        if let Some(body) = self.body.take() {
+            headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            *request.body_mut() = Some(body.into());
+        }
+        request
+    }
+}
+
+/// What every attempt and exchange of one call is sent with.
+pub(crate) struct Sending<'a> {
+    pub client: &'a Client,
+    pub spec: &'a CallSpec,
+    /// The client the call goes through: the [`Client`]'s own, or one for its identity.
+    pub http: &'a reqwest::Client,
+    pub auth: &'a Auth,
+    pub span: &'a tracing::Span,
+}
+
+// `attempts`, `exchange` and `follow` are `async` blocks rather than `async fn`s: an `async fn`'s
+// future holds its arguments twice, as passed and as moved into its body, and these futures
+// nest in every call's (boxed) future.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async block's future holds its arguments once"
+)]
+impl Sending<'_> {
     /// Runs the attempts of one call inside its single deadline.
-    pub(crate) async fn attempts(
+    pub(crate) fn attempts(
         &self,
-        spec: &CallSpec,
-        mut request: reqwest::Request,
-        http: &reqwest::Client,
-        auth: &Auth,
-        span: &tracing::Span,
+        outgoing: &mut Outgoing,
         seen: &mut Seen,
-    ) -> Result<Bytes, Error> {
-        let total = Duration::from_millis(spec.timeout_ms);
-        let started = Instant::now();
-        // Measured as time left rather than as an `Instant` deadline, which would overflow
-        // (and panic) for an absurd `timeout_ms`; `tokio::time::timeout` copes with any length.
-        let remaining = || total.saturating_sub(started.elapsed());
-        let share = total / spec.retries.saturating_add(1);
-        let mut attempt: u32 = 0;
-        loop {
-            // Our bodies are bytes, so the copy always exists; without one, no retry.
-            let retry = if attempt < spec.retries {
-                request.try_clone()
-            } else {
-                None
-            };
-            let budget = if retry.is_some() {
-                share.min(remaining())
-            } else {
-                remaining()
-            };
-            // The phase is written by the exchange as it goes, and read if the timeout drops
-            // it, so the error says whether the headers or the body were late.
-            let mut phase = TimeoutPhase::Headers;
-            let exchange = self.authorized(spec, request, http, auth, span, &mut phase, seen);
-            let result = tokio::time::timeout(budget, exchange).await;
-            let error = match result {
-                Ok(Ok(body)) => return Ok(body),
-                Ok(Err(error)) => error,
-                Err(_) => Error::Timeout {
-                    call: spec.name,
-                    timeout_ms: spec.timeout_ms,
-                    phase,
-                },
-            };
-            // Back off about 50, 100, 200... ms, and only when that still leaves time to try.
-            // Jittered like a webhook's: many calls failing on one server's blip come back
-            // spread out rather than together.
-            let backoff = backoff(BACKOFF, MAX_BACKOFF, attempt.saturating_add(1));
-            let Some(next) = retry else {
-                return Err(error);
-            };
-            if !is_retryable(&error) || remaining() <= backoff {
-                return Err(error);
+    ) -> impl Future<Output = Result<Bytes, Error>> {
+        async move {
+            let spec = self.spec;
+            let total = Duration::from_millis(spec.timeout_ms);
+            let started = Instant::now();
+            // Measured as time left rather than as an `Instant` deadline, which would overflow
+            // (and panic) for an absurd `timeout_ms`; `tokio::time::timeout` copes with any length.
+            let remaining = || total.saturating_sub(started.elapsed());
+            let share = total / spec.retries.saturating_add(1);
+            let mut attempt: u32 = 0;
+            loop {
+                // Our bodies are bytes, so the request can always be sent again; after the last
+                // attempt, no retry.
+                let retry = attempt < spec.retries;
+                let budget = if retry {
+                    share.min(remaining())
+                } else {
+                    remaining()
+                };
+                // The phase is written by the exchange as it goes, and read if the timeout drops
+                // it, so the error says whether the headers or the body were late.
+                let mut phase = TimeoutPhase::Headers;
+                let result = match &self.auth.oauth2 {
+                    None => {
+                        let exchange = self.exchange(outgoing, !retry, None, &mut phase, seen);
+                        tokio::time::timeout(budget, exchange).await
+                    }
+                    Some(oauth2) => {
+                        // Boxed: inline, the state of its token requests would make every call's
+                        // future bigger, with OAuth2 or without.
+                        let exchange =
+                            Box::pin(self.with_token(outgoing, !retry, oauth2, &mut phase, seen));
+                        tokio::time::timeout(budget, exchange).await
+                    }
+                };
+                let error = match result {
+                    Ok(Ok(body)) => return Ok(body),
+                    Ok(Err(error)) => error,
+                    Err(_) => Error::Timeout {
+                        call: spec.name,
+                        timeout_ms: spec.timeout_ms,
+                        phase,
+                    },
+                };
+                // Back off about 50, 100, 200... ms, and only when that still leaves time to try.
+                // Jittered like a webhook's: many calls failing on one server's blip come back
+                // spread out rather than together.
+                let backoff = backoff(BACKOFF, MAX_BACKOFF, attempt.saturating_add(1));
+                if !retry || !is_retryable(&error) || remaining() <= backoff {
+                    return Err(error);
+                }
+                tracing::debug!(attempt, %error, "retrying");
+                tokio::time::sleep(backoff).await;
+                attempt = attempt.saturating_add(1);
             }
-            tracing::debug!(attempt, %error, "retrying");
-            tokio::time::sleep(backoff).await;
-            attempt = attempt.saturating_add(1);
-            request = next;
         }
     }
 
-    /// One attempt with its credentials: an OAuth2 token (and, when the API answers 401, once
-    /// more with a fresh one) and an HMAC signature made now.
-    #[allow(clippy::too_many_arguments)]
-    async fn authorized(
-        &self,
-        spec: &CallSpec,
-        mut request: reqwest::Request,
-        http: &reqwest::Client,
-        auth: &Auth,
-        span: &tracing::Span,
-        phase: &mut TimeoutPhase,
-        seen: &mut Seen,
-    ) -> Result<Bytes, Error> {
-        let Some(oauth2) = &auth.oauth2 else {
-            sign(spec, auth, &mut request)?;
-            return self.exchange(spec, request, http, span, phase, seen).await;
-        };
-        // Boxed: inline, the state of its token requests would make every call's future
-        // bigger, with OAuth2 or without.
-        Box::pin(self.with_token(spec, request, http, auth, oauth2, span, phase, seen)).await
-    }
-
-    /// [`Client::authorized`] for a call with an OAuth2 scheme.
-    #[allow(clippy::too_many_arguments)]
+    /// One attempt of a call with an OAuth2 scheme: with a token (and, when the API answers
+    /// 401, once more with a fresh one). `last` when no later attempt sends `outgoing` again.
     async fn with_token(
         &self,
-        spec: &CallSpec,
-        mut request: reqwest::Request,
-        http: &reqwest::Client,
-        auth: &Auth,
+        outgoing: &mut Outgoing,
+        last: bool,
         oauth2: &auth::OAuth2,
-        span: &tracing::Span,
         phase: &mut TimeoutPhase,
         seen: &mut Seen,
     ) -> Result<Bytes, Error> {
-        // Our bodies are bytes, so the copy always exists.
-        let again = request.try_clone();
+        let (client, call) = (self.client, self.spec.name);
         *phase = TimeoutPhase::Token;
-        let token = self.tokens().get(self, spec.name, oauth2).await?;
+        let token = client.tokens().get(client, call, oauth2).await?;
         *phase = TimeoutPhase::Headers;
-        auth::set_authorization(&mut request, token.authorization.clone());
-        sign(spec, auth, &mut request)?;
-        let result = self.exchange(spec, request, http, span, phase, seen).await;
+        // Not the last use of `outgoing`: a 401 sends it again.
+        let authorization = Some(&token.authorization);
+        let result = self
+            .exchange(outgoing, false, authorization, phase, seen)
+            .await;
         if !matches!(result, Err(Error::Status { status: 401, .. })) {
             return result;
         }
-        let Some(mut again) = again else {
-            return result;
-        };
         Tokens::invalidate(&token).await;
         tracing::debug!(
             scheme = oauth2.spec.scheme,
             "access token refused; retrying with a fresh one"
         );
         *phase = TimeoutPhase::Token;
-        let token = self.tokens().get(self, spec.name, oauth2).await?;
+        let token = client.tokens().get(client, call, oauth2).await?;
         *phase = TimeoutPhase::Headers;
-        auth::set_authorization(&mut again, token.authorization);
-        sign(spec, auth, &mut again)?;
-        self.exchange(spec, again, http, span, phase, seen).await
+        let authorization = Some(&token.authorization);
+        self.exchange(outgoing, last, authorization, phase, seen)
+            .await
     }
 
-    /// One exchange: send, follow the redirects the rule allows, check the status, read the body
-    /// under the cap.
-    async fn exchange(
+    /// One exchange: the request built from `outgoing` with its credentials (an OAuth2
+    /// `authorization`, an HMAC signature made now) and sent; the redirects the rule allows
+    /// followed; the status checked; the body read under the cap. `last` when no later
+    /// attempt sends `outgoing` again.
+    fn exchange(
         &self,
-        spec: &CallSpec,
-        request: reqwest::Request,
-        http: &reqwest::Client,
-        span: &tracing::Span,
+        outgoing: &mut Outgoing,
+        last: bool,
+        authorization: Option<&HeaderValue>,
         phase: &mut TimeoutPhase,
         seen: &mut Seen,
-    ) -> Result<Bytes, Error> {
-        let mut request = request;
-        let mut redirects = 0;
-        let response = loop {
-            let sent = request.url().clone();
-            // Taken before sending, since `execute` consumes the request. Only a request
-            // without a body is ever redirected, and for one the copy always exists.
-            let next = if request.body().is_none() {
-                request.try_clone()
-            } else {
-                None
-            };
-            let response = http
-                .execute(request)
-                .await
-                .map_err(|error| transport(spec, error))?;
-            if !same_resource(response.url(), &sent) {
-                // A caller's client with its own redirect policy already went elsewhere.
-                return Err(Error::Redirect {
+    ) -> impl Future<Output = Result<Bytes, Error>> {
+        async move {
+            let spec = self.spec;
+            let (status, response) = self.follow(outgoing, last, authorization).await?;
+            self.span.record("status", status.as_u16());
+            seen.status = Some(status.as_u16());
+            if !status.is_success() {
+                // The body of an error page is not read (nothing in it is extracted), unless a
+                // person is to be shown it.
+                if seen.error_body_limit > 0 {
+                    *phase = TimeoutPhase::Body;
+                    seen.error_body = Some(read_prefix(response, seen.error_body_limit).await);
+                }
+                return Err(Error::Status {
                     call: spec.name,
-                    status: None,
-                    target: Some(origin(response.url())),
-                    reason: RedirectReason::FollowedByClient,
+                    status: status.as_u16(),
                 });
             }
-            let status = response.status();
-            if !is_redirect(status) {
-                break response;
-            }
-            span.record("status", status.as_u16());
-            let target = location(&response, &sent);
-            let refuse = |reason, target: Option<&Url>| Error::Redirect {
-                call: spec.name,
-                status: Some(status.as_u16()),
-                target: target.map(origin),
-                reason,
-            };
-            let Some(target) = target else {
-                return Err(refuse(RedirectReason::NoLocation, None));
-            };
-            let Some(mut next) = next else {
-                return Err(refuse(RedirectReason::HasBody, Some(&target)));
-            };
-            if origin(&target) != origin(&sent) {
-                return Err(refuse(RedirectReason::OtherOrigin, Some(&target)));
-            }
-            if redirects == MAX_REDIRECTS {
-                return Err(refuse(RedirectReason::TooMany, Some(&target)));
-            }
-            redirects += 1;
-            // 303 means "see the result with GET"; the others repeat the same method.
-            if status == StatusCode::SEE_OTHER && next.method() != reqwest::Method::HEAD {
-                *next.method_mut() = reqwest::Method::GET;
-            }
-            *next.url_mut() = target;
-            // The status only: the target's path and query may hold secrets.
-            tracing::debug!(
-                status = status.as_u16(),
-                redirects,
-                "following a same-origin redirect"
-            );
-            request = next;
-        };
-        let status = response.status();
-        span.record("status", status.as_u16());
-        seen.status = Some(status.as_u16());
-        if !status.is_success() {
-            // The body of an error page is not read (nothing in it is extracted), unless a
-            // person is to be shown it.
-            if seen.error_body_limit > 0 {
-                *phase = TimeoutPhase::Body;
-                seen.error_body = Some(read_prefix(response, seen.error_body_limit).await);
-            }
-            return Err(Error::Status {
-                call: spec.name,
-                status: status.as_u16(),
-            });
+            *phase = TimeoutPhase::Body;
+            read_body(spec, response, self.client.max_body_bytes()).await
         }
-        *phase = TimeoutPhase::Body;
-        read_body(spec, response, self.max_body_bytes()).await
     }
+
+    /// Sends the request (see [`Sending::exchange`]) and follows the redirects the rule
+    /// allows: the last response, and its status.
+    ///
+    /// The request and the response are only ever moved here, never borrowed, so that the
+    /// future keeps neither once it is sent or handed on.
+    fn follow(
+        &self,
+        outgoing: &mut Outgoing,
+        last: bool,
+        authorization: Option<&HeaderValue>,
+    ) -> impl Future<Output = Result<(StatusCode, reqwest::Response), Error>> {
+        async move {
+            let spec = self.spec;
+            let mut request = self.request(outgoing, last, authorization)?;
+            // A redirected request carries the headers it was sent with. A token or a signature is
+            // in no part, so a request with one is copied as sent, before it is sent.
+            let copied = authorization.is_some() || self.auth.hmac.is_some();
+            // The method and URL sent after a redirect; before one, the parts'.
+            let mut hop: Option<(Method, Url)> = None;
+            let mut redirects = 0;
+            loop {
+                let (outbound, bodiless, copy) = copy_if(request, copied);
+                let response = self
+                    .http
+                    .execute(outbound)
+                    .await
+                    .map_err(|error| transport(spec, error))?;
+                let (method, sent) = match &hop {
+                    Some((method, url)) => (method, url),
+                    None => (&outgoing.method, &outgoing.url),
+                };
+                if !same_resource(response.url(), sent) {
+                    // A caller's client with its own redirect policy already went elsewhere.
+                    return Err(Error::Redirect {
+                        call: spec.name,
+                        status: None,
+                        target: Some(origin(response.url())),
+                        reason: RedirectReason::FollowedByClient,
+                    });
+                }
+                let status = response.status();
+                if !is_redirect(status) {
+                    return Ok((status, response));
+                }
+                self.span.record("status", status.as_u16());
+                let target = location(&response, sent);
+                let refuse = |reason, target: Option<&Url>| Error::Redirect {
+                    call: spec.name,
+                    status: Some(status.as_u16()),
+                    target: target.map(origin),
+                    reason,
+                };
+                let Some(target) = target else {
+                    return Err(refuse(RedirectReason::NoLocation, None));
+                };
+                if !bodiless {
+                    return Err(refuse(RedirectReason::HasBody, Some(&target)));
+                }
+                if origin(&target) != origin(sent) {
+                    return Err(refuse(RedirectReason::OtherOrigin, Some(&target)));
+                }
+                if redirects == MAX_REDIRECTS {
+                    return Err(refuse(RedirectReason::TooMany, Some(&target)));
+                }
+                redirects += 1;
+                // 303 means "see the result with GET"; the others repeat the same method.
+                let method = if status == StatusCode::SEE_OTHER && *method != Method::HEAD {
+                    Method::GET
+                } else {
+                    method.clone()
+                };
+                request = match copy {
+                    Some(copy) => {
+                        let mut next = *copy;
+                        *next.method_mut() = method.clone();
+                        *next.url_mut() = target.clone();
+                        next
+                    }
+                    None => outgoing.build(method.clone(), target.clone()),
+                };
+                // The status only: the target's path and query may hold secrets.
+                tracing::debug!(
+                    status = status.as_u16(),
+                    redirects,
+                    "following a same-origin redirect"
+                );
+                hop = Some((method, target));
+            }
+        }
+    }
+
+    /// The request of `outgoing` with its credentials: an OAuth2 `authorization`, an HMAC
+    /// signature made now. `last` when no later attempt sends `outgoing` again.
+    fn request(
+        &self,
+        outgoing: &mut Outgoing,
+        last: bool,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<reqwest::Request, Error> {
+        // Only a request without a body is ever redirected: it keeps its parts to build the
+        // next one from.
+        let mut request = if last && outgoing.body.is_some() {
+            outgoing.take()
+        } else {
+            outgoing.build(outgoing.method.clone(), outgoing.url.clone())
+        };
+        if let Some(authorization) = authorization {
+            auth::set_authorization(&mut request, authorization.clone());
+        }
+        sign(self.spec, self.auth, &mut request)?;
+        Ok(request)
+    }
+}
+
+/// `request`, whether it has no body (so may be redirected), and a copy of it if `copied` and
+/// it may be.
+fn copy_if(
+    request: reqwest::Request,
+    copied: bool,
+) -> (reqwest::Request, bool, Option<Box<reqwest::Request>>) {
+    let bodiless = request.body().is_none();
+    let copy = if bodiless && copied {
+        request.try_clone().map(Box::new)
+    } else {
+        None
+    };
+    (request, bodiless, copy)
 }
 
 /// Signs `request` if the call has an HMAC scheme.
@@ -305,52 +411,68 @@ fn is_retryable(error: &Error) -> bool {
 }
 
 /// Reads the body up to `limit` decoded bytes, stopping as soon as it is exceeded.
-async fn read_body(
+///
+/// An `async` block rather than an `async fn`, whose argument would be kept twice in its
+/// future: as passed, and moved into the body (as with [`read_prefix`]).
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async block's future holds the response once"
+)]
+fn read_body(
     spec: &CallSpec,
     mut response: reqwest::Response,
     limit: usize,
-) -> Result<Bytes, Error> {
-    let too_large = || Error::BodyTooLarge {
-        call: spec.name,
-        limit,
-    };
-    // A declared length over the cap is refused before a byte of the body is read. The
-    // declaration can lie, so the count below is what actually holds the cap. For a gzip, br
-    // or zstd body reqwest reports no length (the declared one is the compressed size), and
-    // the chunks counted below are decoded ones: the cap is on what the body inflates to.
-    let declared = response.content_length();
-    if declared.is_some_and(|length| u64::try_from(limit).is_ok_and(|limit| length > limit)) {
-        return Err(too_large());
-    }
-    let expected = declared
-        .and_then(|length| usize::try_from(length).ok())
-        .unwrap_or(0);
-    let mut body = BytesMut::with_capacity(expected.min(limit));
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|error| transport(spec, error))?
-    {
-        if body.len().saturating_add(chunk.len()) > limit {
-            // Dropping the response here closes the connection: the rest is never read.
+) -> impl Future<Output = Result<Bytes, Error>> {
+    async move {
+        let too_large = || Error::BodyTooLarge {
+            call: spec.name,
+            limit,
+        };
+        // A declared length over the cap is refused before a byte of the body is read. The
+        // declaration can lie, so the count below is what actually holds the cap. For a gzip,
+        // br or zstd body reqwest reports no length (the declared one is the compressed size),
+        // and the chunks counted below are decoded ones: the cap is on what the body inflates
+        // to.
+        let declared = response.content_length();
+        if declared.is_some_and(|length| u64::try_from(limit).is_ok_and(|limit| length > limit)) {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        let expected = declared
+            .and_then(|length| usize::try_from(length).ok())
+            .unwrap_or(0);
+        let mut body = BytesMut::with_capacity(expected.min(limit));
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| transport(spec, error))?
+        {
+            if body.len().saturating_add(chunk.len()) > limit {
+                // Dropping the response here closes the connection: the rest is never read.
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
-    Ok(body.freeze())
 }
 
 /// The first `limit` bytes of a body, or as much as arrived before the connection failed.
-async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Bytes {
-    let mut body = BytesMut::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = limit.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= limit {
-            break;
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async block's future holds the response once"
+)]
+fn read_prefix(mut response: reqwest::Response, limit: usize) -> impl Future<Output = Bytes> {
+    async move {
+        let mut body = BytesMut::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            let room = limit.saturating_sub(body.len());
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if body.len() >= limit {
+                break;
+            }
         }
+        body.freeze()
     }
-    body.freeze()
 }
 
 /// Sorts a reqwest error into our variants, dropping the URL (its query may hold a secret).

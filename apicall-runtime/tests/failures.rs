@@ -573,6 +573,53 @@ async fn a_503_then_success_succeeds_with_retries() {
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
+/// Each attempt is built from the checked request again (the last one moves it): the same
+/// method, URL, headers and body each time.
+#[tokio::test]
+async fn every_attempt_of_a_post_sends_the_same_request() {
+    static POST: CallSpec = CallSpec {
+        name: "book",
+        method: Method::Post,
+        timeout_ms: 2000,
+        retries: 2,
+    };
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    let client = Client::new();
+    let mut request = request(&client, &POST, &format!("{}/x?slot=9", server.uri()));
+    request.header("X-Api-Key", "key", true);
+    request.json_body(&serde_json::json!({ "slot": "9:00" }));
+
+    request.send().await.expect("the third attempt succeeds");
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 3);
+    for sent in &requests {
+        assert_eq!(sent.method.as_str(), "POST");
+        assert_eq!(sent.url.query(), Some("slot=9"));
+        assert_eq!(sent.body, br#"{"slot":"9:00"}"#);
+        let header = |name: &str| {
+            sent.headers
+                .get(name)
+                .map(|value| value.as_bytes().to_vec())
+        };
+        assert_eq!(
+            header("content-type").as_deref(),
+            Some(&b"application/json"[..])
+        );
+        assert_eq!(header("x-api-key").as_deref(), Some(&b"key"[..]));
+        assert_eq!(sent.headers.get_all("content-type").iter().count(), 1);
+    }
+}
+
 #[tokio::test]
 async fn retries_stop_at_their_count_and_report_the_last_failure() {
     let server = MockServer::start().await;

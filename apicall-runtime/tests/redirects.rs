@@ -2,8 +2,9 @@
 //! call follows at most 5 redirects, only to its own origin and only without a body; anything
 //! else is `Error::Redirect`, and the other server never hears from it.
 
+use apicall_runtime::auth::{ClientAuth, HmacSpec, OAuth2Spec, PayloadPart, SignatureEncoding};
 use apicall_runtime::call::{CallSpec, Method, Request};
-use apicall_runtime::{Client, Error, RedirectReason};
+use apicall_runtime::{Client, Error, RedirectReason, Secret};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -422,5 +423,183 @@ async fn other_3xx_statuses_are_status_errors() {
     assert!(
         matches!(error, Error::Status { status: 300, .. }),
         "{error:?}"
+    );
+}
+
+// Each hop is built again from the checked request, or copied as it was sent when it carries a
+// token or a signature: either way it carries the headers the first request was sent with.
+
+/// The values of `name` in each request `server` received, in order.
+async fn header_values(server: &MockServer, name: &str) -> Vec<Option<String>> {
+    server
+        .received_requests()
+        .await
+        .expect("recorded")
+        .iter()
+        .map(|request| {
+            request
+                .headers
+                .get(name)
+                .map(|value| value.to_str().expect("text").to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_redirected_request_carries_its_credentials_and_user_agent() {
+    let server = MockServer::start().await;
+    chain(&server, 2).await;
+    let client = Client::new();
+    let mut request = request(&client, &GET, &server, "/r0");
+    request.basic_auth("ada", &Secret::new("pw"));
+
+    request.send().await.expect("same-origin redirects");
+
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .expect("recorded")
+        .iter()
+        .map(|request| request.url.path().to_owned())
+        .collect();
+    assert_eq!(paths, ["/r0", "/r1", "/r2"]);
+    let basic = Some("Basic YWRhOnB3".to_owned());
+    assert_eq!(
+        header_values(&server, "authorization").await,
+        [basic.clone(), basic.clone(), basic]
+    );
+    let agent = Some(format!("apicall/{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        header_values(&server, "user-agent").await,
+        [agent.clone(), agent.clone(), agent]
+    );
+    let key = Some("header-secret".to_owned());
+    assert_eq!(
+        header_values(&server, "x-api-key").await,
+        [key.clone(), key.clone(), key]
+    );
+    assert_eq!(
+        header_values(&server, "content-type").await,
+        [None, None, None]
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_a_redirect_starts_again_from_the_first_url() {
+    static RETRYING: CallSpec = CallSpec {
+        name: "order_status",
+        method: Method::Get,
+        timeout_ms: 5000,
+        retries: 1,
+    };
+    let server = MockServer::start().await;
+    Mock::given(path("/first"))
+        .respond_with(redirect(302, "/second"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/second"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/second"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    let client = Client::new();
+
+    request(&client, &RETRYING, &server, "/first")
+        .send()
+        .await
+        .expect("the retry succeeds");
+
+    let requests = server.received_requests().await.expect("recorded");
+    let paths: Vec<&str> = requests.iter().map(|request| request.url.path()).collect();
+    assert_eq!(paths, ["/first", "/second", "/first", "/second"]);
+    let queries: Vec<Option<&str>> = requests.iter().map(|request| request.url.query()).collect();
+    let query = Some("token=query-secret");
+    assert_eq!(queries, [query, None, query, None]);
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.method.as_str() == "GET"
+                && request.headers.get("x-api-key").is_some()),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_redirected_request_keeps_its_oauth2_token() {
+    static OAUTH: OAuth2Spec = OAuth2Spec {
+        scheme: "crm_oauth",
+        token_url: "https://auth.example.com/oauth/token",
+        scopes: &[],
+        client_auth: ClientAuth::Basic,
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            r#"{"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600}"#,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    chain(&server, 2).await;
+    // The token URL and the call's URL both move to the test server.
+    let client = Client::new().with_base_url(&server.uri()).expect("a base");
+    let mut request = Request::new(&client, &GET);
+    request.push_url_raw("https://api.example.com/r0");
+    request.header("X-Api-Key", "header-secret", true);
+    request.oauth2(&OAUTH, "client", &Secret::new("secret"));
+
+    request.send().await.expect("same-origin redirects");
+
+    let bearer = Some("Bearer tok-1".to_owned());
+    let seen = header_values(&server, "authorization").await;
+    // The token request's own Basic credentials, then the call's three requests.
+    assert_eq!(seen[1..], [bearer.clone(), bearer.clone(), bearer]);
+    let key = Some("header-secret".to_owned());
+    assert_eq!(
+        header_values(&server, "x-api-key").await[1..],
+        [key.clone(), key.clone(), key]
+    );
+}
+
+#[tokio::test]
+async fn a_redirected_request_carries_the_signature_it_was_sent_with() {
+    static SIGNED: HmacSpec = HmacSpec {
+        scheme: "signed",
+        header: "X-Signature",
+        timestamp_header: Some("X-Timestamp"),
+        payload: &[
+            PayloadPart::Timestamp,
+            PayloadPart::Text("."),
+            PayloadPart::Body,
+        ],
+        encoding: SignatureEncoding::Hex,
+    };
+    let server = MockServer::start().await;
+    chain(&server, 2).await;
+    let client = Client::new();
+    let mut request = request(&client, &GET, &server, "/r0");
+    request.hmac_signature(&SIGNED, &Secret::new("key"));
+
+    request.send().await.expect("same-origin redirects");
+
+    let signatures = header_values(&server, "x-signature").await;
+    let timestamps = header_values(&server, "x-timestamp").await;
+    assert_eq!(signatures.len(), 3);
+    assert!(signatures[0].is_some() && timestamps[0].is_some());
+    // Not signed again at each hop: the request as it was sent, as for any other header.
+    assert!(
+        signatures
+            .iter()
+            .all(|signature| *signature == signatures[0])
+    );
+    assert!(
+        timestamps
+            .iter()
+            .all(|timestamp| *timestamp == timestamps[0])
     );
 }

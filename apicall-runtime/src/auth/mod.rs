@@ -172,14 +172,15 @@ pub struct HmacSpec {
     pub encoding: SignatureEncoding,
 }
 
-/// One request's credentials, applied as it is sent.
+/// One request's credentials, applied as it is sent. The schemes that need work at each
+/// attempt are boxed: most calls have none, and every call's future holds an `Auth`.
 #[derive(Default)]
 pub(crate) struct Auth {
     /// A ready `Authorization: Basic` value (sensitive).
     pub basic: Option<HeaderValue>,
-    pub oauth2: Option<OAuth2>,
-    pub hmac: Option<Hmac>,
-    pub identity: Option<Identity>,
+    pub oauth2: Option<Box<OAuth2>>,
+    pub hmac: Option<Box<Hmac>>,
+    pub identity: Option<Box<Identity>>,
 }
 
 /// An OAuth2 scheme with its client's credentials.
