@@ -80,6 +80,38 @@ async fn by_hand(
     Ok(body.order.and_then(|order| order.status))
 }
 
+/// What both sides of `call` send with: a loopback server, one reqwest client under both, and
+/// the seed's `order_status` arguments.
+struct Sides {
+    base: String,
+    http: reqwest::Client,
+    client: Client,
+    context: seed::Context,
+    params: seed::OrderStatusParams,
+}
+
+impl Sides {
+    fn new() -> Self {
+        let base = server();
+        let http = reqwest::Client::new();
+        let client = Client::with_http_client(http.clone())
+            .with_base_url(&base)
+            .expect("valid base");
+        Self {
+            base,
+            http,
+            client,
+            context: seed::Context {
+                caller_phone: "+15551234567".to_owned(),
+                api_key: Secret::new("k"),
+            },
+            params: seed::OrderStatusParams {
+                order_id: "A-1042".to_owned(),
+            },
+        }
+    }
+}
+
 /// Runs one side of `call` `times` times after a warm-up call and exits, for a profiler:
 /// `APICALL_CALL_ONCE=<generated|hand_written>:<times>` in the bench binary's environment.
 fn run_once(spec: &str) {
@@ -87,18 +119,13 @@ fn run_once(spec: &str) {
         .split_once(':')
         .and_then(|(side, times)| Some((side, times.parse::<usize>().ok()?)))
         .expect("APICALL_CALL_ONCE is `<generated|hand_written>:<times>`");
-    let base = server();
-    let http = reqwest::Client::new();
-    let client = Client::with_http_client(http.clone())
-        .with_base_url(&base)
-        .expect("valid base");
-    let context = seed::Context {
-        caller_phone: "+15551234567".to_owned(),
-        api_key: Secret::new("k"),
-    };
-    let params = seed::OrderStatusParams {
-        order_id: "A-1042".to_owned(),
-    };
+    let Sides {
+        base,
+        http,
+        client,
+        context,
+        params,
+    } = Sides::new();
     runtime().block_on(async {
         for _ in 0..=times {
             let status = match side {
@@ -117,18 +144,13 @@ fn run_once(spec: &str) {
 }
 
 fn bench_call(c: &mut Criterion) {
-    let base = server();
-    let http = reqwest::Client::new();
-    let client = Client::with_http_client(http.clone())
-        .with_base_url(&base)
-        .expect("valid base");
-    let context = seed::Context {
-        caller_phone: "+15551234567".to_owned(),
-        api_key: Secret::new("k"),
-    };
-    let params = seed::OrderStatusParams {
-        order_id: "A-1042".to_owned(),
-    };
+    let Sides {
+        base,
+        http,
+        client,
+        context,
+        params,
+    } = Sides::new();
 
     let mut group = c.benchmark_group("call");
     group.bench_function("hand_written_reqwest_serde", |b| {

@@ -183,6 +183,21 @@ async fn hand_written(http: &reqwest::Client, base: &str, wire: &str) -> String 
     serde_json::to_string(&message).expect("serializes")
 }
 
+/// What both sides send with: a loopback server's base URL, one reqwest client under both, the
+/// generated client over it, and a fresh session.
+fn sides() -> (String, reqwest::Client, Client, seed::Session) {
+    let base = server();
+    let http = reqwest::Client::new();
+    let client = Client::with_http_client(http.clone())
+        .with_base_url(&base)
+        .expect("valid base");
+    let session = seed::Session::new(seed::Context {
+        caller_phone: "+15551234567".to_owned(),
+        api_key: Secret::new("k"),
+    });
+    (base, http, client, session)
+}
+
 /// Runs one side (or both, alternating) `times` times after a warm-up call and exits, for a
 /// profiler: `APICALL_TOOL_PATH_ONCE=<generated|hand_written|both>:<times>`.
 fn run_once(spec: &str) {
@@ -190,15 +205,7 @@ fn run_once(spec: &str) {
         .split_once(':')
         .and_then(|(side, times)| Some((side, times.parse::<usize>().ok()?)))
         .expect("APICALL_TOOL_PATH_ONCE is `<generated|hand_written|both>:<times>`");
-    let base = server();
-    let http = reqwest::Client::new();
-    let client = Client::with_http_client(http.clone())
-        .with_base_url(&base)
-        .expect("valid base");
-    let mut session = seed::Session::new(seed::Context {
-        caller_phone: "+15551234567".to_owned(),
-        api_key: Secret::new("k"),
-    });
+    let (base, http, client, mut session) = sides();
     runtime().block_on(async {
         for _ in 0..=times {
             match side {
@@ -215,15 +222,7 @@ fn run_once(spec: &str) {
 }
 
 fn bench(c: &mut Criterion) {
-    let base = server();
-    let http = reqwest::Client::new();
-    let client = Client::with_http_client(http.clone())
-        .with_base_url(&base)
-        .expect("valid base");
-    let session = seed::Session::new(seed::Context {
-        caller_phone: "+15551234567".to_owned(),
-        api_key: Secret::new("k"),
-    });
+    let (base, http, client, session) = sides();
 
     // Both hand the LLM the same message (compared as JSON: the keys' order differs).
     let (ours, theirs) = runtime().block_on(async {
