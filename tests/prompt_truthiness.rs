@@ -82,3 +82,42 @@ fn context_variables_follow_the_same_rule() {
     assert_eq!(calls::render_caller(&context, &api), "Hi there");
     assert_eq!(calls::render_vip(&context, &api), "regular");
 }
+
+/// A strict render reports a value only where the template would show it: in the `{{#if}}`
+/// branch taken, and not inside an `{{#if}}` on that value itself.
+#[test]
+fn a_strict_render_reports_the_values_of_the_branches_taken() {
+    let missing = |context: &Context, api: &ApiValues| {
+        calls::try_render_strict(context, api)
+            .map_err(|error| error.variables)
+            .err()
+    };
+    let context = context();
+    assert_eq!(
+        missing(&context, &ApiValues::default()),
+        Some(vec!["orders", "verified", "customer_name"])
+    );
+    let quiet = Context {
+        caller_name: String::new(),
+        vip: false,
+        open_tickets: 0,
+    };
+    assert_eq!(missing(&quiet, &ApiValues::default()), Some(vec!["orders"]));
+    let known = ApiValues {
+        customer_name: Some("Bo".into()),
+        verified: Some(true),
+        ..ApiValues::default()
+    };
+    assert_eq!(missing(&context, &known), Some(vec!["balance"]));
+    let complete = ApiValues {
+        customer_name: Some("Bo".into()),
+        verified: Some(false),
+        balance: Some(2.5),
+        orders: Some(3),
+    };
+    assert_eq!(
+        calls::try_render_strict(&context, &complete),
+        Ok(calls::render_strict(&context, &complete))
+    );
+    assert_eq!(calls::render_strict(&context, &complete), "2.5|false|Bo|3");
+}

@@ -118,7 +118,66 @@ pub mod __private {
     pub use crate::background::started;
     pub use crate::dispatch::{arguments, content, finish};
     pub use crate::events::speaking_if;
-    use crate::spec::CallSpec;
+
+    // What generated code names once per call, reachable as `__apicall::X`: five tokens fewer
+    // than `::apicall_runtime::call::X` each time, in files of thousands of calls. Public
+    // signatures keep the full paths, for people reading `apicall expand`.
+    pub use crate::call::*;
+    pub use crate::{
+        Background, Client, DispatchError, Error, EventSink, MissingValues, Spoken, ToolCall,
+    };
+
+    /// A node of a call's response-path trie ([`PathNode`]), positionally: a generated
+    /// `<CALL>_PATHS` static is a tree of these.
+    #[must_use]
+    pub const fn node(
+        slots: &'static [usize],
+        keys: &'static [(&'static str, PathNode)],
+        indexes: &'static [(usize, PathNode)],
+        from_end: &'static [(usize, PathNode)],
+    ) -> PathNode {
+        PathNode {
+            slots,
+            keys,
+            indexes,
+            from_end,
+        }
+    }
+
+    /// A node where paths end and none go on: most nodes of a trie.
+    #[must_use]
+    pub const fn leaf(slots: &'static [usize]) -> PathNode {
+        node(slots, &[], &[], &[])
+    }
+
+    /// Keeps `newer` in `slot` when it has a value: how `ApiValues` stores what a call
+    /// extracted and merges what another conversation turn did.
+    pub fn keep<T: Clone>(slot: &mut Option<T>, newer: &Option<T>) {
+        if newer.is_some() {
+            slot.clone_from(newer);
+        }
+    }
+
+    /// A strict render: the prompt rendered when no value is `missing`, else the error that
+    /// names them (the prompt is not rendered then).
+    ///
+    /// # Errors
+    ///
+    /// [`MissingValues`] when `missing` is not empty.
+    pub fn strictly(
+        prompt: &'static str,
+        missing: Vec<&'static str>,
+        render: impl FnOnce() -> String,
+    ) -> Result<String, MissingValues> {
+        if missing.is_empty() {
+            Ok(render())
+        } else {
+            Err(MissingValues {
+                prompt,
+                variables: missing,
+            })
+        }
+    }
 
     /// One tool call's arm of a generated dispatcher, boxed so the dispatcher awaits one
     /// future rather than holding an await per call.
@@ -196,5 +255,34 @@ mod tests {
             "rename __private::RELEASE_0_1 to match {version}"
         );
         let () = super::__private::RELEASE_0_1;
+    }
+
+    #[test]
+    fn a_strict_render_renders_only_when_nothing_is_missing() {
+        use super::__private::strictly;
+        let mut rendered = 0;
+        let error = strictly("greeting", vec!["customer_name"], || {
+            rendered += 1;
+            String::new()
+        })
+        .unwrap_err();
+        assert_eq!(
+            (error.prompt, error.variables, rendered),
+            ("greeting", vec!["customer_name"], 0)
+        );
+        assert_eq!(
+            strictly("greeting", Vec::new(), || "Hi".to_owned()),
+            Ok("Hi".to_owned())
+        );
+    }
+
+    #[test]
+    fn keep_takes_only_a_present_value() {
+        use super::__private::keep;
+        let mut slot = Some("earlier".to_owned());
+        keep(&mut slot, &None);
+        assert_eq!(slot.as_deref(), Some("earlier"));
+        keep(&mut slot, &Some("newer".to_owned()));
+        assert_eq!(slot.as_deref(), Some("newer"));
     }
 }

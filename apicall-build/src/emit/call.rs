@@ -4,7 +4,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::request::{Site, request_statements};
-use super::{code, docs, ident, response};
+use super::{code, docs, ident, moved, response};
 use crate::ir;
 use crate::names;
 use crate::request;
@@ -69,7 +69,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
         let params_type = ident(&names::params_type(&call.name));
         quote!(params: &#params_type,)
     };
-    let statements = request_statements(&site, &model);
+    let statements = moved(request_statements(&site, &model));
     // The request's fixed parts are statics beside the function, not inside it: a call with
     // many response paths would otherwise make the function long enough for clippy to object.
     let paths_name = ident(&names::call_paths(&call.name));
@@ -84,27 +84,28 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             },
         )
     } else {
-        let tree = response::path_tree(call);
+        let tree = moved(response::path_tree(call));
         let slot_count = Literal::usize_unsuffixed(call.responses.len());
-        let literal = response::response_literal(call);
+        let literal = moved(response::response_literal(call));
         (
             quote! {
                 #[doc = #paths_doc]
-                static #paths_name: ::apicall_runtime::call::PathNode = #tree;
+                static #paths_name: __apicall::PathNode = #tree;
             },
             quote! {
                 let body = request.send().await?;
-                ::apicall_runtime::call::extract(&#spec_name, &body, &#paths_name, #slot_count)?
+                __apicall::extract(&#spec_name, &body, &#paths_name, #slot_count)?
                     .into_response(#literal)
             },
         )
     };
+    let (paths, extraction) = (moved(paths), moved(extraction));
     let allow = super::allow_long_body(call.responses.len());
     quote! {
         #[doc = #spec_doc]
-        static #spec_name: ::apicall_runtime::call::CallSpec = ::apicall_runtime::call::CallSpec {
+        static #spec_name: __apicall::CallSpec = __apicall::CallSpec {
             name: #call_name,
-            method: ::apicall_runtime::call::Method::#method,
+            method: __apicall::Method::#method,
             timeout_ms: #timeout_ms,
             retries: #retries,
         };
@@ -118,7 +119,7 @@ pub(crate) fn call_fn(file: &ir::File, call: &ir::Call) -> TokenStream {
             #params_arg
             #api_arg
         ) -> __apicall::Result<#response_type, ::apicall_runtime::Error> {
-            let mut request = ::apicall_runtime::call::Request::new(client, &#spec_name);
+            let mut request = __apicall::Request::new(client, &#spec_name);
             #statements
             #extraction
         }

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::ident;
+use super::{ident, moved};
 use crate::{ir, names};
 
 pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
@@ -19,6 +19,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
         let message = call.failure_message();
         quote!(#name => #message,)
     });
+    let (arms, failures) = (moved(arms.collect()), moved(failures.collect()));
     // With values, each arm yields its content and the `ApiValues` it filled, made only once
     // the call has returned: a value declared before the match would be held across every
     // await, making each dispatch future as large as `ApiValues`.
@@ -168,7 +169,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             // function: rustc's time and memory for either grow faster than the calls.
             let running: __apicall::Running<'_, #outcome_type> =
                 match call.name.as_str() {
-                #(#arms)*
+                #arms
                 _ => __apicall::Box::pin(::core::future::ready(__apicall::Err(
                     ::apicall_runtime::DispatchError::UnknownTool {
                         name: call.name.clone(),
@@ -178,7 +179,7 @@ pub(crate) fn dispatch_fns(file: &ir::File) -> TokenStream {
             let outcome = running.await;
             #split
             let failure_message = match call.name.as_str() {
-                #(#failures)*
+                #failures
                 _ => "That tool does not exist.",
             };
             (
@@ -248,8 +249,13 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
         let spoken = spoken(file, call);
         quote!(|| #spoken)
     } else {
-        quote!(::apicall_runtime::Spoken::default)
+        quote!(__apicall::Spoken::default)
     };
+    let (spoken, record, answer) = (
+        moved(spoken),
+        moved(record.unwrap_or_default()),
+        moved(answer),
+    );
     let run = quote! {
         let response = __apicall::speaking_if(
             #name,
@@ -259,7 +265,7 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
         )
         .await?;
         #record
-        __apicall::Ok::<_, ::apicall_runtime::DispatchError>(#answer)
+        __apicall::Ok::<_, __apicall::DispatchError>(#answer)
     };
     let run = if call.execution == ir::Execution::Async {
         let spawn = in_background(file, call, has_values, params.as_ref());
@@ -269,7 +275,8 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
     } else {
         run
     };
-    let body = quote!({ #read_arguments #run });
+    let (read_arguments, run) = (moved(read_arguments.unwrap_or_default()), moved(run));
+    let body = moved(quote!({ #read_arguments #run }));
     let method = ident(&names::run_method(&call.name));
     let doc = super::docs(&format!("Call `{name}`'s arm of the dispatcher."));
     let outcome_type = outcome_type(has_values);
@@ -290,18 +297,27 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
         quote!(_background)
     };
     // The messages are rendered inline, a few lines per piece of each template.
-    let allow = has_messages(call)
-        .then(|| quote!(#[allow(clippy::too_many_lines, reason = "renders the call's messages")]));
+    let allow = has_messages(call).then(|| {
+        let messages = &call.messages;
+        let branches = messages
+            .start
+            .iter()
+            .chain(messages.delayed.iter().map(|delayed| &delayed.say))
+            .chain(messages.failed.iter())
+            .any(super::prompt::has_branches);
+        let collapsible = branches.then(|| quote!(clippy::collapsible_if, clippy::collapsible_else_if,));
+        quote!(#[allow(clippy::too_many_lines, #collapsible reason = "renders the call's messages")])
+    });
     quote! {
         #doc
         #allow
         fn #method<'a>(
-            client: &'a ::apicall_runtime::Client,
+            client: &'a __apicall::Client,
             context: &'a Context,
             #api_param: &'a ApiValues,
-            #call_param: &'a ::apicall_runtime::ToolCall,
-            events: __apicall::Option<&'a ::apicall_runtime::EventSink<'_>>,
-            #background_param: __apicall::Option<&'a ::apicall_runtime::Background<ApiValues>>,
+            #call_param: &'a __apicall::ToolCall,
+            events: __apicall::Option<&'a __apicall::EventSink<'_>>,
+            #background_param: __apicall::Option<&'a __apicall::Background<ApiValues>>,
         ) -> __apicall::Running<'a, #outcome_type> {
             __apicall::Box::pin(async move #body)
         }
@@ -373,7 +389,7 @@ fn spoken(file: &ir::File, call: &ir::Call) -> TokenStream {
         }
         None => quote!(__apicall::None),
     };
-    quote!(::apicall_runtime::Spoken::new(#start, #delayed, #failed))
+    quote!(__apicall::Spoken::new(#start, #delayed, #failed))
 }
 
 /// A message line rendered for this call's values, as an `Option<String>`.
@@ -395,26 +411,15 @@ pub(crate) fn merge_method(file: &ir::File) -> Option<TokenStream> {
     }
     let fields = file.api_values.iter().map(|value| {
         let field = ident(&value.name);
-        if value.ty == ir::ValueType::String {
-            quote! {
-                if newer.#field.is_some() {
-                    self.#field.clone_from(&newer.#field);
-                }
-            }
-        } else {
-            quote! {
-                if newer.#field.is_some() {
-                    self.#field = newer.#field;
-                }
-            }
-        }
+        quote!(__apicall::keep(&mut self.#field, &newer.#field);)
     });
+    let fields = moved(fields.collect());
     let allow = super::allow_long_body(file.api_values.len());
     Some(quote! {
         /// Takes every value `newer` has, keeping the others.
         #allow
         pub fn merge(&mut self, newer: &ApiValues) {
-            #(#fields)*
+            #fields
         }
     })
 }

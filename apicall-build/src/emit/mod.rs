@@ -11,6 +11,8 @@ mod response;
 mod session;
 mod webhook;
 
+use std::cell::Cell;
+
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 
@@ -134,6 +136,7 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
         let render = ident(&names::render_fn(&prompt.name));
         paths.push(quote!(Session::#render));
     }
+    let paths = paths.into_iter().map(moved);
     quote! {
         /// Uses every public item once, so that a binary calling only some of them builds
         /// without `dead_code` warnings.
@@ -150,14 +153,14 @@ fn tools_const(tools: &[Tool]) -> TokenStream {
         let description = string_literal(&tool.description);
         let parameters = string_literal(&tool.parameters.to_string());
         let output = string_literal(&tool.output.to_string());
-        quote! {
+        moved(quote! {
             ::apicall_runtime::ToolDefinition {
                 name: #name,
                 description: #description,
                 parameters: #parameters,
                 output: #output,
             }
-        }
+        })
     });
     quote! {
         /// Every call as a tool definition for the LLM, in the YAML's order. Hand them over in
@@ -170,6 +173,25 @@ fn tools_const(tools: &[Tool]) -> TokenStream {
 
 pub(crate) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
+}
+
+/// A stream that `quote!` moves into its output instead of copying it: `#stream` clones every
+/// token of a `TokenStream` (an allocation per identifier and literal), and the original is
+/// dropped after. The generators interpolate each piece they make once; in a large file those
+/// copies were a tenth of expanding it. Interpolated a second time, a `Moved` is empty.
+pub(crate) struct Moved(Cell<Option<TokenStream>>);
+
+/// `stream`, to be moved by the `quote!` that interpolates it.
+pub(crate) fn moved(stream: TokenStream) -> Moved {
+    Moved(Cell::new(Some(stream)))
+}
+
+impl ToTokens for Moved {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let stream = self.0.take();
+        debug_assert!(stream.is_some(), "a `Moved` stream is interpolated once");
+        tokens.extend(stream);
+    }
 }
 
 /// `#[allow(clippy::too_many_lines)]` for a function of `statements` generated statements
@@ -193,7 +215,7 @@ pub(crate) fn rust_type(ty: ir::ValueType) -> TokenStream {
 /// Doc attributes, one per line: formatted, each is a `///` line (prettyplease prints a
 /// `#[doc]` holding a line break as a `/** */` block). A lone `\r` breaks a line too, since
 /// rustc refuses one inside a `///` comment.
-pub(crate) fn docs(text: &str) -> TokenStream {
+pub(crate) fn docs(text: &str) -> Moved {
     let text = text.trim_end();
     let text = if text.contains('\r') {
         std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
@@ -221,7 +243,7 @@ pub(crate) fn docs(text: &str) -> TokenStream {
             TokenTree::Group(Group::new(Delimiter::Bracket, attribute)),
         ]);
     }
-    out
+    moved(out)
 }
 
 /// The string literal token `quote!` makes of `text`, made without escaping it one character
@@ -372,9 +394,13 @@ pub(crate) fn code(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use quote::ToTokens as _;
+
     #[test]
     fn direction_controls_in_docs_are_written_as_escapes() {
-        let docs = super::docs("Looks up \u{202e}redro\u{202c} and \u{2067}x\u{2069}").to_string();
+        let docs = super::docs("Looks up \u{202e}redro\u{202c} and \u{2067}x\u{2069}")
+            .to_token_stream()
+            .to_string();
         assert!(
             docs.contains(r"\\u{202e}redro\\u{202c} and \\u{2067}x\\u{2069}"),
             "{docs}"

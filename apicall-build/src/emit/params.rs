@@ -5,7 +5,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{code, docs, ident, rust_type};
+use super::{code, docs, ident, moved, rust_type};
 use crate::{ir, names};
 
 pub(crate) fn params_struct(call: &ir::Call) -> TokenStream {
@@ -25,7 +25,8 @@ pub(crate) fn params_struct(call: &ir::Call) -> TokenStream {
     });
     let mut types = TokenStream::new();
     nested_types(call, &call.params, "", &mut types);
-    let description = arguments_static(call);
+    let description = moved(arguments_static(call));
+    let (types, fields) = (moved(types), moved(fields.into_iter().collect()));
     quote! {
         #types
 
@@ -33,7 +34,7 @@ pub(crate) fn params_struct(call: &ir::Call) -> TokenStream {
         #[derive(Clone, Debug, PartialEq, __apicall::serde::Deserialize)]
         #[serde(crate = "::apicall_runtime::__private::serde", deny_unknown_fields)]
         pub struct #name {
-            #(#fields)*
+            #fields
         }
 
         #description
@@ -297,14 +298,14 @@ fn integer_enum_type(
 /// them, to tell it what to fix.
 fn arguments_static(call: &ir::Call) -> TokenStream {
     let name = ident(&names::call_arguments(&call.name));
-    let params = params_description(&call.params);
+    let params = moved(params_description(&call.params));
     let doc = docs(&format!(
         "The parameters of [`{}`], as the dispatcher checks the LLM's arguments.",
         call.name
     ));
     quote! {
         #doc
-        static #name: &[::apicall_runtime::call::Param] = #params;
+        static #name: &[__apicall::Param] = #params;
     }
 }
 
@@ -314,14 +315,15 @@ fn params_description(params: &[ir::Param]) -> TokenStream {
         let shape = shape(&param.ty);
         let required = param.required;
         quote! {
-            ::apicall_runtime::call::Param { name: #name, shape: #shape, required: #required }
+            __apicall::Param { name: #name, shape: #shape, required: #required }
         }
     });
+    let params = params.map(moved);
     quote!(&[#(#params),*])
 }
 
 fn shape(ty: &ir::ParamType) -> TokenStream {
-    let shape = quote!(::apicall_runtime::call::Shape);
+    let shape = quote!(__apicall::Shape);
     match ty {
         ir::ParamType::Value(ir::ValueType::Integer) => quote!(#shape::Integer),
         ir::ParamType::Value(ir::ValueType::Number) => quote!(#shape::Number),

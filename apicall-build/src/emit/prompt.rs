@@ -3,7 +3,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::{docs, ident};
+use super::{docs, ident, moved};
 use crate::ir::{self, Piece, Template, Var};
 use crate::names;
 
@@ -31,11 +31,18 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
         quote!(_api)
     };
     let capacity = Literal::usize_unsuffixed(capacity(&prompt.template));
-    let lenient = pushes(file, &prompt.template, false);
+    let lenient = moved(pushes(file, &prompt.template));
     let strict = if has_strict_renderer(prompt) {
         let try_name = ident(&names::try_render_fn(&prompt.name));
         let prompt_name = &prompt.name;
-        let pushes = pushes(file, &prompt.template, true);
+        let checks = missing_checks(file, &prompt.template);
+        // Each value inside an `{{#if}}` on itself: nothing can be missing.
+        let missing = if checks.is_empty() {
+            quote!(missing)
+        } else {
+            quote!(mut missing)
+        };
+        let checks = moved(checks);
         let doc = docs(&format!(
             "Renders the `{}` prompt, or names the values it would have left blank: those \
              used without a `default` or an `{{{{#if}}}}` around them that no call has extracted \
@@ -43,31 +50,35 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
              [`::apicall_runtime::MissingValues`] listing them.",
             prompt.name
         ));
+        // The checks alone, then the lenient renderer: the template's text is generated once.
         quote! {
             #doc
             pub fn #try_name(
-                #context: &Context,
+                context: &Context,
                 api: &ApiValues,
             ) -> __apicall::Result<__apicall::String, ::apicall_runtime::MissingValues> {
-                let mut out = __apicall::String::with_capacity(#capacity);
-                let mut missing: __apicall::Vec<&'static str> = __apicall::Vec::new();
-                #pushes
-                if missing.is_empty() {
-                    __apicall::Ok(out)
-                } else {
-                    __apicall::Err(::apicall_runtime::MissingValues {
-                        prompt: #prompt_name,
-                        variables: missing,
-                    })
-                }
+                let #missing = __apicall::Vec::new();
+                #checks
+                __apicall::strictly(#prompt_name, missing, || #name(context, api))
             }
         }
     } else {
         TokenStream::new()
     };
+    let strict = moved(strict);
+    // The `if`s mirror the template's `{{#if}}`s: an `{{#if}}` around only an `api.*` value is
+    // an `if` around only an `if let`, which clippy would have the user's crate collapse.
+    let allow = has_branches(&prompt.template).then(|| {
+        quote!(#[allow(
+            clippy::collapsible_if,
+            clippy::collapsible_else_if,
+            reason = "one `if` per `{{#if}}` of the template"
+        )])
+    });
     quote! {
         #doc
         #[must_use]
+        #allow
         pub fn #name(#context: &Context, #api: &ApiValues) -> __apicall::String {
             let mut out = __apicall::String::with_capacity(#capacity);
             #lenient
@@ -76,6 +87,13 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
 
         #strict
     }
+}
+
+/// Whether the template has an `{{#if}}`.
+pub(crate) fn has_branches(template: &Template) -> bool {
+    template
+        .iter()
+        .any(|piece| matches!(piece, Piece::If { .. }))
 }
 
 /// Whether the prompt has a `try_render_<prompt>`: whether its template shows a value that can
@@ -168,7 +186,7 @@ pub(crate) fn message_expr(
     template: &Template,
 ) -> TokenStream {
     let capacity = Literal::usize_unsuffixed(capacity(template));
-    let pushes = pushes_in(file, params, template, false);
+    let pushes = moved(pushes_in(file, params, template));
     quote! {{
         let mut out = __apicall::String::with_capacity(#capacity);
         #pushes
@@ -176,19 +194,14 @@ pub(crate) fn message_expr(
     }}
 }
 
-/// The pushes rendering `template`; `strict` records each missing bare `api.*` value in
-/// `missing` instead of rendering nothing.
-fn pushes(file: &ir::File, template: &Template, strict: bool) -> TokenStream {
-    pushes_in(file, &[], template, strict)
+/// The pushes rendering a prompt's `template`; a missing `api.*` value renders as its default
+/// or as nothing.
+fn pushes(file: &ir::File, template: &Template) -> TokenStream {
+    pushes_in(file, &[], template)
 }
 
 /// [`pushes`], where `{{collected.*}}` reads `params`.
-fn pushes_in(
-    file: &ir::File,
-    params: &[ir::Param],
-    template: &Template,
-    strict: bool,
-) -> TokenStream {
+fn pushes_in(file: &ir::File, params: &[ir::Param], template: &Template) -> TokenStream {
     let pushes = template.iter().map(|piece| match piece {
         Piece::Text(text) => append_text(text),
         Piece::Var(var) | Piece::VarOr(var, _) => {
@@ -198,76 +211,124 @@ fn pushes_in(
             };
             match value(file, params, *var) {
                 Value::Always(push) => push,
-                Value::Maybe(place, push) => match default {
-                    None if strict => {
-                        let name = match var {
-                            Var::Api(index) => file.api_values[*index].name.as_str(),
-                            _ => "",
-                        };
-                        quote! {
+                Value::Maybe(place, push) => {
+                    let (place, push) = (moved(place), moved(push));
+                    match default {
+                        None => quote! {
                             if let __apicall::Some(value) = &#place {
                                 #push
-                            } else {
-                                missing.push(#name);
+                            }
+                        },
+                        Some(default) => {
+                            let fallback = moved(append_text(default));
+                            quote! {
+                                if let __apicall::Some(value) = &#place {
+                                    #push
+                                } else {
+                                    #fallback
+                                }
                             }
                         }
                     }
-                    None => quote! {
-                        if let __apicall::Some(value) = &#place {
-                            #push
-                        }
-                    },
-                    Some(default) => {
-                        let fallback = append_text(default);
-                        quote! {
-                            if let __apicall::Some(value) = &#place {
-                                #push
-                            } else {
-                                #fallback
-                            }
-                        }
-                    }
-                },
+                }
             }
         }
         Piece::If {
             condition,
             then,
             otherwise,
-        } => {
-            let then = pushes_in(file, params, then, strict);
-            let otherwise = pushes_in(file, params, otherwise, strict);
-            match truthy(file, params, *condition) {
-                None => then,
-                Some(Test::True(test)) if otherwise.is_empty() => quote! {
-                    if #test {
-                        #then
+        } => branch(
+            truthy(file, params, *condition),
+            pushes_in(file, params, then),
+            pushes_in(file, params, otherwise),
+        ),
+    });
+    pushes.collect()
+}
+
+/// What a strict render checks before rendering: each `api.*` value the template shows bare
+/// (no default), under the `{{#if}}`s it is shown under, pushed to `missing` when no call has
+/// extracted it. Each check is one flat `if`, its `{{#if}}`s joined with `&&` (nested `if`s
+/// without an `else` are what clippy's `collapsible_if` refuses); a value inside an `{{#if}}`
+/// on itself is there, and not checked.
+fn missing_checks(file: &ir::File, template: &Template) -> TokenStream {
+    let mut checks = TokenStream::new();
+    add_missing_checks(file, template, &mut Vec::new(), &mut checks);
+    checks
+}
+
+/// [`missing_checks`] under `conditions`, each `(test, value it shows present)`.
+fn add_missing_checks(
+    file: &ir::File,
+    template: &Template,
+    conditions: &mut Vec<(TokenStream, Option<usize>)>,
+    checks: &mut TokenStream,
+) {
+    for piece in template {
+        match piece {
+            Piece::Var(Var::Api(index)) => {
+                if conditions
+                    .iter()
+                    .any(|(_, present)| *present == Some(*index))
+                {
+                    continue;
+                }
+                let value = &file.api_values[*index];
+                let field = ident(&value.name);
+                let name = value.name.as_str();
+                let tests = conditions.iter().map(|(test, _)| test);
+                checks.extend(quote! {
+                    if #(#tests &&)* api.#field.is_none() {
+                        missing.push(#name);
                     }
-                },
-                Some(Test::False(test)) if otherwise.is_empty() => quote! {
-                    if !#test {
-                        #then
-                    }
-                },
-                Some(Test::True(test)) => quote! {
-                    if #test {
-                        #then
-                    } else {
-                        #otherwise
-                    }
-                },
-                // `if !x {} else {}` reads backwards (clippy's `if_not_else` says so).
-                Some(Test::False(test)) => quote! {
-                    if #test {
-                        #otherwise
-                    } else {
-                        #then
-                    }
-                },
+                });
+            }
+            Piece::Text(_) | Piece::Var(_) | Piece::VarOr(..) => {}
+            Piece::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let Some(test) = truthy(file, &[], *condition) else {
+                    add_missing_checks(file, then, conditions, checks);
+                    continue;
+                };
+                let present = match condition {
+                    Var::Api(index) => Some(*index),
+                    _ => None,
+                };
+                conditions.push((test.truthy, present));
+                add_missing_checks(file, then, conditions, checks);
+                conditions.pop();
+                conditions.push((test.falsy, None));
+                add_missing_checks(file, otherwise, conditions, checks);
+                conditions.pop();
             }
         }
-    });
-    quote!(#(#pushes)*)
+    }
+}
+
+/// An `{{#if}}`: `then` when `test` passes, else `otherwise`; either may be empty. Without a
+/// test (the value is always true), `then` alone.
+fn branch(test: Option<Test>, then: TokenStream, otherwise: TokenStream) -> TokenStream {
+    let Some(test) = test else {
+        return then;
+    };
+    let (then_is_empty, otherwise_is_empty) = (then.is_empty(), otherwise.is_empty());
+    let (then, otherwise) = (moved(then), moved(otherwise));
+    let Test {
+        truthy,
+        falsy,
+        truthy_negated,
+    } = test;
+    match (then_is_empty, otherwise_is_empty) {
+        (true, true) => TokenStream::new(),
+        (false, true) => quote!(if #truthy { #then }),
+        (true, false) => quote!(if #falsy { #otherwise }),
+        // `if !x {} else {}` reads backwards (clippy's `if_not_else` says so).
+        (false, false) if truthy_negated => quote!(if #falsy { #otherwise } else { #then }),
+        (false, false) => quote!(if #truthy { #then } else { #otherwise }),
+    }
 }
 
 /// The test `{{#if var}}` makes, as Handlebars and Liquid users expect: absent (or `null`),
@@ -282,7 +343,12 @@ fn truthy(file: &ir::File, params: &[ir::Param], var: Var) -> Option<Test> {
                 ir::ParamType::Value(ty) => ty,
                 // An enum's value is a non-empty string: always true when present.
                 _ if param.required => return None,
-                _ => return Some(Test::True(quote!(params.#field.is_some()))),
+                _ => {
+                    return Some(Test::plain(
+                        quote!(params.#field.is_some()),
+                        quote!(params.#field.is_none()),
+                    ));
+                }
             };
             (ty, quote!(params.#field), !param.required)
         }
@@ -299,23 +365,48 @@ fn truthy(file: &ir::File, params: &[ir::Param], var: Var) -> Option<Test> {
         Var::Call(_) => return None,
     };
     match (ty, optional) {
-        (ir::ValueType::String, false) => Some(Test::False(quote!(#place.is_empty()))),
-        (ir::ValueType::Boolean, false) => Some(Test::True(place)),
+        (ir::ValueType::String, false) => Some(Test {
+            truthy: quote!(!#place.is_empty()),
+            falsy: quote!(#place.is_empty()),
+            truthy_negated: true,
+        }),
+        (ir::ValueType::Boolean, false) => Some(Test::plain(place.clone(), quote!(!#place))),
         (ir::ValueType::Integer | ir::ValueType::Number, false) => None,
-        (ir::ValueType::String, true) => Some(Test::True(quote!(
-            #place.as_deref().is_some_and(|value| !value.is_empty())
-        ))),
-        (ir::ValueType::Boolean, true) => Some(Test::True(quote!(#place == __apicall::Some(true)))),
-        (ir::ValueType::Integer | ir::ValueType::Number, true) => {
-            Some(Test::True(quote!(#place.is_some())))
-        }
+        (ir::ValueType::String, true) => Some(Test::plain(
+            quote!(#place.as_deref().is_some_and(|value| !value.is_empty())),
+            quote!(#place.as_ref().is_none_or(__apicall::String::is_empty)),
+        )),
+        (ir::ValueType::Boolean, true) => Some(Test::plain(
+            quote!(#place == __apicall::Some(true)),
+            quote!(#place != __apicall::Some(true)),
+        )),
+        (ir::ValueType::Integer | ir::ValueType::Number, true) => Some(Test::plain(
+            quote!(#place.is_some()),
+            quote!(#place.is_none()),
+        )),
     }
 }
 
-/// A condition's test: true when the value is truthy, or true when it is falsy.
-enum Test {
-    True(TokenStream),
-    False(TokenStream),
+/// A condition's test, written both ways, so that neither is a negated method call clippy
+/// would rewrite (`!x.is_some()`).
+struct Test {
+    /// True when the value is truthy.
+    truthy: TokenStream,
+    /// True when the value is falsy.
+    falsy: TokenStream,
+    /// Whether `truthy` is `falsy` negated (`!x.is_empty()`): an `if` with an `else` then tests
+    /// `falsy` and swaps its branches.
+    truthy_negated: bool,
+}
+
+impl Test {
+    fn plain(truthy: TokenStream, falsy: TokenStream) -> Self {
+        Test {
+            truthy,
+            falsy,
+            truthy_negated: false,
+        }
+    }
 }
 
 /// Appends literal text; one character is a `push`, as clippy's `single_char_add_str` wants in

@@ -34,13 +34,13 @@ pub(super) fn request_statements(site: &Site, model: &RequestModel) -> TokenStre
     let headers = model.headers.iter().map(header_statement);
     let body = model.body.as_deref().map(body).unwrap_or_default();
     let auth = model.auth.as_ref().map(auth_statements).unwrap_or_default();
-    quote! {
-        #(#url)*
-        #(#query)*
-        #(#headers)*
-        #body
-        #auth
-    }
+    // Extended, not interpolated: `quote!` would copy each statement's tokens.
+    let mut statements = TokenStream::new();
+    statements.extend(url);
+    statements.extend(query);
+    statements.extend(headers);
+    statements.extend([body, auth]);
+    statements
 }
 
 /// The request's `auth:` scheme applied with the context's credentials. The scheme's
@@ -348,7 +348,7 @@ fn body(pieces: &[BodyPiece]) -> TokenStream {
     });
     let capacity = Literal::usize_unsuffixed(capacity);
     quote! {
-        let mut body = ::apicall_runtime::call::JsonText::with_capacity(#capacity);
+        let mut body = __apicall::JsonText::with_capacity(#capacity);
         #(#statements)*
         request.json_body_text(body);
     }

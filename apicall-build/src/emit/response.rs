@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
-use super::{allow_long_body, code, docs, ident, rust_type};
+use super::{allow_long_body, code, docs, ident, moved, rust_type};
 use crate::parse::path::{self, Segment};
 use crate::{ir, names};
 
@@ -51,12 +51,13 @@ pub(crate) fn response_struct(call: &ir::Call) -> TokenStream {
     let allow_bools = (bools > 3).then(|| {
         quote!(#[allow(clippy::struct_excessive_bools, reason = "one field per response value")])
     });
+    let fields = moved(fields.collect());
     quote! {
         #doc
         #allow_bools
         #derives
         pub struct #name {
-            #(#fields)*
+            #fields
         }
         #impls
     }
@@ -151,26 +152,17 @@ pub(crate) fn record_method(call: &ir::Call) -> Option<TokenStream> {
             quote! {
                 self.#field = __apicall::Some(#value);
             }
-        } else if variable.ty == ir::ValueType::String {
-            quote! {
-                if let __apicall::Some(value) = &response.#field {
-                    self.#field = __apicall::Some(value.clone());
-                }
-            }
         } else {
-            quote! {
-                if let __apicall::Some(value) = response.#field {
-                    self.#field = __apicall::Some(value);
-                }
-            }
+            quote!(__apicall::keep(&mut self.#field, &response.#field);)
         }
     });
+    let stores = moved(stores.collect());
     let allow = allow_long_body(call.responses.len());
     Some(quote! {
         #doc
         #allow
         pub fn #method(&mut self, response: &#response) {
-            #(#stores)*
+            #stores
         }
     })
 }
@@ -202,11 +194,12 @@ pub(crate) fn api_values_struct(file: &ir::File) -> TokenStream {
     let deserialize_impl = impls
         .is_some()
         .then(|| deserialize_impl(&name, file.api_values.iter().map(|value| &*value.name)));
+    let fields = moved(fields.collect());
     quote! {
         /// Every `{{api.*}}` value extracted so far in a conversation, for rendering prompts.
         #derives
         pub struct #name {
-            #(#fields)*
+            #fields
         }
         #impls
         #deserialize_impl
@@ -316,7 +309,7 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
             .iter()
             .filter_map(|(segment, child)| match segment {
                 Segment::Key(key) => {
-                    let child = node(child);
+                    let child = moved(node(child));
                     Some(quote!((#key, #child)))
                 }
                 Segment::Index(_) | Segment::FromEnd(_) => None,
@@ -327,7 +320,7 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
             .filter_map(|(segment, child)| match segment {
                 Segment::Index(index) => {
                     let index = Literal::usize_unsuffixed(*index);
-                    let child = node(child);
+                    let child = moved(node(child));
                     Some(quote!((#index, #child)))
                 }
                 Segment::Key(_) | Segment::FromEnd(_) => None,
@@ -338,19 +331,21 @@ pub(crate) fn path_tree(call: &ir::Call) -> TokenStream {
             .filter_map(|(segment, child)| match segment {
                 Segment::FromEnd(back) => {
                     let back = Literal::usize_unsuffixed(*back);
-                    let child = node(child);
+                    let child = moved(node(child));
                     Some(quote!((#back, #child)))
                 }
                 Segment::Key(_) | Segment::Index(_) => None,
             });
-        quote! {
-            ::apicall_runtime::call::PathNode {
-                slots: &[#(#slots),*],
-                keys: &[#(#keys),*],
-                indexes: &[#(#indexes),*],
-                from_end: &[#(#from_end),*],
-            }
+        if trie.children.is_empty() {
+            return quote!(__apicall::leaf(&[#(#slots),*]));
         }
+        let (keys, indexes, from_end) = (keys.map(moved), indexes.map(moved), from_end.map(moved));
+        quote!(__apicall::node(
+            &[#(#slots),*],
+            &[#(#keys),*],
+            &[#(#indexes),*],
+            &[#(#from_end),*],
+        ))
     }
     node(&root)
 }
@@ -367,5 +362,6 @@ pub(crate) fn response_literal(call: &ir::Call) -> TokenStream {
         let slot = Literal::usize_unsuffixed(slot);
         quote! { #field: extracted.field(#slot, #variable_name), }
     });
-    quote! { |extracted| #name { #(#fields)* } }
+    let fields = moved(fields.collect());
+    quote! { |extracted| #name { #fields } }
 }

@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::ident;
+use super::{ident, moved};
 use crate::{ir, names};
 
 pub(crate) fn session(file: &ir::File) -> TokenStream {
@@ -23,6 +23,7 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
             }
         }
     });
+    let renders = moved(renders.collect());
     let finish = if file.webhooks.is_empty() {
         TokenStream::new()
     } else {
@@ -227,7 +228,7 @@ pub(crate) fn session(file: &ir::File) -> TokenStream {
 
             #finish
 
-            #(#renders)*
+            #renders
         }
     }
 }

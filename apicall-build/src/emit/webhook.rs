@@ -48,7 +48,7 @@ pub(crate) fn webhooks(file: &ir::File) -> TokenStream {
             api: &ApiValues,
             end: &::apicall_runtime::CallEnd,
         ) -> ::apicall_runtime::Delivery {
-            ::apicall_runtime::call::deliver(client, ::std::vec![#(#calls),*])
+            __apicall::deliver(client, ::std::vec![#(#calls),*])
         }
     }
 }
@@ -111,9 +111,9 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
     };
     quote! {
         #[doc = #spec_doc]
-        static #spec_name: ::apicall_runtime::call::CallSpec = ::apicall_runtime::call::CallSpec {
+        static #spec_name: __apicall::CallSpec = __apicall::CallSpec {
             name: #name,
-            method: ::apicall_runtime::call::Method::Post,
+            method: __apicall::Method::Post,
             timeout_ms: #timeout_ms,
             retries: #retries,
         };
@@ -125,9 +125,9 @@ fn renderer(file: &ir::File, webhook: &ir::Webhook) -> TokenStream {
             #api: &ApiValues,
             end: &::apicall_runtime::CallEnd,
         ) -> __apicall::Result<::apicall_runtime::call::Webhook, ::apicall_runtime::WebhookError> {
-            let mut request = ::apicall_runtime::call::Request::new(client, &#spec_name);
+            let mut request = __apicall::Request::new(client, &#spec_name);
             #statements
-            ::apicall_runtime::call::prepare_webhook_with_secrets(
+            __apicall::prepare_webhook_with_secrets(
                 request,
                 #signing_key,
                 &[#(#secrets),*],
