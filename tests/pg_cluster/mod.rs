@@ -1,6 +1,6 @@
 //! A throwaway PostgreSQL server for a test: `initdb` into a fresh directory, `pg_ctl start`
 //! listening on a Unix socket in that directory only, and stopped (`immediate`) and removed on
-//! drop. The binaries come from Debian's `postgresql` package (`/usr/lib/postgresql/*/bin`),
+//! drop, even when starting it panics partway. The binaries come from Debian's `postgresql` package (`/usr/lib/postgresql/*/bin`),
 //! or `PATH`. PostgreSQL refuses to run as root, so as root the server runs as the package's
 //! `postgres` user.
 //!
@@ -17,7 +17,8 @@ pub const URL_VARIABLE: &str = "APICALL_TEST_POSTGRES_URL";
 pub struct Cluster {
     /// The data directory, when this test started the server.
     data: Option<PathBuf>,
-    dir: Option<PathBuf>,
+    /// Removed when the cluster drops, after the server has stopped.
+    dir: Option<tempfile::TempDir>,
     bin: PathBuf,
     /// The URL of this test's database (`postgresql://…`, as `apicall outbox` takes it).
     pub url: String,
@@ -56,10 +57,19 @@ impl Cluster {
             )
         });
         // Short: a Unix socket's path has a length limit of about 100 bytes.
-        let dir = PathBuf::from(format!("/tmp/apicall-pg-{}", &database[8..]));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let data = dir.join("data");
+        let dir = tempfile::Builder::new()
+            .prefix("apicall-pg-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let data = dir.path().join("data");
+        // Made before the server starts: a panic from here on stops it and removes its files.
+        let mut cluster = Self {
+            data: Some(data.clone()),
+            dir: None,
+            bin: bin.clone(),
+            url: String::new(),
+        };
+        let dir = cluster.dir.insert(dir).path().to_owned();
         let as_root = is_root();
         if as_root {
             run(Command::new("chown").args(["postgres:postgres"]).arg(&dir));
@@ -100,12 +110,7 @@ impl Cluster {
             .arg("-l")
             .arg(dir.join("server.log"))
             .args(["-w", "-t", "60", "start"]));
-        let mut cluster = Self {
-            data: Some(data),
-            dir: Some(dir.clone()),
-            bin,
-            url: socket_url(&dir, "postgres"),
-        };
+        cluster.url = socket_url(&dir, "postgres");
         let mut client = connect(&cluster.url);
         client
             .batch_execute(&format!("CREATE DATABASE {database}"))
@@ -127,7 +132,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let (Some(data), Some(dir)) = (&self.data, &self.dir) else {
+        let Some(data) = &self.data else {
             return;
         };
         let mut stop = if is_root() {
@@ -144,7 +149,7 @@ impl Drop for Cluster {
             .arg(data)
             .args(["-m", "immediate", "-w", "stop"])
             .output();
-        let _ = std::fs::remove_dir_all(dir);
+        // `dir` is removed as the field drops, after this.
     }
 }
 
