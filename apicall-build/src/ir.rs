@@ -200,6 +200,16 @@ pub(crate) struct Messages {
     pub failed: Option<Template>,
 }
 
+impl Messages {
+    /// The call's message templates: `start`, `delayed`, `failed`, those it has.
+    pub(crate) fn templates(&self) -> impl Iterator<Item = &Template> {
+        self.start
+            .iter()
+            .chain(self.delayed.iter().map(|delayed| &delayed.say))
+            .chain(self.failed.iter())
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Delayed {
     pub after_ms: u64,
@@ -224,12 +234,8 @@ impl Call {
     /// Whether its `messages:` read an `api.*` value: the dispatcher renders them, from its
     /// own `api`, whether or not the request reads one.
     pub(crate) fn messages_use_api(&self) -> bool {
-        let messages = &self.messages;
-        messages
-            .start
-            .iter()
-            .chain(messages.delayed.iter().map(|delayed| &delayed.say))
-            .chain(messages.failed.iter())
+        self.messages
+            .templates()
             .any(|template| prompt_uses(template, &|var| matches!(var, Var::Api(_))))
     }
 

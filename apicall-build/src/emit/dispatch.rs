@@ -201,8 +201,7 @@ fn outcome_type(has_values: bool) -> TokenStream {
 }
 
 fn has_messages(call: &ir::Call) -> bool {
-    let messages = &call.messages;
-    messages.start.is_some() || messages.delayed.is_some() || messages.failed.is_some()
+    call.messages.templates().next().is_some()
 }
 
 /// `ApiValues::run_<call>`, a method of the one `impl ApiValues` block: the call's arm of
@@ -298,13 +297,7 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
     };
     // The messages are rendered inline, a few lines per piece of each template.
     let allow = has_messages(call).then(|| {
-        let messages = &call.messages;
-        let branches = messages
-            .start
-            .iter()
-            .chain(messages.delayed.iter().map(|delayed| &delayed.say))
-            .chain(messages.failed.iter())
-            .any(super::prompt::has_branches);
+        let branches = call.messages.templates().any(super::prompt::has_branches);
         let collapsible = branches.then(|| quote!(clippy::collapsible_if, clippy::collapsible_else_if,));
         quote!(#[allow(clippy::too_many_lines, #collapsible reason = "renders the call's messages")])
     });
