@@ -42,11 +42,7 @@ impl SqliteStore {
         connection
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|error| open_error(Box::new(error)))?;
-        // WAL: `list` and other processes read while a worker writes. The answer is the mode
-        // now in force, which a query must read.
-        let _: String = connection
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(|error| open_error(Box::new(error)))?;
+        switch_to_wal(&connection).map_err(|error| open_error(Box::new(error)))?;
         let mut store = Self {
             connection: Arc::new(Mutex::new(connection)),
         };
@@ -322,6 +318,30 @@ impl SqliteStore {
 /// Creates the file readable and writable by its owner only (rows hold bodies, which may hold
 /// personal data); SQLite gives its `-wal` and `-shm` files the same mode. An existing file
 /// keeps its mode.
+/// WAL: `list` and other processes read while a worker writes.
+///
+/// Switching takes an exclusive lock, and SQLite answers `SQLITE_BUSY` at once, without the busy
+/// handler, while another connection holds the file (one process opening a new file while
+/// another still creates it). So the switch is retried for as long as a statement would wait.
+fn switch_to_wal(connection: &Connection) -> rusqlite::Result<()> {
+    const PAUSE: Duration = Duration::from_millis(5);
+    let start = std::time::Instant::now();
+    loop {
+        // The answer is the mode now in force, which a query must read.
+        match connection.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        }) {
+            Err(error)
+                if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(PAUSE);
+            }
+            outcome => return outcome.map(drop),
+        }
+    }
+}
+
 fn create_private(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
@@ -457,6 +477,30 @@ mod tests {
         assert_eq!(store.list().unwrap()[0].last_status, Some(503));
         assert_eq!(store.purge(21).unwrap(), 1);
         assert!(store.list().unwrap().is_empty());
+    }
+
+    /// A process that opens the file while another is still creating it (switching it to WAL,
+    /// migrating) waits for it instead of failing: CI saw "database is locked" from exactly that.
+    #[test]
+    fn processes_opening_a_new_file_at_once_all_succeed() {
+        for round in 0..20 {
+            let (_dir, path) = temp_db(&format!("race-{round}"));
+            let start = std::sync::Barrier::new(6);
+            std::thread::scope(|scope| {
+                let openers: Vec<_> = (0..6)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            SqliteStore::open(&path).map(drop)
+                        })
+                    })
+                    .collect();
+                for opener in openers {
+                    let opened = opener.join().unwrap();
+                    assert!(opened.is_ok(), "round {round}: {opened:?}");
+                }
+            });
+        }
     }
 
     #[test]
