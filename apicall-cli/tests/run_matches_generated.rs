@@ -18,6 +18,7 @@ use apicall_runtime::{Client, DispatchError, ToolCall, ToolResult};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
@@ -48,6 +49,9 @@ mod parameters {
 mod background {
     apicall_macros::include_api_calls!("../../tests/fixtures/background.yaml");
 }
+
+/// How many comparisons run at once.
+const AT_ONCE: usize = 6;
 
 /// How the server answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -459,7 +463,6 @@ fn sample_of(shape: &Shape, all: bool) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apicall_run_sends_and_ends_as_the_generated_function_does() {
-    let (server, address) = start().await;
     let fixtures: [(&str, Dispatch); 8] = [
         ("../examples/calls.yaml", dispatcher!(seed)),
         ("../tests/fixtures/language.yaml", dispatcher!(language)),
@@ -473,33 +476,55 @@ async fn apicall_run_sends_and_ends_as_the_generated_function_does() {
         ("../tests/fixtures/parameters.yaml", dispatcher!(parameters)),
         ("../tests/fixtures/background.yaml", dispatcher!(background)),
     ];
-    let mut compared = 0;
-    for (file, dispatch) in fixtures {
-        let (requests, vars, every_api) = fixture(file);
+    let loaded: Vec<_> = (fixtures.into_iter())
+        .map(|(file, dispatch)| (file, dispatch, fixture(file)))
+        .collect();
+    let no_api = Map::new();
+    let mut cases = Vec::new();
+    for (file, dispatch, (requests, vars, every_api)) in &loaded {
         for model in &requests.calls {
             for all in [true, false] {
-                for api in [&every_api, &Map::new()] {
-                    let arguments = arguments(model, all);
-                    let given = Given {
-                        vars: &vars,
-                        arguments: &arguments,
-                        api,
-                    };
-                    compare(
-                        file,
-                        &requests,
+                for api in [every_api, &no_api] {
+                    cases.push((
+                        *file,
+                        *dispatch,
+                        requests,
+                        vars,
                         model,
-                        dispatch,
-                        (&server, address),
-                        given,
-                        &ANSWERS,
-                    )
-                    .await;
-                    compared += 1;
+                        arguments(model, all),
+                        api,
+                    ));
                 }
             }
         }
     }
+    let compared = cases.len();
+    // Most of a comparison is waiting (timeouts, retries' backoff, a process starting), so a
+    // few run at once, each on its own server; more would crowd the 400 ms calls on two cores.
+    futures_util::stream::iter(&cases)
+        .map(
+            |(file, dispatch, requests, vars, model, arguments, api)| async move {
+                let (server, address) = start().await;
+                let given = Given {
+                    vars,
+                    arguments,
+                    api,
+                };
+                compare(
+                    file,
+                    requests,
+                    model,
+                    *dispatch,
+                    (&server, address),
+                    given,
+                    &ANSWERS,
+                )
+                .await;
+            },
+        )
+        .buffer_unordered(AT_ONCE)
+        .collect::<()>()
+        .await;
     assert!(compared >= 40, "{compared}");
 }
 
