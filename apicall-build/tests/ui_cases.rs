@@ -1,7 +1,7 @@
 //! Every compile-fail case under `tests/ui/fail/` (a calls.yaml with one kind of mistake),
 //! compiled in-process: each snapshot is the text the macro and build.rs print for it, under
 //! the file name the user wrote. trybuild still builds a few of them through the macro itself
-//! (apicall-macros/tests/compile_fail.rs) for what only the macro does: the span at the invocation, a missing
+//! (macro-tests/tests/compile_fail.rs) for what only the macro does: the span at the invocation, a missing
 //! file, recovery beside the errors.
 
 use std::path::Path;

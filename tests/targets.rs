@@ -4,7 +4,7 @@
 //! targets alike.
 
 mod mcp_only {
-    apicall_macros::include_api_calls!("../../tests/fixtures/long_names.yaml", targets = ["mcp"]);
+    apicall_macros::include_api_calls!("fixtures/long_names.yaml", targets = ["mcp"]);
 }
 
 #[test]
@@ -12,7 +12,7 @@ fn a_tool_only_mcp_takes_compiles_when_only_mcp_is_selected() {
     let tool = mcp_only::TOOLS[0];
     assert_eq!(tool.name.len(), 72);
     assert_eq!(tool.to_mcp()["name"], tool.name);
-    let yaml = include_str!("../../tests/fixtures/long_names.yaml");
+    let yaml = include_str!("fixtures/long_names.yaml");
     let everything = apicall_build::compile("long_names.yaml", yaml)
         .expect_err("OpenAI, Anthropic and Gemini refuse the names")
         .to_string();

@@ -8,9 +8,11 @@
 //! trybuild compiles the cases in a Cargo project of its own (under target/tests/trybuild),
 //! which builds every dependency again, so this test is most of what the tests cost from a
 //! clean checkout. Three things keep that to one cheap build:
-//! - It lives in apicall-macros, not in the `tests` crate beside the cases: trybuild's project
-//!   depends on the testing crate's dependencies *and dev-dependencies*, which for `tests` was
-//!   the whole integration-test stack (wiremock, axum, jsonschema, async-openai, criterion...).
+//! - It lives in a crate of its own with only the cases' dependencies: trybuild's project
+//!   depends on the testing crate's dependencies *and dev-dependencies*, which for the `tests`
+//!   crate was the whole integration-test stack (wiremock, axum, jsonschema, async-openai...).
+//!   Not in apicall-macros either: a proc-macro crate's tests are built for the host, and with
+//!   them the runtime's whole stack a second time.
 //! - trybuild (since 1.0.115) builds the dependencies with one set of rustflags and the cases
 //!   with another (`--diagnostic-width=140` added); rustflags are part of every artifact's
 //!   hash, so each dependency was compiled twice. `CARGO_ENCODED_RUSTFLAGS` takes precedence
