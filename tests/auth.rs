@@ -7,7 +7,9 @@
 use std::sync::{Arc, Mutex};
 
 use apicall_runtime::{Client, Secret};
-use apicall_tests::auth::{self, Context, LookupCustomerParams, PostEntryParams};
+use apicall_tests::auth::{
+    self, Context, LookupCustomerParams, PostEntryParams, RefundPaymentParams,
+};
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -50,7 +52,10 @@ async fn server() -> (Client, Seen) {
                 "/entries" if signed(&parts.headers, &body) => {
                     axum::Json(json!({"id": "e-1"})).into_response()
                 }
-                "/customers/C-7" | "/invoices" | "/entries" => {
+                "/refunds" if stripe_signed(&parts.headers, &body) => {
+                    axum::Json(json!({"id": "re-1"})).into_response()
+                }
+                "/customers/C-7" | "/invoices" | "/entries" | "/refunds" => {
                     StatusCode::UNAUTHORIZED.into_response()
                 }
                 _ => StatusCode::NOT_FOUND.into_response(),
@@ -87,6 +92,32 @@ fn signed(headers: &axum::http::HeaderMap, body: &[u8]) -> bool {
     let mut payload = format!("{timestamp}.").into_bytes();
     payload.extend_from_slice(body);
     signature == hmac_hex(b"ledger-key", &payload)
+}
+
+/// `Stripe-Signature: t=<seconds>,v1=<hex>`, checked as Stripe's libraries check it: the
+/// signature over `<seconds>.<body>`.
+fn stripe_signed(headers: &axum::http::HeaderMap, body: &[u8]) -> bool {
+    let Some(value) = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut timestamp = None;
+    let mut signature = None;
+    for item in value.split(',') {
+        match item.split_once('=') {
+            Some(("t", seconds)) => timestamp = Some(seconds),
+            Some(("v1", hex)) => signature = Some(hex),
+            _ => {}
+        }
+    }
+    let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
+        return false;
+    };
+    let mut payload = format!("{timestamp}.").into_bytes();
+    payload.extend_from_slice(body);
+    timestamp.parse::<u64>().is_ok() && signature == hmac_hex(b"ledger-key", &payload)
 }
 
 fn hmac_hex(key: &[u8], message: &[u8]) -> String {
@@ -199,6 +230,36 @@ async fn the_webhook_authenticates_with_its_scheme_and_errors_hold_no_secret() {
     assert_eq!(
         header(&summary.2, "authorization"),
         Some(format!("Basic {}", base64("ada:pa:ss")).as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_stripe_style_signature_header_names_the_timestamp_it_signed() {
+    let (client, seen) = server().await;
+    let params = RefundPaymentParams {
+        payment_id: "pi_42".into(),
+    };
+    let refund = auth::refund_payment(&client, &context(), &params)
+        .await
+        .unwrap();
+    assert_eq!(refund.refund_id.as_deref(), Some("re-1"));
+    {
+        let seen = seen.lock().unwrap();
+        let (_, _, headers, _) = seen.iter().find(|r| r.1 == "/refunds").unwrap();
+        let value = header(headers, "stripe-signature").unwrap();
+        assert!(value.starts_with("t=") && value.contains(",v1="), "{value}");
+        // No timestamp header: the value carries it.
+        assert_eq!(header(headers, "x-ledger-timestamp"), None);
+    }
+
+    let mut wrong = context();
+    wrong.ledger_key = Secret::new("wrong-key");
+    let refused = auth::refund_payment(&client, &wrong, &params)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, apicall_runtime::Error::Status { status: 401, .. }),
+        "{refused:?}"
     );
 }
 

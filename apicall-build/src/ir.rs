@@ -148,6 +148,8 @@ pub(crate) enum AuthKind {
         secret: usize,
         payload: Vec<PayloadPart>,
         base64: bool,
+        /// The signature header's value.
+        value: Vec<ValuePart>,
     },
 }
 
@@ -157,6 +159,14 @@ pub(crate) enum PayloadPart {
     Text(String),
     Timestamp,
     Body,
+}
+
+/// A piece of an HMAC signature header's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ValuePart {
+    Text(String),
+    Timestamp,
+    Signature,
 }
 
 impl AuthScheme {

@@ -141,7 +141,8 @@ fn schema() -> Value {
                             "timestamp_header": { "type": "string", "description": "Unix seconds." },
                             "secret": { "type": "string", "description": "A secret: true variable; its UTF-8 bytes are the key." },
                             "payload": { "type": "string", "description": "Text with {timestamp} and {body} (the exact bytes sent). Default: {timestamp}.{body} with a timestamp_header, else {body}." },
-                            "encoding": { "enum": ["hex", "base64"], "default": "hex" }
+                            "encoding": { "enum": ["hex", "base64"], "default": "hex" },
+                            "value": { "type": "string", "description": "The signature header's value: text with {signature} once and {timestamp}, such as sha256={signature} or t={timestamp},v1={signature}. Default: {signature}." }
                         }
                     }
                 }

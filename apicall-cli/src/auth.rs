@@ -5,17 +5,19 @@
 
 use std::sync::OnceLock;
 
-use apicall_build::request::{Auth, PayloadPart, Requests, Template, ValueRef};
+use apicall_build::request::{Auth, PayloadPart, Requests, Template, ValuePart, ValueRef};
 use apicall_runtime::Secret;
 use apicall_runtime::auth::{
     ClientAuth, HmacSpec, OAuth2Spec, PayloadPart as Part, SignatureEncoding,
+    ValuePart as HeaderPart,
 };
 use apicall_runtime::call::Request;
 
-/// The scopes and payloads the scheme descriptions point into.
+/// The scopes, payloads and signature header values the scheme descriptions point into.
 struct Parts {
     scopes: Vec<(&'static str, Vec<&'static str>)>,
     payloads: Vec<(&'static str, Vec<Part>)>,
+    values: Vec<(&'static str, Vec<HeaderPart>)>,
 }
 
 /// Every OAuth2 and HMAC scheme of the file, described for the runtime.
@@ -61,17 +63,15 @@ fn schemes(requests: &'static Requests) -> &'static Schemes {
                     _ => None,
                 })
                 .collect(),
+            values: each_scheme(requests)
+                .filter_map(|auth| match auth {
+                    Auth::Hmac { scheme, value, .. } => {
+                        Some((scheme.as_str(), value.iter().map(value_part).collect()))
+                    }
+                    _ => None,
+                })
+                .collect(),
         });
-        let scopes = |name: &str| {
-            (parts.scopes.iter())
-                .find(|(scheme, _)| *scheme == name)
-                .map_or(&[][..], |(_, scopes)| scopes.as_slice())
-        };
-        let payload = |name: &str| {
-            (parts.payloads.iter())
-                .find(|(scheme, _)| *scheme == name)
-                .map_or(&[][..], |(_, payload)| payload.as_slice())
-        };
         let mut schemes = Schemes {
             oauth2: Vec::new(),
             hmac: Vec::new(),
@@ -86,7 +86,7 @@ fn schemes(requests: &'static Requests) -> &'static Schemes {
                 } => schemes.oauth2.push(OAuth2Spec {
                     scheme: scheme.as_str(),
                     token_url: token_url.as_str(),
-                    scopes: scopes(scheme),
+                    scopes: kept(&parts.scopes, scheme),
                     client_auth: if *client_auth_in_body {
                         ClientAuth::Body
                     } else {
@@ -103,18 +103,34 @@ fn schemes(requests: &'static Requests) -> &'static Schemes {
                     scheme: scheme.as_str(),
                     header: header.as_str(),
                     timestamp_header: timestamp_header.as_deref(),
-                    payload: payload(scheme),
+                    payload: kept(&parts.payloads, scheme),
                     encoding: if *base64 {
                         SignatureEncoding::Base64
                     } else {
                         SignatureEncoding::Hex
                     },
+                    value: kept(&parts.values, scheme),
                 }),
                 _ => {}
             }
         }
         schemes
     })
+}
+
+/// What `parts` holds for the scheme `name`.
+fn kept<'a, T>(parts: &'a [(&str, Vec<T>)], name: &str) -> &'a [T] {
+    (parts.iter())
+        .find(|(scheme, _)| *scheme == name)
+        .map_or(&[], |(_, parts)| parts.as_slice())
+}
+
+fn value_part(part: &'static ValuePart) -> HeaderPart {
+    match part {
+        ValuePart::Text(text) => HeaderPart::Text(text),
+        ValuePart::Timestamp => HeaderPart::Timestamp,
+        _ => HeaderPart::Signature,
+    }
 }
 
 fn part(part: &'static PayloadPart) -> Part {

@@ -587,7 +587,37 @@ async fn run_applies_the_calls_auth_scheme() {
     let signed = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{signed}");
     assert!(signed.contains("X-Ledger-Signature: ***"), "{signed}");
-    for shown in [&stdout, &stderr, &signed] {
+
+    // A Stripe-style header (`t=<seconds>,v1=<hex>`): checked here as Stripe checks it.
+    let mut args = vec!["run", file, "refund_payment", "--arg", "payment_id=pi_42"];
+    args.extend(vars);
+    let output = apicall(&args);
+    let refunded = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the stand-in has no /refunds: {refunded}"
+    );
+    assert!(refunded.contains("Stripe-Signature: ***"), "{refunded}");
+    let received = server.received_requests().await.unwrap();
+    let refund = received
+        .iter()
+        .find(|r| r.url.path() == "/refunds")
+        .unwrap();
+    let value = refund.headers["stripe-signature"].to_str().unwrap();
+    let (timestamp, signature) = value
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+        .unwrap_or_else(|| panic!("{value}"));
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(b"very-secret-3").unwrap();
+    hmac::Mac::update(&mut mac, format!("{timestamp}.").as_bytes());
+    hmac::Mac::update(&mut mac, &refund.body);
+    let expected: String = (hmac::Mac::finalize(mac).as_bytes().iter())
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    assert_eq!(signature, expected);
+    for shown in [&stdout, &stderr, &signed, &refunded] {
         assert!(
             !shown.contains("very-secret") && !shown.contains("tok-9"),
             "{shown}"

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use apicall_runtime::auth::{HmacSpec, PayloadPart, SignatureEncoding};
+use apicall_runtime::auth::{HmacSpec, PayloadPart, SignatureEncoding, ValuePart};
 use apicall_runtime::call::{CallSpec, JsonText, Method, Request};
 use apicall_runtime::{Client, Error, Secret};
 use axum::Router;
@@ -28,6 +28,7 @@ static STRIPE_LIKE: HmacSpec = HmacSpec {
         PayloadPart::Body,
     ],
     encoding: SignatureEncoding::Hex,
+    value: &[ValuePart::Signature],
 };
 
 static BODY_ONLY: HmacSpec = HmacSpec {
@@ -36,6 +37,26 @@ static BODY_ONLY: HmacSpec = HmacSpec {
     timestamp_header: None,
     payload: &[PayloadPart::Text("v0:"), PayloadPart::Body],
     encoding: SignatureEncoding::Base64,
+    value: &[ValuePart::Text("sha256="), ValuePart::Signature],
+};
+
+/// Stripe's own layout: no timestamp header, the timestamp inside the signature header.
+static STRIPE_HEADER: HmacSpec = HmacSpec {
+    scheme: "stripe",
+    header: "Stripe-Signature",
+    timestamp_header: None,
+    payload: &[
+        PayloadPart::Timestamp,
+        PayloadPart::Text("."),
+        PayloadPart::Body,
+    ],
+    encoding: SignatureEncoding::Hex,
+    value: &[
+        ValuePart::Text("t="),
+        ValuePart::Timestamp,
+        ValuePart::Text(",v1="),
+        ValuePart::Signature,
+    ],
 };
 
 /// One received request: its headers and exact body bytes.
@@ -155,8 +176,9 @@ async fn the_signature_covers_the_timestamp_and_the_exact_body_sent() {
     assert!(unix_seconds().abs_diff(timestamp) <= 5, "{timestamp}");
 }
 
-#[tokio::test]
-async fn each_retry_is_signed_again_with_a_fresh_timestamp() {
+/// Sends one PUT signed with `spec`, answered 503 and then (in a later second) 200: what the
+/// server received in the two attempts.
+async fn signed_and_retried(spec: &'static HmacSpec) -> Vec<Received> {
     static SPEC: CallSpec = CallSpec {
         name: "put_order",
         method: Method::Put,
@@ -168,11 +190,16 @@ async fn each_retry_is_signed_again_with_a_fresh_timestamp() {
     let mut request = Request::new(&client, &SPEC);
     request.push_url_raw("https://api.example.com/orders/7");
     request.json_body(&serde_json::json!({"status": "shipped"}));
-    request.hmac_signature(&STRIPE_LIKE, &Secret::new(KEY));
+    request.hmac_signature(spec, &Secret::new(KEY));
     request.send().await.unwrap();
-
     let received = server.received.lock().unwrap().clone();
     assert_eq!(received.len(), 2);
+    received
+}
+
+#[tokio::test]
+async fn each_retry_is_signed_again_with_a_fresh_timestamp() {
+    let received = signed_and_retried(&STRIPE_LIKE).await;
     let first = verify_stripe_like(&received[0].0, &received[0].1);
     let second = verify_stripe_like(&received[1].0, &received[1].1);
     assert!(second > first, "{first} then {second}");
@@ -201,7 +228,30 @@ async fn base64_signatures_without_a_timestamp_and_without_a_body() {
     assert!(body.is_empty());
     assert_eq!(headers.get("x-timestamp"), None);
     let expected = base64::engine::general_purpose::STANDARD.encode(expected(b"v0:"));
-    assert_eq!(text(headers, "x-hub-signature"), Some(expected));
+    assert_eq!(
+        text(headers, "x-hub-signature"),
+        Some(format!("sha256={expected}")),
+        "the value's text before the signature"
+    );
+}
+
+#[tokio::test]
+async fn the_header_names_the_timestamp_it_signed_in_each_attempt() {
+    let received = signed_and_retried(&STRIPE_HEADER).await;
+    let mut signed_at = Vec::new();
+    for (headers, body) in &received {
+        let value = text(headers, "stripe-signature").expect("the signature header is sent");
+        let (timestamp, signature) = value
+            .strip_prefix("t=")
+            .and_then(|rest| rest.split_once(",v1="))
+            .unwrap_or_else(|| panic!("not `t=<seconds>,v1=<hex>`: {value}"));
+        let mut message = format!("{timestamp}.").into_bytes();
+        message.extend_from_slice(body);
+        assert_eq!(signature, hex(&expected(&message)));
+        assert_eq!(headers.get("x-timestamp"), None);
+        signed_at.push(timestamp.parse::<u64>().unwrap());
+    }
+    assert!(signed_at[1] > signed_at[0], "{signed_at:?}");
 }
 
 #[tokio::test]

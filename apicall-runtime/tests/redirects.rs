@@ -2,7 +2,9 @@
 //! call follows at most 5 redirects, only to its own origin and only without a body; anything
 //! else is `Error::Redirect`, and the other server never hears from it.
 
-use apicall_runtime::auth::{ClientAuth, HmacSpec, OAuth2Spec, PayloadPart, SignatureEncoding};
+use apicall_runtime::auth::{
+    ClientAuth, HmacSpec, OAuth2Spec, PayloadPart, SignatureEncoding, ValuePart,
+};
 use apicall_runtime::call::{CallSpec, Method, Request};
 use apicall_runtime::{Client, Error, RedirectReason, Secret};
 use wiremock::matchers::{header, method, path};
@@ -578,6 +580,7 @@ async fn a_redirected_request_carries_the_signature_it_was_sent_with() {
             PayloadPart::Body,
         ],
         encoding: SignatureEncoding::Hex,
+        value: &[ValuePart::Signature],
     };
     let server = MockServer::start().await;
     chain(&server, 2).await;

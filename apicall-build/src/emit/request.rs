@@ -8,7 +8,7 @@ use quote::quote;
 use super::ident;
 use crate::request::{
     self, Auth, BodyPiece, PayloadPart, Piece, RequestModel, Shape, Source, Template, UrlPiece,
-    ValueRef, ValueType,
+    ValuePart, ValueRef, ValueType,
 };
 
 /// Where a request is sent from: an API call or a webhook.
@@ -104,6 +104,7 @@ fn auth_statements(auth: &Auth) -> TokenStream {
             secret: key,
             payload,
             base64,
+            value,
         } => {
             let timestamp_header = match timestamp_header {
                 Some(name) => quote!(__apicall::Some(#name)),
@@ -117,6 +118,11 @@ fn auth_statements(auth: &Auth) -> TokenStream {
                 PayloadPart::Body => quote!(::apicall_runtime::auth::PayloadPart::Body),
             });
             let encoding = if *base64 { quote!(Base64) } else { quote!(Hex) };
+            let value = value.iter().map(|part| match part {
+                ValuePart::Text(text) => quote!(::apicall_runtime::auth::ValuePart::Text(#text)),
+                ValuePart::Timestamp => quote!(::apicall_runtime::auth::ValuePart::Timestamp),
+                ValuePart::Signature => quote!(::apicall_runtime::auth::ValuePart::Signature),
+            });
             let key = secret(key);
             quote! {
                 request.hmac_signature(
@@ -126,6 +132,7 @@ fn auth_statements(auth: &Auth) -> TokenStream {
                         timestamp_header: #timestamp_header,
                         payload: &[#(#payload),*],
                         encoding: ::apicall_runtime::auth::SignatureEncoding::#encoding,
+                        value: &[#(#value),*],
                     },
                     #key,
                 );

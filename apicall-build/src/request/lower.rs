@@ -3,7 +3,7 @@
 use super::{
     ApiValue, Auth, BodyPiece, Delayed, Entry, Extraction, Header, Message, MessagePiece, Messages,
     Method, Param, PathStep, PayloadPart, Piece, RequestKind, RequestModel, Requests, Shape,
-    Source, Template, UrlPiece, ValueRef, ValueType, Variable,
+    Source, Template, UrlPiece, ValuePart, ValueRef, ValueType, Variable,
 };
 use crate::ir::{self, Var};
 use crate::parse::path::{self, Segment};
@@ -265,6 +265,7 @@ impl Lowering<'_> {
                 secret: key,
                 payload,
                 base64,
+                value,
             } => Auth::Hmac {
                 scheme,
                 header: header.clone(),
@@ -279,6 +280,14 @@ impl Lowering<'_> {
                     })
                     .collect(),
                 base64: *base64,
+                value: value
+                    .iter()
+                    .map(|part| match part {
+                        ir::ValuePart::Text(text) => ValuePart::Text(text.clone()),
+                        ir::ValuePart::Timestamp => ValuePart::Timestamp,
+                        ir::ValuePart::Signature => ValuePart::Signature,
+                    })
+                    .collect(),
             },
         }
     }

@@ -181,6 +181,8 @@ pub enum Auth {
         payload: Vec<PayloadPart>,
         /// Base64 rather than lowercase hex.
         base64: bool,
+        /// The signature header's value.
+        value: Vec<ValuePart>,
     },
 }
 
@@ -194,6 +196,18 @@ pub enum PayloadPart {
     Timestamp,
     /// The exact body bytes sent.
     Body,
+}
+
+/// A piece of an HMAC signature header's value (`sha256={signature}`, say).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValuePart {
+    /// Fixed text.
+    Text(String),
+    /// The signed timestamp, Unix seconds.
+    Timestamp,
+    /// The encoded signature.
+    Signature,
 }
 
 impl Auth {

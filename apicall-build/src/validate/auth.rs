@@ -121,6 +121,7 @@ impl Checker<'_, '_> {
                 secret,
                 payload,
                 encoding,
+                value,
                 present,
             } => {
                 let item = ("`hmac_signature` scheme", key.pos, present.as_slice());
@@ -136,9 +137,16 @@ impl Checker<'_, '_> {
                     let field = ("secret", "ledger_signing_key");
                     self.secret_variable(secret, field, "signs requests")
                 });
+                let value = match value {
+                    Some(text) => self.signature_value(text),
+                    None => Some(vec![ir::ValuePart::Signature]),
+                };
+                // The receiver must be told the timestamp to check a signature over it.
+                let timestamp_sent = timestamp_header.is_some()
+                    || (value.iter().flatten()).any(|part| *part == ir::ValuePart::Timestamp);
                 let payload = match payload {
-                    Some(text) => self.payload(text, timestamp_header.is_some()),
-                    None if timestamp_header.is_some() => Some(vec![
+                    Some(text) => self.payload(text, timestamp_sent),
+                    None if timestamp_sent => Some(vec![
                         ir::PayloadPart::Timestamp,
                         ir::PayloadPart::Text(".".to_owned()),
                         ir::PayloadPart::Body,
@@ -158,6 +166,7 @@ impl Checker<'_, '_> {
                     secret: secret?,
                     payload: payload?,
                     base64: base64?,
+                    value: value?,
                 })
             }
         }
@@ -228,49 +237,125 @@ impl Checker<'_, '_> {
     }
 
     /// What an HMAC signs: text with `{timestamp}` and `{body}` (the exact bytes sent);
-    /// `{timestamp}` only when a `timestamp_header` sends it too.
-    fn payload(&mut self, text: &Text, has_timestamp_header: bool) -> Option<Vec<ir::PayloadPart>> {
+    /// `{timestamp}` only when the request sends it too (a `timestamp_header`, or the `value`).
+    fn payload(&mut self, text: &Text, timestamp_sent: bool) -> Option<Vec<ir::PayloadPart>> {
+        let known = [
+            ("{timestamp}", Placeholder::Timestamp),
+            ("{body}", Placeholder::Body),
+        ];
+        let message = "a signature payload holds only `{timestamp}`, `{body}` and text";
+        let pieces =
+            self.signature_template(text, &known, message, "`payload: \"{timestamp}.{body}\"`")?;
         let mut parts = Vec::new();
+        for piece in pieces {
+            parts.push(match piece {
+                Piece::Text(text) => ir::PayloadPart::Text(text),
+                Piece::Placeholder(Placeholder::Timestamp, at, width) if !timestamp_sent => {
+                    self.report
+                        .error_spanning(
+                            text.pos_at(at),
+                            text.width_of(at, width).unwrap_or(1),
+                            "the payload signs `{timestamp}`, but the request does not send it",
+                        )
+                        .help(
+                            "add `timestamp_header: X-Timestamp`, or `{timestamp}` in `value`, \
+                             so the receiver can check it",
+                        );
+                    return None;
+                }
+                Piece::Placeholder(Placeholder::Timestamp, ..) => ir::PayloadPart::Timestamp,
+                Piece::Placeholder(..) => ir::PayloadPart::Body,
+            });
+        }
+        Some(parts)
+    }
+
+    /// The signature header's value: text with `{signature}` once and `{timestamp}`, such as
+    /// `sha256={signature}` or `t={timestamp},v1={signature}`.
+    fn signature_value(&mut self, text: &Text) -> Option<Vec<ir::ValuePart>> {
+        if text.value.contains(['\r', '\n', '\0']) {
+            self.no_control_characters(text, "a header value");
+            return None;
+        }
+        let known = [
+            ("{signature}", Placeholder::Signature),
+            ("{timestamp}", Placeholder::Timestamp),
+        ];
+        let message = "a signature header's value holds only `{signature}`, `{timestamp}` and text";
+        let pieces =
+            self.signature_template(text, &known, message, "`value: \"sha256={signature}\"`")?;
+        let mut parts = Vec::new();
+        let mut signatures = 0;
+        for piece in pieces {
+            parts.push(match piece {
+                Piece::Text(text) => ir::ValuePart::Text(text),
+                Piece::Placeholder(Placeholder::Signature, at, width) => {
+                    signatures += 1;
+                    if signatures > 1 {
+                        self.report
+                            .error_spanning(
+                                text.pos_at(at),
+                                text.width_of(at, width).unwrap_or(1),
+                                "the value holds `{signature}` twice",
+                            )
+                            .help("a header carries one signature: remove this one");
+                        return None;
+                    }
+                    ir::ValuePart::Signature
+                }
+                Piece::Placeholder(..) => ir::ValuePart::Timestamp,
+            });
+        }
+        if signatures == 0 {
+            self.report
+                .error_spanning(
+                    text.pos_at(0),
+                    text.width_of(0, text.value.len()).unwrap_or(1),
+                    "the signature header's value has no `{signature}`",
+                )
+                .help("write where the signature goes, as in `value: \"sha256={signature}\"`");
+            return None;
+        }
+        Some(parts)
+    }
+
+    /// `text` cut at the placeholders `known` names; any other `{…}` is an error saying
+    /// `message`, with `example` as its help.
+    fn signature_template(
+        &mut self,
+        text: &Text,
+        known: &[(&'static str, Placeholder)],
+        message: &str,
+        example: &str,
+    ) -> Option<Vec<Piece>> {
+        let mut pieces = Vec::new();
         let mut rest = text.value.as_str();
         let mut offset = 0;
         while let Some(open) = rest.find('{') {
             if open > 0 {
-                parts.push(ir::PayloadPart::Text(rest[..open].to_owned()));
+                pieces.push(Piece::Text(rest[..open].to_owned()));
             }
             let after = &rest[open..];
-            let (part, len) = if after.starts_with("{timestamp}") {
-                (ir::PayloadPart::Timestamp, "{timestamp}".len())
-            } else if after.starts_with("{body}") {
-                (ir::PayloadPart::Body, "{body}".len())
-            } else {
+            let Some(&(name, placeholder)) = known.iter().find(|(name, _)| after.starts_with(name))
+            else {
                 let width = after.find('}').map_or(after.len(), |close| close + 1);
                 self.report
                     .error_spanning(
                         text.pos_at(offset + open),
                         text.width_of(offset + open, width).unwrap_or(1),
-                        "a signature payload holds only `{timestamp}`, `{body}` and text",
+                        message,
                     )
-                    .help("for example `payload: \"{timestamp}.{body}\"`");
+                    .help(format!("for example {example}"));
                 return None;
             };
-            if part == ir::PayloadPart::Timestamp && !has_timestamp_header {
-                self.report
-                    .error_spanning(
-                        text.pos_at(offset + open),
-                        text.width_of(offset + open, len).unwrap_or(1),
-                        "the payload signs `{timestamp}`, but no `timestamp_header` sends it",
-                    )
-                    .help("add `timestamp_header: X-Timestamp`, so the receiver can check it");
-                return None;
-            }
-            parts.push(part);
-            rest = &after[len..];
-            offset += open + len;
+            pieces.push(Piece::Placeholder(placeholder, offset + open, name.len()));
+            rest = &after[name.len()..];
+            offset += open + name.len();
         }
         if !rest.is_empty() {
-            parts.push(ir::PayloadPart::Text(rest.to_owned()));
+            pieces.push(Piece::Text(rest.to_owned()));
         }
-        Some(parts)
+        Some(pieces)
     }
 
     /// A call's or webhook's `auth:` names a scheme that checked out, and its own headers do
@@ -356,4 +441,19 @@ fn set_headers(scheme: &ir::AuthScheme) -> Vec<&str> {
             .chain(timestamp_header.as_deref())
             .collect(),
     }
+}
+
+/// What a signature's `payload` or `value` may name.
+#[derive(Clone, Copy, PartialEq)]
+enum Placeholder {
+    Timestamp,
+    Body,
+    Signature,
+}
+
+/// A piece of a signature template: text, or a placeholder with its byte offset and width in
+/// the YAML text (for errors).
+enum Piece {
+    Text(String),
+    Placeholder(Placeholder, usize, usize),
 }

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use hmac::Mac as _;
 use reqwest::header::{HeaderName, HeaderValue};
 
-use super::{Hmac, PayloadPart, SignatureEncoding};
+use super::{Hmac, PayloadPart, SignatureEncoding, ValuePart};
 use crate::Error;
 use crate::conversation::unix_ms;
 use crate::signature::{keyed, push_hex};
@@ -25,11 +25,19 @@ pub(crate) fn sign_request(
         .and_then(reqwest::Body::as_bytes)
         .unwrap_or_default();
     let signature = signature(hmac, timestamp.as_bytes(), body);
+    let mut written = String::with_capacity(signature.len() + 32);
+    for part in spec.value {
+        match part {
+            ValuePart::Text(text) => written.push_str(text),
+            ValuePart::Timestamp => written.push_str(&timestamp),
+            ValuePart::Signature => written.push_str(&signature),
+        }
+    }
     let header = |name: &'static str| {
         HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::InvalidHeaderName { call, header: name })
     };
-    let mut value = HeaderValue::try_from(signature).map_err(|_| Error::InvalidHeaderValue {
+    let mut value = HeaderValue::try_from(written).map_err(|_| Error::InvalidHeaderValue {
         call,
         header: spec.header,
     })?;
@@ -84,6 +92,7 @@ mod tests {
             PayloadPart::Body,
         ],
         encoding: SignatureEncoding::Hex,
+        value: &[ValuePart::Signature],
     };
 
     static BASE64: HmacSpec = HmacSpec {

@@ -66,9 +66,12 @@
 //! The header [`HmacSpec::header`] carries HMAC-SHA256, keyed with the secret's UTF-8 bytes, of
 //! the [`HmacSpec::payload`]: its [`PayloadPart`]s in order, the timestamp as decimal Unix
 //! seconds and the body as the exact bytes sent (empty without one). The value is lowercase hex
-//! or standard base64 with padding ([`SignatureEncoding`]). The timestamp goes in
-//! [`HmacSpec::timestamp_header`] when there is one. Each attempt is signed anew with the time
-//! it is sent, so a retry after a wait still carries a fresh timestamp.
+//! or standard base64 with padding ([`SignatureEncoding`]), written into the header as
+//! [`HmacSpec::value`] says: its [`ValuePart`]s in order, such as `sha256=` and the signature
+//! (GitHub, Slack's `v0=`) or `t=`, the timestamp, `,v1=` and the signature (Stripe). The
+//! timestamp goes in [`HmacSpec::timestamp_header`] when there is one. Each attempt is signed
+//! anew with the time it is sent, so a retry after a wait still carries a fresh timestamp, and
+//! the signature header and the timestamp it names are always of the same attempt.
 //!
 //! # Client certificates (mutual TLS)
 //!
@@ -156,10 +159,24 @@ pub enum SignatureEncoding {
     Base64,
 }
 
+/// A piece of the signature header's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValuePart {
+    /// Fixed text.
+    Text(&'static str),
+    /// The attempt's send time, decimal seconds since the Unix epoch (the one signed).
+    Timestamp,
+    /// The signature, encoded as [`HmacSpec::encoding`] says.
+    Signature,
+}
+
 /// An HMAC-SHA256 request-signing scheme, emitted by the generator as a `static`.
 ///
 /// `"{timestamp}.{body}"` is `payload: &[PayloadPart::Timestamp, PayloadPart::Text("."),
-/// PayloadPart::Body]`.
+/// PayloadPart::Body]`; a header value of the signature alone is
+/// `value: &[ValuePart::Signature]`, GitHub's `sha256=<hex>` is
+/// `value: &[ValuePart::Text("sha256="), ValuePart::Signature]`.
 #[derive(Debug)]
 pub struct HmacSpec {
     /// The scheme's name in the calls.yaml, for errors.
@@ -172,6 +189,8 @@ pub struct HmacSpec {
     pub payload: &'static [PayloadPart],
     /// How the signature is written.
     pub encoding: SignatureEncoding,
+    /// The signature header's value, in order.
+    pub value: &'static [ValuePart],
 }
 
 /// One request's credentials, applied as it is sent. The schemes that need work at each

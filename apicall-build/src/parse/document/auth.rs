@@ -42,6 +42,7 @@ pub(crate) enum AuthKindDecl {
         secret: Option<Text>,
         payload: Option<Text>,
         encoding: Option<Text>,
+        value: Option<Text>,
         present: Vec<&'static str>,
     },
 }
@@ -67,6 +68,7 @@ pub(crate) const HMAC_KEYS: &[&str] = &[
     "secret",
     "payload",
     "encoding",
+    "value",
 ];
 
 /// Reads `auth:`, a mapping of scheme names to schemes.
@@ -194,20 +196,21 @@ fn read_mtls(key: Text, node: &Node, report: &mut Reporter<'_>) -> AuthKindDecl 
 }
 
 fn read_hmac(key: Text, node: &Node, report: &mut Reporter<'_>) -> AuthKindDecl {
-    let (mut header, mut timestamp_header, mut secret, mut payload, mut encoding) =
-        (None, None, None, None, None);
+    let (mut header, mut timestamp_header, mut secret, mut payload, mut encoding, mut value) =
+        (None, None, None, None, None, None);
     let mut present = Vec::new();
-    for (field, value) in mapping(node, "`hmac_signature`", report).unwrap_or_default() {
+    for (field, given) in mapping(node, "`hmac_signature`", report).unwrap_or_default() {
         let known = key_text(field, HMAC_KEYS, report);
         present.extend(known);
         match known {
-            Some("header") => header = text(value, "`header`", report),
+            Some("header") => header = text(given, "`header`", report),
             Some("timestamp_header") => {
-                timestamp_header = text(value, "`timestamp_header`", report);
+                timestamp_header = text(given, "`timestamp_header`", report);
             }
-            Some("secret") => secret = text(value, "`secret`", report),
-            Some("payload") => payload = text(value, "`payload`", report),
-            Some("encoding") => encoding = text(value, "`encoding`", report),
+            Some("secret") => secret = text(given, "`secret`", report),
+            Some("payload") => payload = text(given, "`payload`", report),
+            Some("encoding") => encoding = text(given, "`encoding`", report),
+            Some("value") => value = text(given, "`value`", report),
             Some(_) => unreachable_key(field, report),
             None => {}
         }
@@ -219,6 +222,7 @@ fn read_hmac(key: Text, node: &Node, report: &mut Reporter<'_>) -> AuthKindDecl 
         secret,
         payload,
         encoding,
+        value,
         present,
     }
 }
