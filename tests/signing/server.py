@@ -1,7 +1,8 @@
 """Receives tests/signing/calls.yaml's calls on 127.0.0.1 and checks each signature with the
 SDK of the API whose scheme it copies: `stripe.WebhookSignature.verify_header` and
 `slack_sdk.signature.SignatureVerifier`. Answers {"verified": true}, or 401 with the SDK's
-reason. Keys come from STRIPE_KEY and SLACK_KEY; the port is the first argument."""
+reason. Keys come from STRIPE_KEY and SLACK_KEY. It listens on a free port, which it writes
+to the file named by the first argument once it accepts connections."""
 
 import json
 import os
@@ -56,4 +57,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(sys.argv[1] + ".tmp", "w") as ready:
+    ready.write(str(server.server_address[1]))
+os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+server.serve_forever()

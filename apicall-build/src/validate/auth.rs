@@ -132,18 +132,20 @@ impl Checker<'_, '_> {
                 let header = header.as_ref().filter(|h| self.header_name_is_valid(h));
                 let timestamp_ok = timestamp_header
                     .as_ref()
-                    .is_none_or(|h| self.header_name_is_valid(h));
+                    .is_none_or(|h| self.header_name_is_valid(h) && !self.same_header(h, header));
                 let secret = secret.as_ref().and_then(|secret| {
                     let field = ("secret", "ledger_signing_key");
                     self.secret_variable(secret, field, "signs requests")
                 });
-                let value = match value {
+                let value_text = value.as_ref();
+                let value = match value_text {
                     Some(text) => self.signature_value(text),
                     None => Some(vec![ir::ValuePart::Signature]),
                 };
-                // The receiver must be told the timestamp to check a signature over it.
+                // The receiver must be told the timestamp to check a signature over it. Read
+                // from the text, so that a mistake in `value` is not reported again here.
                 let timestamp_sent = timestamp_header.is_some()
-                    || (value.iter().flatten()).any(|part| *part == ir::ValuePart::Timestamp);
+                    || value_text.is_some_and(|text| text.value.contains("{timestamp}"));
                 let payload = match payload {
                     Some(text) => self.payload(text, timestamp_sent),
                     None if timestamp_sent => Some(vec![
@@ -270,11 +272,53 @@ impl Checker<'_, '_> {
         Some(parts)
     }
 
+    /// The timestamp header is the signature's own: the signature would replace the timestamp,
+    /// and the timestamp it signs would never be sent.
+    fn same_header(&mut self, timestamp_header: &Text, header: Option<&Text>) -> bool {
+        let Some(header) = header else {
+            return false;
+        };
+        if !timestamp_header.value.eq_ignore_ascii_case(&header.value) {
+            return false;
+        }
+        self.report
+            .error_spanning(
+                timestamp_header.pos,
+                timestamp_header.width(),
+                "the timestamp would go in the signature's own header",
+            )
+            .help("name another header, or write the timestamp into the signature's `value`");
+        true
+    }
+
     /// The signature header's value: text with `{signature}` once and `{timestamp}`, such as
     /// `sha256={signature}` or `t={timestamp},v1={signature}`.
     fn signature_value(&mut self, text: &Text) -> Option<Vec<ir::ValuePart>> {
         if text.value.contains(['\r', '\n', '\0']) {
             self.no_control_characters(text, "a header value");
+            return None;
+        }
+        // Its text is fixed and the signature and timestamp are ASCII: what HTTP carries in a
+        // header (visible ASCII, space, tab) can be checked whole, here.
+        let not_carried = text
+            .value
+            .char_indices()
+            .find(|(_, c)| !(matches!(c, ' '..='~') || *c == '\t'));
+        if let Some((offset, found)) = not_carried {
+            self.report
+                .error_spanning(
+                    text.pos_at(offset),
+                    text.width_of(offset, found.len_utf8()).unwrap_or(1),
+                    format!(
+                        "a signature header's value holds {}, which HTTP headers do not carry",
+                        if found.is_ascii() {
+                            "a control character"
+                        } else {
+                            "a character outside ASCII"
+                        }
+                    ),
+                )
+                .help("write it in visible ASCII, as in `value: \"sha256={signature}\"`");
             return None;
         }
         let known = [
@@ -338,14 +382,23 @@ impl Checker<'_, '_> {
             let after = &rest[open..];
             let Some(&(name, placeholder)) = known.iter().find(|(name, _)| after.starts_with(name))
             else {
-                let width = after.find('}').map_or(after.len(), |close| close + 1);
+                let width = if after.starts_with("{{") {
+                    after.find("}}").map_or(after.len(), |close| close + 2)
+                } else {
+                    after.find('}').map_or(after.len(), |close| close + 1)
+                };
+                let help = if after.starts_with("{{") {
+                    format!("placeholders here take single braces, as in {example}")
+                } else {
+                    format!("for example {example}")
+                };
                 self.report
                     .error_spanning(
                         text.pos_at(offset + open),
                         text.width_of(offset + open, width).unwrap_or(1),
                         message,
                     )
-                    .help(format!("for example {example}"));
+                    .help(help);
                 return None;
             };
             pieces.push(Piece::Placeholder(placeholder, offset + open, name.len()));

@@ -315,9 +315,6 @@ impl SqliteStore {
     }
 }
 
-/// Creates the file readable and writable by its owner only (rows hold bodies, which may hold
-/// personal data); SQLite gives its `-wal` and `-shm` files the same mode. An existing file
-/// keeps its mode.
 /// WAL: `list` and other processes read while a worker writes.
 ///
 /// Switching takes an exclusive lock, and SQLite answers `SQLITE_BUSY` at once, without the busy
@@ -342,6 +339,9 @@ fn switch_to_wal(connection: &Connection) -> rusqlite::Result<()> {
     }
 }
 
+/// Creates the file readable and writable by its owner only (rows hold bodies, which may hold
+/// personal data); SQLite gives its `-wal` and `-shm` files the same mode. An existing file
+/// keeps its mode.
 fn create_private(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
