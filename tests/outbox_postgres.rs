@@ -345,6 +345,55 @@ fn processes_starting_together_migrate_once_and_a_newer_schema_is_refused() {
     ));
 }
 
+/// Whether every connection to `database` from someone other than `admin_pid` is TLS, and
+/// there is at least one.
+fn outbox_connections_are_tls(cluster: &Cluster, database: &str) -> bool {
+    let mut admin = cluster.connect();
+    let rows = admin
+        .query(
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.datname = $1 AND a.pid <> pg_backend_pid()",
+            &[&database],
+        )
+        .unwrap();
+    !rows.is_empty() && rows.iter().all(|row| row.get::<_, bool>(0))
+}
+
+#[test]
+fn sslmode_require_is_tls_to_a_server_its_roots_trust_and_refused_otherwise() {
+    let (ca_pem, certificate_pem, key_pem) = pg_cluster::test_ca();
+    let cluster = Cluster::start_tls(
+        "tls",
+        &pg_cluster::ServerTls {
+            certificate_pem: &certificate_pem,
+            key_pem: &key_pem,
+        },
+    );
+    let database = cluster.tcp_url("localhost", "");
+    let database = database.rsplit('/').next().unwrap().trim_end_matches('?');
+
+    // The platform's roots do not hold the test CA: refused, and the error says why.
+    let require = cluster.tcp_url("localhost", "sslmode=require");
+    let refused = Outbox::postgres(&require).unwrap_err();
+    let shown = format!("{refused} {:?}", std::error::Error::source(&refused));
+    assert!(shown.to_lowercase().contains("certificate"), "{shown}");
+
+    // With the CA: TLS, as the server itself reports the connection.
+    let outbox = Outbox::postgres_with_root_certificates(&require, ca_pem.as_bytes()).unwrap();
+    assert!(outbox.list().unwrap().is_empty());
+    assert!(outbox_connections_are_tls(&cluster, database));
+    drop(outbox);
+
+    // The name is checked too: the certificate is for `localhost`, not 127.0.0.1.
+    let by_address = cluster.tcp_url("127.0.0.1", "sslmode=require");
+    assert!(Outbox::postgres_with_root_certificates(&by_address, ca_pem.as_bytes()).is_err());
+
+    // Something that is not a certificate is refused before connecting.
+    let garbage = b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
+    let error = Outbox::postgres_with_root_certificates(&require, garbage).unwrap_err();
+    assert!(matches!(error, OutboxError::Open { .. }), "{error:?}");
+}
+
 #[test]
 fn a_connection_strings_password_is_never_shown() {
     // Nothing listens on port 9: the error must name the server without the password.

@@ -11,7 +11,7 @@
 //! is wrong.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -33,6 +33,10 @@ pub(crate) struct OutboxArgs {
     /// string, `postgres://USER:PASSWORD@HOST/DATABASE` (its password is shown as ***).
     #[arg(value_name = "FILE|URL")]
     location: String,
+    /// Certificates (PEM) to trust beside the platform's roots for a PostgreSQL server's TLS
+    /// certificate, with `sslmode=require` in the URL: a managed database's CA bundle, say.
+    #[arg(long, value_name = "PEM_FILE", global = true)]
+    root_certificates: Option<PathBuf>,
     #[command(subcommand)]
     action: Action,
 }
@@ -75,7 +79,7 @@ pub(crate) fn outbox(args: &OutboxArgs) -> ExitCode {
 
 fn act(args: &OutboxArgs) -> Result<(), Stop> {
     let location = args.location.as_str();
-    let outbox = open(location)?;
+    let outbox = open(location, args.root_certificates.as_deref())?;
     match args.action {
         Action::List { json } => {
             let rows = outbox.list().map_err(|error| failed(location, &error))?;
@@ -137,7 +141,21 @@ fn act(args: &OutboxArgs) -> Result<(), Stop> {
 /// The outbox at `location`. A SQLite file must exist already: opening one creates it, and an
 /// inspection that finds nothing should say so rather than leave an empty database behind
 /// (under a mistyped name, say).
-fn open(location: &str) -> Result<Outbox, Stop> {
+fn open(location: &str, root_certificates: Option<&Path>) -> Result<Outbox, Stop> {
+    let roots = match root_certificates {
+        Some(_) if !is_postgres(location) => {
+            let message =
+                "error: --root-certificates is for a PostgreSQL outbox (a postgres:// URL)";
+            return Err(Stop(message.to_owned(), 2));
+        }
+        Some(path) => std::fs::read(path).map_err(|error| {
+            Stop(
+                format!("error: cannot read `{}`: {error}", path.display()),
+                2,
+            )
+        })?,
+        None => Vec::new(),
+    };
     if !is_postgres(location) {
         let path = Path::new(location);
         if let Err(error) = std::fs::metadata(path)
@@ -153,7 +171,12 @@ fn open(location: &str) -> Result<Outbox, Stop> {
             ));
         }
     }
-    Outbox::open(location).map_err(|error| {
+    let opened = if roots.is_empty() {
+        Outbox::open(location)
+    } else {
+        Outbox::postgres_with_root_certificates(location, &roots)
+    };
+    opened.map_err(|error| {
         let message = match error {
             OutboxError::Open { ref source, .. } => format!(
                 "error: cannot open the outbox at {}: {}",

@@ -168,6 +168,43 @@ fn list_retry_and_purge_act_on_a_postgresql_outbox() {
     list_retry_and_purge(&cluster.url);
 }
 
+/// `--root-certificates` lets the command reach a server whose certificate comes from a CA of
+/// its own, over TLS (`sslmode=require`); without it the certificate is refused.
+#[test]
+fn a_tls_postgresql_outbox_is_read_with_the_root_certificates_given() {
+    let (ca_pem, certificate_pem, key_pem) = pg_cluster::test_ca();
+    let cluster = pg_cluster::Cluster::start_tls(
+        "cli_tls",
+        &pg_cluster::ServerTls {
+            certificate_pem: &certificate_pem,
+            key_pem: &key_pem,
+        },
+    );
+    let url = cluster.tcp_url("localhost", "sslmode=require");
+    let refused = outbox_command(&url, &["list"], 2);
+    assert!(
+        stderr(&refused).contains("cannot open the outbox"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let dir = temp_dir("tls");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &ca_pem).unwrap();
+    let roots = ca.to_str().unwrap();
+    let listed = outbox_command(&url, &["list", "--root-certificates", roots], 0);
+    assert!(stdout(&listed).contains("is empty"), "{}", stdout(&listed));
+
+    // Given for a SQLite file, it is a mistake worth saying.
+    let sqlite = dir.path().join("outbox.db");
+    let wrong = outbox_command(&sqlite, &["list", "--root-certificates", roots], 2);
+    assert!(
+        stderr(&wrong).contains("is for a PostgreSQL outbox"),
+        "{}",
+        stderr(&wrong)
+    );
+}
+
 fn list_retry_and_purge(db: &str) {
     let location = db;
     let library = || Outbox::open(location).unwrap().list().unwrap();

@@ -22,18 +22,72 @@ pub struct Cluster {
     bin: PathBuf,
     /// The URL of this test's database (`postgresql://…`, as `apicall outbox` takes it).
     pub url: String,
+    /// The TCP port, when the server also listens on 127.0.0.1 (with TLS).
+    tcp_port: Option<u16>,
+}
+
+/// A CA of the test's own and a server certificate it signs for `localhost`: what a managed
+/// database's CA bundle and server are to a user.
+pub fn test_ca() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "apicall test database CA");
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
+    (ca_pem, server.pem(), server_key.serialize_pem())
+}
+
+/// A server certificate and its key, PEM, for a server that also takes TLS connections.
+pub struct ServerTls<'a> {
+    pub certificate_pem: &'a str,
+    pub key_pem: &'a str,
 }
 
 impl Cluster {
     /// A server with a fresh, empty database for this test.
     pub fn start(test: &str) -> Self {
+        Self::start_with(test, None)
+    }
+
+    /// A server of this test's own that also listens on 127.0.0.1 with `tls` (never
+    /// `APICALL_TEST_POSTGRES_URL`'s). `url` stays the Unix socket's; [`Cluster::tcp_url`]
+    /// gives the TCP one.
+    pub fn start_tls(test: &str, tls: &ServerTls<'_>) -> Self {
+        Self::start_with(test, Some(tls))
+    }
+
+    /// The URL of this test's database over TCP as `host` (a started-with-TLS server only),
+    /// with `query` appended (`sslmode=require`, say).
+    pub fn tcp_url(&self, host: &str, query: &str) -> String {
+        let port = self.tcp_port.expect("a server started with start_tls");
+        let database = self
+            .url
+            .split('?')
+            .next()
+            .and_then(|u| u.rsplit('/').next());
+        format!(
+            "postgresql://postgres@{host}:{port}/{}?{query}",
+            database.unwrap_or_default()
+        )
+    }
+
+    fn start_with(test: &str, tls: Option<&ServerTls<'_>>) -> Self {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let database = format!(
             "apicall_{test}_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        if let Ok(admin) = std::env::var(URL_VARIABLE) {
+        let own_server_needed = tls.is_some();
+        if let (Ok(admin), false) = (std::env::var(URL_VARIABLE), own_server_needed) {
             let mut client = postgres::Client::connect(&admin, postgres::NoTls)
                 .unwrap_or_else(|error| panic!("{URL_VARIABLE}: cannot connect: {error}"));
             client
@@ -48,6 +102,7 @@ impl Cluster {
                 dir: None,
                 bin: PathBuf::new(),
                 url: url.to_string(),
+                tcp_port: None,
             };
         }
         let bin = binaries().unwrap_or_else(|| {
@@ -68,6 +123,7 @@ impl Cluster {
             dir: None,
             bin: bin.clone(),
             url: String::new(),
+            tcp_port: None,
         };
         let dir = cluster.dir.insert(dir).path().to_owned();
         let as_root = is_root();
@@ -99,23 +155,51 @@ impl Cluster {
                 "-D",
             ])
             .arg(&data));
+        let mut options = format!(
+            "-c listen_addresses='' -k {} -c fsync=off -c max_connections=40",
+            dir.display()
+        );
+        if let Some(tls) = tls {
+            // A free port now; another process could take it before the server does, which a
+            // test run on one machine does not.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .unwrap()
+                .port();
+            let (certificate, key) = (dir.join("server.crt"), dir.join("server.key"));
+            std::fs::write(&certificate, tls.certificate_pem).unwrap();
+            std::fs::write(&key, tls.key_pem).unwrap();
+            // PostgreSQL refuses a key others can read.
+            run(Command::new("chmod").arg("600").arg(&key));
+            if as_root {
+                run(Command::new("chown")
+                    .arg("postgres:postgres")
+                    .arg(&certificate)
+                    .arg(&key));
+            }
+            options = format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off \
+                 -c max_connections=40 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                dir.display(),
+                certificate.display(),
+                key.display()
+            );
+            cluster.tcp_port = Some(port);
+        }
         run(pg("pg_ctl")
             .arg("-D")
             .arg(&data)
             .arg("-o")
-            .arg(format!(
-                "-c listen_addresses='' -k {} -c fsync=off -c max_connections=40",
-                dir.display()
-            ))
+            .arg(options)
             .arg("-l")
             .arg(dir.join("server.log"))
             .args(["-w", "-t", "60", "start"]));
-        cluster.url = socket_url(&dir, "postgres");
+        cluster.url = socket_url(&dir, "postgres", cluster.tcp_port);
         let mut client = connect(&cluster.url);
         client
             .batch_execute(&format!("CREATE DATABASE {database}"))
             .unwrap();
-        cluster.url = socket_url(&dir, &database);
+        cluster.url = socket_url(&dir, &database, cluster.tcp_port);
         cluster
     }
 
@@ -155,8 +239,13 @@ impl Drop for Cluster {
 
 /// A URL for the server's Unix socket in `dir` (rust-postgres and libpq read `host` from the
 /// query).
-fn socket_url(dir: &Path, database: &str) -> String {
-    format!("postgresql://postgres@/{database}?host={}", dir.display())
+fn socket_url(dir: &Path, database: &str, port: Option<u16>) -> String {
+    // The socket's name holds the port the server listens on (5432 unless told).
+    let port = port.map(|port| format!("&port={port}")).unwrap_or_default();
+    format!(
+        "postgresql://postgres@/{database}?host={}{port}",
+        dir.display()
+    )
 }
 
 fn connect(url: &str) -> postgres::Client {

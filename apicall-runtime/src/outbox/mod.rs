@@ -221,9 +221,14 @@ impl Outbox {
     /// The outbox keeps one connection, on a thread of its own (rust-postgres's blocking
     /// client), opened again if it breaks. Leases compare the sending processes' clocks, so
     /// keep the machines' clocks in sync (NTP): a skew approaching [`LEASE_MARGIN`] could let a
-    /// row be sent twice, which the receiver dedupes by its `Idempotency-Key`. The connection
-    /// is not encrypted (`sslmode=require` is refused): reach a remote server over a private
-    /// network or a tunnel.
+    /// row be sent twice, which the receiver dedupes by its `Idempotency-Key`.
+    ///
+    /// With `sslmode=require` in `url` the connection is TLS, and the server's certificate is
+    /// checked against the platform's roots and its host name, as reqwest checks an API's.
+    /// A server whose certificate comes from a CA of its own (RDS, Supabase, a company CA)
+    /// needs [`Outbox::postgres_with_root_certificates`]. `sslmode=prefer` (the default) and
+    /// `disable` connect in the clear: reach such a server over a private network or a
+    /// tunnel.
     ///
     /// # Errors
     ///
@@ -232,8 +237,21 @@ impl Outbox {
     /// [`OutboxError::NewerSchema`] when the schema cannot be brought to this release's.
     #[cfg(feature = "outbox-postgres")]
     pub fn postgres(url: &str) -> Result<Self, OutboxError> {
+        Self::postgres_with_root_certificates(url, &[])
+    }
+
+    /// [`Outbox::postgres`], trusting the certificates in `pem` (one or more, PEM) beside the
+    /// platform's roots for a TLS connection (`sslmode=require`): the CA bundle a managed
+    /// database publishes, say.
+    ///
+    /// # Errors
+    ///
+    /// As [`Outbox::postgres`], and [`OutboxError::Open`] when `pem` holds something other
+    /// than certificates.
+    #[cfg(feature = "outbox-postgres")]
+    pub fn postgres_with_root_certificates(url: &str, pem: &[u8]) -> Result<Self, OutboxError> {
         let shown = masked_location(url);
-        let store = postgres::PostgresStore::open(url, &shown)?;
+        let store = postgres::PostgresStore::open(url, &shown, pem)?;
         Ok(Self::with_store(Store::Postgres(store), shown))
     }
 

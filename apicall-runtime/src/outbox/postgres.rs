@@ -7,10 +7,20 @@
 //! channel: `finish` (sync, possibly inside a runtime, whose thread must not start another)
 //! and the worker (async) both reach the one connection, in the order they asked. The
 //! connection is opened again after it breaks.
+//!
+//! With `sslmode=require` the connection is TLS, verified as reqwest verifies a server: the
+//! platform's roots plus any given to
+//! [`Outbox::postgres_with_root_certificates`](super::Outbox::postgres_with_root_certificates),
+//! and the host name. `prefer` (the default) and `disable` stay in the clear:
+//! a verifying `prefer` would refuse the self-signed certificates local servers are set up
+//! with, where libpq's `prefer` encrypts without checking anything.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
+use postgres::config::SslMode;
 use postgres::{Client as Connection, Config, NoTls, Row};
+use rustls::pki_types::CertificateDer;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Claimed, NewRow, OutboxError, OutboxRow, ParkReason, RowState, Settle};
 
@@ -39,6 +49,8 @@ pub(super) struct PostgresStore {
 /// The database thread's connection, opened again when it breaks.
 struct Link {
     config: Config,
+    /// How to make TLS connections, when the connection string asks for them.
+    tls: Option<MakeRustlsConnect>,
     connection: Option<Connection>,
 }
 
@@ -46,10 +58,11 @@ impl Link {
     fn connection(&mut self) -> Result<&mut Connection, OutboxError> {
         if self.connection.as_ref().is_none_or(Connection::is_closed) {
             self.connection = None;
-            let connection = self
-                .config
-                .connect(NoTls)
-                .map_err(database("connecting to PostgreSQL"))?;
+            let connected = match &self.tls {
+                Some(tls) => self.config.connect(tls.clone()),
+                None => self.config.connect(NoTls),
+            };
+            let connection = connected.map_err(database("connecting to PostgreSQL"))?;
             return Ok(self.connection.insert(connection));
         }
         match self.connection.as_mut() {
@@ -57,6 +70,33 @@ impl Link {
             None => Err(OutboxError::Cancelled),
         }
     }
+}
+
+/// TLS as reqwest does it: rustls with aws-lc-rs, the platform's roots and `extra_roots`
+/// (PEM), and the server's name checked.
+fn tls_connector(extra_roots: &[u8]) -> Result<MakeRustlsConnect, TlsSetupError> {
+    use rustls::pki_types::pem::PemObject as _;
+    let roots = CertificateDer::pem_slice_iter(extra_roots)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| TlsSetupError::RootCertificate(error.to_string()))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(roots, Arc::clone(&provider))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// Why TLS to PostgreSQL could not be set up.
+#[derive(Debug, thiserror::Error)]
+enum TlsSetupError {
+    #[error("a root certificate is not PEM: {0}")]
+    RootCertificate(String),
+    #[error("TLS: {0}")]
+    Rustls(#[from] rustls::Error),
 }
 
 fn database(action: &'static str) -> impl FnOnce(postgres::Error) -> OutboxError {
@@ -69,12 +109,19 @@ fn database(action: &'static str) -> impl FnOnce(postgres::Error) -> OutboxError
 impl PostgresStore {
     /// Connects, applies the migrations the database lacks, and starts the database thread.
     /// `shown` is the location as errors may print it (no password).
-    pub(super) fn open(url: &str, shown: &str) -> Result<Self, OutboxError> {
+    /// `extra_roots`: certificates (PEM) trusted beside the platform's for a TLS connection.
+    pub(super) fn open(url: &str, shown: &str, extra_roots: &[u8]) -> Result<Self, OutboxError> {
         let open_error = |source: Box<dyn std::error::Error + Send + Sync>| OutboxError::Open {
             location: shown.to_owned(),
             source,
         };
         let config: Config = url.parse().map_err(|error| open_error(Box::new(error)))?;
+        let tls = match config.get_ssl_mode() {
+            SslMode::Require => {
+                Some(tls_connector(extra_roots).map_err(|error| open_error(error.into()))?)
+            }
+            _ => None,
+        };
         let (jobs, queue) = mpsc::channel::<Job>();
         let (opened, ready) = mpsc::sync_channel(1);
         std::thread::Builder::new()
@@ -82,6 +129,7 @@ impl PostgresStore {
             .spawn(move || {
                 let mut link = Link {
                     config,
+                    tls,
                     connection: None,
                 };
                 let first = link.connection().and_then(migrate);
