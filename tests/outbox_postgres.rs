@@ -384,6 +384,18 @@ fn sslmode_require_is_tls_to_a_server_its_roots_trust_and_refused_otherwise() {
     assert!(outbox_connections_are_tls(&cluster, database));
     drop(outbox);
 
+    // A URL written for libpq, as managed databases document them, works as it is.
+    let roots = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(roots.path(), &ca_pem).unwrap();
+    let libpq = cluster.tcp_url(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={}", roots.path().display()),
+    );
+    let outbox = Outbox::postgres(&libpq).unwrap();
+    assert!(outbox.list().unwrap().is_empty());
+    assert!(outbox_connections_are_tls(&cluster, database));
+    drop(outbox);
+
     // The name is checked too: the certificate is for `localhost`, not 127.0.0.1.
     let by_address = cluster.tcp_url("127.0.0.1", "sslmode=require");
     assert!(Outbox::postgres_with_root_certificates(&by_address, ca_pem.as_bytes()).is_err());

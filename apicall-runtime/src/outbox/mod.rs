@@ -226,7 +226,9 @@ impl Outbox {
     /// With `sslmode=require` in `url` the connection is TLS, and the server's certificate is
     /// checked against the platform's roots and its host name, as reqwest checks an API's.
     /// A server whose certificate comes from a CA of its own (RDS, Supabase, a company CA)
-    /// needs [`Outbox::postgres_with_root_certificates`]. `sslmode=prefer` (the default) and
+    /// needs [`Outbox::postgres_with_root_certificates`], or a libpq-style
+    /// `sslmode=verify-full&sslrootcert=/path/to/ca.pem` in the URL (`verify-ca` is taken as
+    /// `verify-full`: the host name is always checked). `sslmode=prefer` (the default) and
     /// `disable` connect in the clear: reach such a server over a private network or a
     /// tunnel.
     ///

@@ -11,10 +11,13 @@
 //! With `sslmode=require` the connection is TLS, verified as reqwest verifies a server: the
 //! platform's roots plus any given to
 //! [`Outbox::postgres_with_root_certificates`](super::Outbox::postgres_with_root_certificates),
-//! and the host name. `prefer` (the default) and `disable` stay in the clear:
+//! and the host name. A URL written for libpq works too: `sslmode=verify-full` (or
+//! `verify-ca`) is `require`, and `sslrootcert=PATH` is read as extra roots (`system`: the
+//! platform's only). `prefer` (the default) and `disable` stay in the clear:
 //! a verifying `prefer` would refuse the self-signed certificates local servers are set up
 //! with, where libpq's `prefer` encrypts without checking anything.
 
+use std::borrow::Cow;
 use std::sync::{Arc, mpsc};
 
 use postgres::config::SslMode;
@@ -72,6 +75,44 @@ impl Link {
     }
 }
 
+/// A libpq URL as rust-postgres reads it: `sslmode=verify-full` and `verify-ca` become
+/// `require` (which checks the certificate and, stricter than libpq's `verify-ca`, the host
+/// name), and `sslrootcert` is taken out, its path returned to be read as extra roots (none
+/// for `system`, the platform's roots, trusted anyway). Other URLs, and rust-postgres's
+/// `key=value` form, are left as they are.
+fn libpq_tls(url: &str) -> (Cow<'_, str>, Option<String>) {
+    let unchanged = (Cow::Borrowed(url), None);
+    if !super::location::is_postgres_url(url) {
+        return unchanged;
+    }
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return unchanged;
+    };
+    let verify =
+        |key: &str, value: &str| key == "sslmode" && matches!(value, "verify-full" | "verify-ca");
+    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    if !(pairs.iter()).any(|(key, value)| key == "sslrootcert" || verify(key, value)) {
+        return unchanged;
+    }
+    let mut root_file = None;
+    let mut kept = Vec::with_capacity(pairs.len());
+    for (key, value) in pairs {
+        if key == "sslrootcert" {
+            root_file = Some(value).filter(|path| path != "system");
+        } else if verify(&key, &value) {
+            kept.push((key, "require".to_owned()));
+        } else {
+            kept.push((key, value));
+        }
+    }
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    (Cow::Owned(parsed.into()), root_file)
+}
+
 /// TLS as reqwest does it: rustls with aws-lc-rs, the platform's roots and `extra_roots`
 /// (PEM), and the server's name checked.
 fn tls_connector(extra_roots: &[u8]) -> Result<MakeRustlsConnect, TlsSetupError> {
@@ -115,6 +156,16 @@ impl PostgresStore {
             location: shown.to_owned(),
             source,
         };
+        let (url, root_file) = libpq_tls(url);
+        let mut roots = extra_roots.to_vec();
+        if let Some(path) = root_file {
+            let read = std::fs::read(&path).map_err(|error| {
+                open_error(format!("cannot read the sslrootcert file `{path}`: {error}").into())
+            })?;
+            roots.push(b'\n');
+            roots.extend(read);
+        }
+        let extra_roots = roots.as_slice();
         let config: Config = url.parse().map_err(|error| open_error(Box::new(error)))?;
         let tls = match config.get_ssl_mode() {
             SslMode::Require => {
@@ -488,4 +539,38 @@ fn listed(row: &Row) -> Result<OutboxRow, postgres::Error> {
 
 fn unsigned(value: i32) -> u32 {
     u32::try_from(value).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::libpq_tls;
+
+    #[test]
+    fn libpq_tls_settings_are_read_as_rust_postgres_takes_them() {
+        let (url, root) = libpq_tls(
+            "postgres://agent:pw@db.example.com:5432/agent?sslmode=verify-full&sslrootcert=/etc/ca.pem&application_name=x",
+        );
+        assert_eq!(
+            url,
+            "postgres://agent:pw@db.example.com:5432/agent?sslmode=require&application_name=x"
+        );
+        assert_eq!(root.as_deref(), Some("/etc/ca.pem"));
+
+        let (url, root) = libpq_tls("postgresql://db/agent?sslrootcert=system&sslmode=verify-ca");
+        assert_eq!(url, "postgresql://db/agent?sslmode=require");
+        assert_eq!(root, None);
+
+        let (url, root) = libpq_tls("postgresql://db/agent?sslrootcert=/ca.pem");
+        assert_eq!(url, "postgresql://db/agent");
+        assert_eq!(root.as_deref(), Some("/ca.pem"));
+
+        for untouched in [
+            "postgres://agent:p%40ss@db/agent?sslmode=require&host=%2Ftmp",
+            "host=db sslmode=require",
+            "postgres://db/agent",
+        ] {
+            let (url, root) = libpq_tls(untouched);
+            assert_eq!((url.as_ref(), root), (untouched, None));
+        }
+    }
 }
