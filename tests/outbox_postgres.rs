@@ -345,8 +345,8 @@ fn processes_starting_together_migrate_once_and_a_newer_schema_is_refused() {
     ));
 }
 
-/// Whether every connection to `database` from someone other than `admin_pid` is TLS, and
-/// there is at least one.
+/// Whether every connection to `database` but the one asking is TLS, and there is at least
+/// one.
 fn outbox_connections_are_tls(cluster: &Cluster, database: &str) -> bool {
     let mut admin = cluster.connect();
     let rows = admin
@@ -369,8 +369,7 @@ fn sslmode_require_is_tls_to_a_server_its_roots_trust_and_refused_otherwise() {
             key_pem: &key_pem,
         },
     );
-    let database = cluster.tcp_url("localhost", "");
-    let database = database.rsplit('/').next().unwrap().trim_end_matches('?');
+    let database = cluster.database();
 
     // The platform's roots do not hold the test CA: refused, and the error says why.
     let require = cluster.tcp_url("localhost", "sslmode=require");
@@ -404,6 +403,10 @@ fn sslmode_require_is_tls_to_a_server_its_roots_trust_and_refused_otherwise() {
     let garbage = b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
     let error = Outbox::postgres_with_root_certificates(&require, garbage).unwrap_err();
     assert!(matches!(error, OutboxError::Open { .. }), "{error:?}");
+    // Nor is a file with no certificate at all (DER, a key): it would otherwise be ignored.
+    let error = Outbox::postgres_with_root_certificates(&require, key_pem.as_bytes()).unwrap_err();
+    let shown = format!("{:?}", std::error::Error::source(&error));
+    assert!(shown.contains("BEGIN CERTIFICATE"), "{shown}");
 }
 
 #[test]

@@ -64,18 +64,19 @@ impl Cluster {
         Self::start_with(test, Some(tls))
     }
 
+    /// The name of this test's database.
+    pub fn database(&self) -> &str {
+        let path = self.url.split('?').next().unwrap_or_default();
+        path.rsplit('/').next().unwrap_or_default()
+    }
+
     /// The URL of this test's database over TCP as `host` (a started-with-TLS server only),
     /// with `query` appended (`sslmode=require`, say).
     pub fn tcp_url(&self, host: &str, query: &str) -> String {
         let port = self.tcp_port.expect("a server started with start_tls");
-        let database = self
-            .url
-            .split('?')
-            .next()
-            .and_then(|u| u.rsplit('/').next());
         format!(
             "postgresql://postgres@{host}:{port}/{}?{query}",
-            database.unwrap_or_default()
+            self.database()
         )
     }
 

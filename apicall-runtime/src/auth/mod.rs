@@ -82,8 +82,8 @@
 //! kept in the `Client` (shared by its clones), keyed by scheme and a SHA-256 of the PEM text,
 //! so connections are reused. The 64 most recently used identities are kept: a renewed
 //! certificate, or one tenant's among many, makes a new client, and the least recently used one
-//! is let go with its idle connections, so memory does not grow with every renewal. Settings of a client given to
-//! [`Client::with_http_client`](crate::Client::with_http_client) (proxies, say) do not carry
+//! is let go with its idle connections, so memory does not grow with every renewal. Settings
+//! of a client given to [`Client::with_http_client`](crate::Client::with_http_client) (proxies, say) do not carry
 //! over to it, and its pooled connections belong to the Tokio runtime that opened them: make
 //! client-certificate calls through a `Client` within one runtime. PEM that holds no usable
 //! certificate and key is [`Error::InvalidIdentity`]; a server that refuses the certificate (or

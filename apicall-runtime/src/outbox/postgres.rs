@@ -120,6 +120,12 @@ fn tls_connector(extra_roots: &[u8]) -> Result<MakeRustlsConnect, TlsSetupError>
     let roots = CertificateDer::pem_slice_iter(extra_roots)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| TlsSetupError::RootCertificate(error.to_string()))?;
+    // Roots given that hold no certificate (DER, a key, a wrong file) would otherwise be
+    // ignored, and the connection refused later for a reason that hides this one.
+    if roots.is_empty() && !extra_roots.trim_ascii().is_empty() {
+        let found = "no `-----BEGIN CERTIFICATE-----` section".to_owned();
+        return Err(TlsSetupError::RootCertificate(found));
+    }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier =
         rustls_platform_verifier::Verifier::new_with_extra_roots(roots, Arc::clone(&provider))?;
