@@ -214,7 +214,7 @@ fn a_webhook_outlives_a_process_killed_mid_backoff() {
         let mut child = KillOnDrop(
             Command::new(std::env::current_exe().unwrap())
                 .args([
-                    "outbox_child_process",
+                    test_name!("outbox_child_process").as_str(),
                     "--exact",
                     "--ignored",
                     "--nocapture",

@@ -3,8 +3,6 @@
 //! one is killed with SIGKILL halfway, and every webhook still arrives, none sent by two
 //! workers at once, none lost; no secret value is ever written to the tables or the files.
 
-mod pg_cluster;
-
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -18,7 +16,8 @@ use apicall_tests::webhooks::{ApiValues, Context, Session};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use pg_cluster::Cluster;
+
+use crate::pg_cluster::{self, Cluster};
 
 const API_KEY: &str = "sk-live-fleet-0a9b8c7d6e5f";
 const WEBHOOK_SECRET: &str = "whsec-fleet-5f4e3d2c1b0a";
@@ -168,7 +167,7 @@ fn writer(url: &str, base: &str) -> (Outbox, Client) {
 fn start_worker(url: &str, base: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
-            "postgres_worker_process",
+            test_name!("postgres_worker_process").as_str(),
             "--exact",
             "--ignored",
             "--nocapture",

@@ -3,14 +3,13 @@
 //! expiry (on Tokio's clock), the 401 retry, typed failures, and no secret or token in errors,
 //! `Debug` or traces.
 
-mod support;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use apicall_runtime::call::{CallSpec, Method, Request};
 use apicall_runtime::{Client, Error, Secret, TimeoutPhase, TokenFailure};
-use support::oauth2_server::*;
+
+use crate::support::oauth2_server::*;
 
 #[tokio::test]
 async fn the_token_request_is_rfc_6749_client_credentials_with_basic_client_auth() {

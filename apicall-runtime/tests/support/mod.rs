@@ -1,4 +1,4 @@
-//! What several test binaries share; each uses only part of it.
+//! What the integration binary and `auth_traces.rs` share; each uses only part of it.
 #![allow(dead_code, unused_imports)]
 
 pub(crate) mod oauth2_server;
