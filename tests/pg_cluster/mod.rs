@@ -1,8 +1,8 @@
 //! A throwaway PostgreSQL server for a test: `initdb` into a fresh directory, `pg_ctl start`
 //! listening on a Unix socket in that directory only, and stopped (`immediate`) and removed on
 //! drop, even when starting it panics partway. The binaries come from Debian's `postgresql`
-//! package (`/usr/lib/postgresql/*/bin`), or `PATH`. PostgreSQL refuses to run as root, so as root the server runs as the package's
-//! `postgres` user.
+//! package (`/usr/lib/postgresql/*/bin`), or `PATH`. PostgreSQL refuses to run as root, so as
+//! root the server runs as the package's `postgres` user.
 //!
 //! With `APICALL_TEST_POSTGRES_URL` set (a server of your own, e.g. on macOS), that server is
 //! used instead: each test gets a database of its own there.
