@@ -16,6 +16,10 @@ mod calls {
     apicall_macros::include_api_calls!("../examples/calls.yaml");
 }
 
+mod based {
+    apicall_macros::include_api_calls!("fixtures/base_url.yaml");
+}
+
 fn context() -> calls::Context {
     calls::Context {
         caller_phone: "+15551234567".to_owned(),
@@ -134,6 +138,78 @@ async fn dot_segments_are_refused_before_sending() {
         );
     }
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_empty_value_that_would_empty_its_segment_is_refused_before_sending() {
+    // `/orders/{{collected.order_id}}` with an empty id would be `/orders/`: the collection,
+    // not an order. The same empty value inside a segment with other text changes nothing.
+    let server = MockServer::start().await;
+    let error = order_status(&server, "").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::UnsafePathValue {
+                call: "order_status"
+            }
+        ),
+        "{error:?}"
+    );
+    let lines = based_order_lines(&format!("{}/v2", server.uri()), "").await;
+    assert!(
+        matches!(lines, Err(Error::UnsafePathValue { .. })),
+        "{lines:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+async fn based_order_lines(
+    crm_base: &str,
+    order_id: &str,
+) -> Result<based::OrderLinesResponse, Error> {
+    let context = based::Context {
+        crm_base: crm_base.to_owned(),
+    };
+    let params = based::OrderLinesParams {
+        order_id: order_id.to_owned(),
+    };
+    based::order_lines(&Client::new(), &context, &params).await
+}
+
+#[tokio::test]
+async fn a_base_url_from_the_context_is_the_origin_and_values_stay_in_their_segment() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"count": 3})))
+        .mount(&server)
+        .await;
+
+    let lines = based_order_lines(&format!("{}/v2", server.uri()), "A/1?x")
+        .await
+        .expect("the call succeeds");
+
+    assert_eq!(lines.line_count, Some(3));
+    let requests = server.received_requests().await.expect("recorded");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].url.path(), "/v2/orders/A%2F1%3Fx/lines");
+    assert_eq!(requests[0].url.query(), None);
+}
+
+#[tokio::test]
+async fn a_base_url_that_is_not_http_is_refused_before_sending() {
+    for base in ["file:///etc", "ftp://127.0.0.1", "127.0.0.1:8080", ""] {
+        let error = based_order_lines(base, "7").await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InvalidUrl {
+                    call: "order_lines",
+                    ..
+                }
+            ),
+            "{base:?}: {error:?}"
+        );
+    }
 }
 
 /// A loopback listener that counts the connections made to it and closes each at once; its

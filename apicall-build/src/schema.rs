@@ -170,7 +170,7 @@ fn schema() -> Value {
                 "properties": {
                     "name": name,
                     "description": { "type": "string", "description": "Tells the LLM when to use this call." },
-                    "url": { "type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://", "description": "Absolute http(s) URL; {{collected.x}} only in the path and query." },
+                    "url": { "type": "string", "pattern": "^([hH][tT][tT][pP][sS]?://|\\{\\{)", "description": "Absolute http(s) URL, or one that starts with a context variable holding a base URL; {{collected.x}} only in the path and query." },
                     "method": { "type": "string", "pattern": "^([gG][eE][tT]|[pP][oO][sS][tT]|[pP][uU][tT]|[pP][aA][tT][cC][hH]|[dD][eE][lL][eE][tT][eE])$" },
                     "timeout_ms": { "type": "integer", "minimum": 1, "maximum": 60000, "default": 5000 },
                     "retries": { "type": "integer", "minimum": 0, "maximum": 5, "default": 0, "description": "GET, PUT and DELETE only." },

@@ -219,9 +219,10 @@ pub enum Error {
         /// The header's name.
         header: &'static str,
     },
-    /// A value in the URL path would form a `.` or `..` segment, which URL parsers remove
-    /// (changing the request's target): nothing was sent.
-    #[error("{call}: a value in the URL path would form a `.` or `..` segment")]
+    /// A value in the URL path would form a `.` or `..` segment, which URL parsers remove, or
+    /// leave its segment empty (`/orders/` for `/orders/{{id}}`): either changes the request's
+    /// target. Nothing was sent.
+    #[error("{call}: a value in the URL path would form an empty, `.` or `..` segment")]
     UnsafePathValue {
         /// The call's name.
         call: &'static str,

@@ -54,6 +54,9 @@ pub struct Request<'a> {
     header_error: Option<Box<Error>>,
     body: Option<Vec<u8>>,
     auth: Auth,
+    /// Whether an empty path value left a segment empty, which names another resource
+    /// (`/orders/` for `/orders/{{id}}`).
+    empty_segment: EmptySegment,
 }
 
 impl<'a> Request<'a> {
@@ -70,17 +73,36 @@ impl<'a> Request<'a> {
             header_error: None,
             body: None,
             auth: Auth::default(),
+            empty_segment: EmptySegment::No,
         }
     }
 
     /// Appends literal URL text from the YAML, or a context variable the YAML author placed in
     /// the URL's origin: verbatim.
     pub fn push_url_raw(&mut self, text: &str) {
+        if self.empty_segment == EmptySegment::Open && !text.is_empty() {
+            self.empty_segment = if text.starts_with(['/', '?', '#']) {
+                EmptySegment::Left
+            } else {
+                EmptySegment::No
+            };
+        }
         self.url.push_str(text);
     }
 
     /// Appends a value inside a URL path segment, percent-encoded so it stays in that segment.
+    /// An empty value that would leave its segment empty is refused by `send`, as `.` and
+    /// `..` are.
     pub fn push_path_value(&mut self, value: &str) {
+        if value.is_empty() {
+            if self.empty_segment == EmptySegment::No && self.url.ends_with('/') {
+                self.empty_segment = EmptySegment::Open;
+            }
+            return;
+        }
+        if self.empty_segment == EmptySegment::Open {
+            self.empty_segment = EmptySegment::No;
+        }
         // Most values (ids, numbers) have nothing to encode: copied at once.
         if !value.bytes().all(is_unreserved) {
             self.url.extend(utf8_percent_encode(value, PATH_VALUE));
@@ -237,7 +259,7 @@ impl<'a> Request<'a> {
 
     fn resolve_url(&self) -> Result<Url, Error> {
         let call = self.spec.name;
-        if has_dot_segment(&self.url) {
+        if self.empty_segment != EmptySegment::No || has_dot_segment(&self.url) {
             return Err(Error::UnsafePathValue { call });
         }
         let mut url = Url::parse(&self.url).map_err(|error| Error::InvalidUrl {
@@ -422,6 +444,18 @@ pub struct Inspected {
     /// The start of a non-2xx response's body. It may hold anything the server sent: show it
     /// only to the person running the call.
     pub error_body: Option<Bytes>,
+}
+
+/// Where empty path values have left the URL (see [`Request::push_path_value`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EmptySegment {
+    /// No segment is empty because of a value.
+    No,
+    /// The URL ends in `/` and the empty value pushed after it: the segment is empty unless
+    /// text follows within it.
+    Open,
+    /// A segment was left empty (or, at the end of the URL, it is).
+    Left,
 }
 
 /// Whether the path of a URL under construction has a segment that decodes to `.` or `..`,

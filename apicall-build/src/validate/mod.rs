@@ -36,6 +36,7 @@ use crate::parse::yaml::{Node, Value, quoted};
 use crate::targets::Target;
 
 mod auth;
+mod authority;
 mod body;
 mod call;
 mod messages;

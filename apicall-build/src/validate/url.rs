@@ -1,6 +1,7 @@
 //! Rules for URLs, headers and query values: where a variable may go in a URL, and what
 //! static text HTTP cannot carry.
 
+use super::authority;
 use super::params::TextPlace;
 use super::*;
 
@@ -23,6 +24,9 @@ impl Checker<'_, '_> {
             return None;
         }
         let mut walk = UrlWalk::new(&lower);
+        if !self.static_authority_is_valid(url, &lower, walk.scheme_len) {
+            return None;
+        }
         let mut refs = self.var_refs(url);
         let mut parts = Vec::new();
         for piece in pieces {
@@ -46,9 +50,12 @@ impl Checker<'_, '_> {
             .then_some(parts)
     }
 
-    /// A URL starts with `http://` or `https://`.
+    /// A URL starts with `http://` or `https://`, or with a variable that holds its start (a
+    /// base URL the application sets: only a context variable may be there, see
+    /// `host_is_static`). The runtime refuses any other scheme the variable brings.
     fn url_is_absolute(&mut self, url: &Text, lower: &str, place: Place) -> bool {
-        if lower.starts_with("http://") || lower.starts_with("https://") {
+        if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("{{")
+        {
             return true;
         }
         self.report
@@ -61,6 +68,34 @@ impl Checker<'_, '_> {
             } else {
                 "for example `url: https://api.example.com/orders/{{collected.order_id}}`"
             });
+        false
+    }
+
+    /// A scheme, host and port written out (no variable among them) are what the runtime's URL
+    /// parser accepts: a port past 65535 or a space in a host name would fail every call.
+    fn static_authority_is_valid(&mut self, url: &Text, lower: &str, scheme_len: usize) -> bool {
+        let Some(rest) = lower.get(scheme_len..).filter(|_| scheme_len > 0) else {
+            return true;
+        };
+        let len = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
+        // No authority at all is `url_has_host`'s to report.
+        if len == 0 || rest[..len].contains("{{") {
+            return true;
+        }
+        let Some(authority) = url.value.get(scheme_len..scheme_len + len) else {
+            return true;
+        };
+        let Some(problem) = authority::problem(authority) else {
+            return true;
+        };
+        let width = url.width_of(scheme_len, len).unwrap_or(1);
+        self.report
+            .error_spanning(
+                url.pos_at(scheme_len),
+                width,
+                format!("the URL's host and port are not valid: {problem}"),
+            )
+            .help("for example `https://api.example.com` or `http://127.0.0.1:8080`");
         false
     }
 

@@ -62,6 +62,49 @@ fn dot_segments_from_values_are_refused() {
     }
 }
 
+/// The URL built from `pieces` (`Ok` text is raw YAML text, `Err` a path value).
+fn url_from(pieces: &[Result<&str, &str>]) -> Result<Url, Error> {
+    let client = Client::with_http_client(reqwest::Client::new());
+    let mut request = Request::new(&client, &SPEC);
+    for piece in pieces {
+        match piece {
+            Ok(text) => request.push_url_raw(text),
+            Err(value) => request.push_path_value(value),
+        }
+    }
+    request.resolve_url()
+}
+
+#[test]
+fn an_empty_value_is_refused_only_where_it_empties_a_segment() {
+    let base = Ok("https://api.example.com/orders/");
+    for refused in [
+        vec![base, Err("")],
+        vec![base, Err(""), Ok("/lines")],
+        vec![base, Err(""), Ok("?page=1")],
+        vec![base, Err(""), Ok("#top")],
+        vec![base, Err(""), Err(""), Ok("/lines")],
+        vec![base, Err("7"), Ok("/"), Err("")],
+        vec![base, Err(""), Ok("/"), Err("7")],
+    ] {
+        assert!(
+            matches!(url_from(&refused), Err(Error::UnsafePathValue { .. })),
+            "{refused:?}"
+        );
+    }
+    for (kept, path) in [
+        (vec![base, Err(""), Ok(".json")], "/orders/.json"),
+        (vec![base, Err(""), Err("7")], "/orders/7"),
+        (
+            vec![base, Ok("id-"), Err(""), Ok("/lines")],
+            "/orders/id-/lines",
+        ),
+        (vec![base, Err("7"), Ok("/lines")], "/orders/7/lines"),
+    ] {
+        assert_eq!(url_from(&kept).expect("accepted").path(), path, "{kept:?}");
+    }
+}
+
 #[test]
 fn dot_segments_in_url_text_are_refused_in_every_spelling() {
     for url in [
