@@ -13,8 +13,8 @@ use apicall_runtime::Error;
 use apicall_runtime::Secret;
 use apicall_runtime::call::{Argument, CallSpec, JsonText, Request, TypedValue};
 
-/// What a secret shows as.
-pub(crate) const MASK: &str = "***";
+pub(crate) use crate::mask::MASK;
+use crate::mask::Masks;
 
 /// The values a request reads, keyed as templates spell them: `name` for a context variable,
 /// `collected.name`, `api.name`, `call.name`.
@@ -24,7 +24,7 @@ pub(crate) struct Values {
     /// Array and object parameters, read as generated code holds them.
     composite: HashMap<String, Argument>,
     /// Secret values, to mask in what the server sends back.
-    secrets: Vec<String>,
+    secrets: Masks,
 }
 
 impl Values {
@@ -33,9 +33,7 @@ impl Values {
     }
 
     pub(crate) fn insert_secret(&mut self, name: &str, value: String) {
-        if !value.is_empty() {
-            self.secrets.push(value.clone());
-        }
+        self.secrets.add(&value);
         self.values
             .insert(key(Source::Context, name), TypedValue::String(value));
     }
@@ -70,11 +68,16 @@ impl Values {
         })
     }
 
-    /// `text` with every secret value replaced by [`MASK`], for showing what a server sent.
+    /// `text` with every secret value, in any encoding, replaced by [`MASK`], for showing
+    /// what a server sent.
     pub(crate) fn mask(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_owned(), |text, secret| {
-            text.replace(secret.as_str(), MASK)
-        })
+        self.secrets.apply(text)
+    }
+
+    /// How far past what is shown a server's text must be read for every secret that starts
+    /// within it to be masked whole.
+    pub(crate) fn mask_overlap(&self) -> usize {
+        self.secrets.longest()
     }
 }
 

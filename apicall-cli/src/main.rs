@@ -11,6 +11,7 @@
 
 mod auth;
 mod execute;
+mod mask;
 mod mcp;
 mod outbox;
 mod run;

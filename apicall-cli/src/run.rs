@@ -338,7 +338,11 @@ async fn send(
         model.timeout_ms, model.retries
     );
     let started = Instant::now();
-    let inspected = request.send_and_inspect(ERROR_BODY_SHOWN).await;
+    // Read past what is shown by the longest secret, so one that starts in the shown part is
+    // masked whole and none is cut into a visible prefix.
+    let inspected = request
+        .send_and_inspect(ERROR_BODY_SHOWN + values.mask_overlap())
+        .await;
     let latency = started.elapsed().as_millis();
     let body = match inspected.result {
         Ok(body) => body,
@@ -424,13 +428,18 @@ fn failed(error: &Error, latency: Option<u128>, body: Option<&[u8]>, values: &Va
         None => println!("-> failed: {error}"),
     }
     if let Some(body) = body.filter(|body| !body.is_empty()) {
-        let text = String::from_utf8_lossy(body);
-        let more = if body.len() >= ERROR_BODY_SHOWN {
+        let mut text = values.mask(&String::from_utf8_lossy(body));
+        let more = if text.len() > ERROR_BODY_SHOWN || body.len() >= ERROR_BODY_SHOWN {
+            let mut end = ERROR_BODY_SHOWN.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
             " ..."
         } else {
             ""
         };
-        println!("  body: {}{more}", values.mask(&text));
+        println!("  body: {text}{more}");
     }
     ExitCode::from(1)
 }

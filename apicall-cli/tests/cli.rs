@@ -299,6 +299,116 @@ async fn run_sends_one_call_live_and_shows_request_status_and_values_without_sec
     assert!(!stdout.contains("sk-run-secret"), "{stdout}");
 }
 
+/// A server that echoes a secret back, in each encoding a request gives it or a JSON writer
+/// adds: `run` shows none of them, in values it extracts or in an error body, not even a prefix
+/// of one cut at the edge of what it shows.
+#[tokio::test]
+async fn run_masks_a_secret_the_server_echoes_in_any_encoding() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const SECRET: &str = "pa ss/wörd\"+&é";
+    // Python's json.dumps (httpbin's): non-ASCII as `\u` escapes.
+    const ASCII_JSON: &str = r#"pa ss/w\u00f6rd\"+&\u00e9"#;
+    let basic = STANDARD.encode(format!("user:{SECRET}"));
+    let hex: String = SECRET.bytes().map(|b| format!("{b:02x}")).collect();
+    let server = MockServer::start().await;
+    let (echo_basic, echo_hex) = (basic.clone(), hex.clone());
+    Mock::given(path("/fail"))
+        .respond_with(move |request: &wiremock::Request| {
+            // The secret starts 8 bytes before the 2,048 shown and ends past them.
+            let filler = "x".repeat(2040 - "{\"echo\": \"".len());
+            ResponseTemplate::new(500).set_body_string(format!(
+                "{{\"echo\": \"{filler}{ASCII_JSON}\", \"url\": \"{}\"}}",
+                request.url
+            ))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(move |request: &wiremock::Request| {
+            ResponseTemplate::new(200).set_body_raw(
+                format!(
+                    r#"{{"url": "{}", "ascii": "{ASCII_JSON}", "basic": "{echo_basic}", "hex": "{echo_hex}"}}"#,
+                    request.url
+                ),
+                "application/json",
+            )
+        })
+        .mount(&server)
+        .await;
+    let (_dir, file) = fixture(
+        "calls.yaml",
+        r#"
+variables:
+  token:
+    secret: true
+api_calls:
+  - name: echo
+    description: Echo the request
+    url: "https://api.example.com/echo/{{token}}?t={{token}}"
+    method: GET
+    response_variables:
+      - { variable: url, path: url }
+      - { variable: ascii, path: ascii }
+      - { variable: basic, path: basic }
+      - { variable: hex, path: hex }
+  - name: fail
+    description: Fail, echoing the request
+    url: "https://api.example.com/fail?t={{token}}"
+    method: GET
+"#,
+    );
+    let base = server.uri();
+    let token = format!("token={SECRET}");
+    let run = |call: &'static str| {
+        let args: Vec<String> = [
+            "run",
+            file.to_str().unwrap(),
+            call,
+            "--var",
+            &token,
+            "--base-url",
+            &base,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            apicall(&args)
+        })
+    };
+    let echoed = run("echo").await.unwrap();
+    let failed = run("fail").await.unwrap();
+
+    assert_eq!(echoed.status.code(), Some(0));
+    assert_eq!(failed.status.code(), Some(1));
+    let shown = format!(
+        "{}{}{}{}",
+        String::from_utf8_lossy(&echoed.stdout),
+        String::from_utf8_lossy(&echoed.stderr),
+        String::from_utf8_lossy(&failed.stdout),
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    assert!(shown.contains("  url = \"http://"), "{shown}");
+    assert!(shown.contains("  body: {\"echo\": \"xxx"), "{shown}");
+    for fragment in [
+        "pa ss",
+        "pa%20ss",
+        "pa+ss",
+        "w\\u00f6rd",
+        "ss/w",
+        "%C3%B6",
+        "%c3%b6",
+        &hex[..8],
+        &basic[8..16],
+    ] {
+        assert!(!shown.contains(fragment), "`{fragment}` in:\n{shown}");
+    }
+    assert_eq!(shown.matches("***").count(), 9, "{shown}");
+}
+
 /// `run` shows a number the server sent for a string variable as the generated struct holds
 /// it: its JSON text, every digit, as a string.
 #[tokio::test]
