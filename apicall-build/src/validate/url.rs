@@ -251,7 +251,7 @@ impl Checker<'_, '_> {
     ) -> Vec<ir::Header> {
         let mut headers = Vec::new();
         for (name, value) in entries {
-            let valid_name = self.header_name_is_valid(name);
+            let valid_name = self.header_name_is_valid(name) && self.header_is_not_framing(name);
             self.no_control_characters(value, "a header value");
             let value = (self.template(value, params, place))
                 .filter(|t| self.composites_fit(value, t, params, TextPlace::Header));
@@ -278,6 +278,32 @@ impl Checker<'_, '_> {
                 format!("`{}` is not a valid HTTP header name", name.value),
             )
             .help("header names are letters, digits and `-`, like `X-Api-Key`");
+        false
+    }
+
+    /// A header is not one HTTP sets from the URL and the body, or one that governs only the
+    /// connection: the client writes those, and a second value would at best be ignored and at
+    /// worst (`Host`, `Content-Length`) send the request to another site behind the same
+    /// server or split it in two.
+    fn header_is_not_framing(&mut self, name: &Text) -> bool {
+        let help = match name.value.to_ascii_lowercase().as_str() {
+            "host" => "the host comes from the URL; another would reach a different site behind \
+                       the same server",
+            "content-length" | "transfer-encoding" => {
+                "the client frames the body itself; a second length could split the request"
+            }
+            "connection" | "keep-alive" | "proxy-connection" | "te" | "trailer" | "upgrade" => {
+                "it governs the connection, which the client manages"
+            }
+            _ => return true,
+        };
+        self.report
+            .error_spanning(
+                name.pos,
+                name.width(),
+                format!("`{}` is set by the HTTP client, not in calls.yaml", name.value),
+            )
+            .help(format!("remove it: {help}"));
         false
     }
 
