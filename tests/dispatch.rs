@@ -140,6 +140,79 @@ async fn arguments_that_do_not_fit_are_refused_before_any_request() {
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn a_call_without_parameters_takes_no_arguments_and_says_so() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/customers"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"customer": {"name": "Ada"}})),
+        )
+        .mount(&server)
+        .await;
+    let client = client_for(&server);
+    let mut session = seed::Session::new(seed_context());
+
+    // What LLM APIs send for a tool without parameters: all run it.
+    for (id, arguments) in [("a", "{}"), ("b", ""), ("c", " { } ")] {
+        let result = session
+            .dispatch(&client, &ToolCall::openai(id, "lookup_customer", arguments))
+            .await;
+        assert!(result.error.is_none(), "{arguments:?}: {:?}", result.error);
+    }
+    let result = session
+        .dispatch(
+            &client,
+            &tool_call("lookup_customer", serde_json::Value::Null),
+        )
+        .await;
+    assert!(result.error.is_none(), "{:?}", result.error);
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+
+    // Arguments it does not take are the LLM's mistake, told back to it; nothing is sent.
+    let unknown = session
+        .dispatch(
+            &client,
+            &tool_call("lookup_customer", json!({"phone": "+1555"})),
+        )
+        .await;
+    assert_eq!(
+        unknown.content,
+        json!({
+            "error": "invalid arguments",
+            "problems": ["unknown argument: the tool takes no arguments"]
+        })
+    );
+    let malformed = session
+        .dispatch(
+            &client,
+            &ToolCall::openai("d", "lookup_customer", "{\"phone\": "),
+        )
+        .await;
+    assert!(
+        matches!(
+            malformed.error,
+            Some(DispatchError::MalformedArguments {
+                tool: "lookup_customer",
+                ..
+            })
+        ),
+        "{:?}",
+        malformed.error
+    );
+    let not_an_object = session
+        .dispatch(&client, &tool_call("lookup_customer", json!(["+1555"])))
+        .await;
+    assert!(
+        matches!(
+            not_an_object.error,
+            Some(DispatchError::InvalidArguments { .. })
+        ),
+        "{:?}",
+        not_an_object.error
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}
+
 mod parameters {
     apicall_macros::include_api_calls!("fixtures/parameters.yaml");
 }

@@ -229,23 +229,21 @@ impl Calls {
         events: &mut (dyn FnMut(apicall_runtime::ToolEvent) + Send),
     ) -> Result<Value, DispatchError> {
         let mut values = self.values.clone();
-        // The generated dispatcher reads no arguments for a call without parameters.
-        if !tool.params.is_empty() {
-            let empty = Value::Object(Map::new());
-            let arguments = if arguments.is_null() {
-                &empty
-            } else {
-                arguments
-            };
-            let read = call::read_arguments(tool.params, arguments).map_err(|problems| {
-                DispatchError::InvalidArguments {
-                    tool: tool.spec.name,
-                    problems,
-                }
-            })?;
-            for (name, argument) in read {
-                values.insert_argument(name, argument);
+        // As the generated dispatcher: a call without parameters takes no arguments either.
+        let empty = Value::Object(Map::new());
+        let arguments = if arguments.is_null() {
+            &empty
+        } else {
+            arguments
+        };
+        let read = call::read_arguments(tool.params, arguments).map_err(|problems| {
+            DispatchError::InvalidArguments {
+                tool: tool.spec.name,
+                problems,
             }
+        })?;
+        for (name, argument) in read {
+            values.insert_argument(name, argument);
         }
         let running = async {
             let mut request = Request::new(&self.client, tool.spec);

@@ -270,6 +270,16 @@ async fn arguments_that_do_not_fit_come_back_as_problems() {
         text(&missing),
         json!({ "error": "invalid arguments", "problems": ["`order_id` is required"] })
     );
+    // A call without parameters takes no arguments, as the generated dispatcher says.
+    let unknown = call(&server.client, "lookup_customer", json!({ "phone": "+1" })).await;
+    assert_eq!(unknown.is_error, Some(true));
+    assert_eq!(
+        text(&unknown),
+        json!({
+            "error": "invalid arguments",
+            "problems": ["unknown argument: the tool takes no arguments"]
+        })
+    );
     server.finish().await;
 }
 

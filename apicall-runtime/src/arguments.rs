@@ -208,14 +208,11 @@ fn read_members<const KEEP: bool>(
         .any(|key| !params.iter().any(|p| p.name == key))
     {
         let names: Vec<String> = params.iter().map(|p| format!("`{}`", p.name)).collect();
-        let names = if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.join(", ")
-        };
-        problems.push(match at {
-            Some(at) => format!("`{at}` takes only these members: {names}"),
-            None => format!("unknown argument: the parameters are {names}"),
+        problems.push(match (at, names.is_empty()) {
+            (Some(at), true) => format!("`{at}` takes no members"),
+            (Some(at), false) => format!("`{at}` takes only these members: {}", names.join(", ")),
+            (None, true) => "unknown argument: the tool takes no arguments".to_owned(),
+            (None, false) => format!("unknown argument: the parameters are {}", names.join(", ")),
         });
     }
     read

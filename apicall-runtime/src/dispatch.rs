@@ -256,6 +256,22 @@ pub fn arguments<P: serde::de::DeserializeOwned>(
     })
 }
 
+/// Checks that a tool call of a call without parameters passes no arguments: nothing, `{}` or
+/// `null`. Anything else is the LLM's mistake and goes back to it, as for a call with them;
+/// used by generated code.
+///
+/// # Errors
+///
+/// As [`arguments`]: not JSON, not an object, or an object with members.
+#[doc(hidden)]
+pub fn no_arguments(call: &ToolCall, tool: &'static str) -> Result<(), DispatchError> {
+    /// Reads only an object without members.
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoArguments {}
+    arguments::<NoArguments>(call, tool, &[]).map(drop)
+}
+
 /// Why a tool call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

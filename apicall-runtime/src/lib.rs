@@ -116,7 +116,7 @@ pub mod __private {
     pub use futures_util::future::join_all;
 
     pub use crate::background::started;
-    pub use crate::dispatch::{arguments, content, finish};
+    pub use crate::dispatch::{arguments, content, finish, no_arguments};
     pub use crate::events::speaking_if;
 
     // What generated code names once per call, reachable as `__apicall::X`: five tokens fewer

@@ -217,7 +217,7 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
         TokenStream::new()
     };
     let params = (!call.params.is_empty()).then(|| quote!(&params,));
-    let read_arguments = params.as_ref().map(|_| {
+    let read_arguments = if params.is_some() {
         let params_type = ident(&names::params_type(&call.name));
         let described = ident(&names::call_arguments(&call.name));
         quote! {
@@ -225,7 +225,10 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
                 call, #name, #described,
             )?;
         }
-    });
+    } else {
+        // Arguments given to a call that takes none are the LLM's mistake, told back to it.
+        quote!(__apicall::no_arguments(call, #name)?;)
+    };
     let (record, answer) = if !has_values {
         (None, quote!(__apicall::content(&response)))
     } else if call.responses.is_empty() {
@@ -274,7 +277,7 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
     } else {
         run
     };
-    let (read_arguments, run) = (moved(read_arguments.unwrap_or_default()), moved(run));
+    let (read_arguments, run) = (moved(read_arguments), moved(run));
     let body = moved(quote!({ #read_arguments #run }));
     let method = ident(&names::run_method(&call.name));
     let doc = super::docs(&format!("Call `{name}`'s arm of the dispatcher."));
@@ -284,11 +287,6 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
         quote!(api)
     } else {
         quote!(_api)
-    };
-    let call_param = if call.params.is_empty() {
-        quote!(_call)
-    } else {
-        quote!(call)
     };
     let background_param = if call.execution == ir::Execution::Async {
         quote!(background)
@@ -308,7 +306,7 @@ pub(crate) fn run_method(file: &ir::File, call: &ir::Call) -> TokenStream {
             client: &'a __apicall::Client,
             context: &'a Context,
             #api_param: &'a ApiValues,
-            #call_param: &'a __apicall::ToolCall,
+            call: &'a __apicall::ToolCall,
             events: __apicall::Option<&'a __apicall::EventSink<'_>>,
             #background_param: __apicall::Option<&'a __apicall::Background<ApiValues>>,
         ) -> __apicall::Running<'a, #outcome_type> {

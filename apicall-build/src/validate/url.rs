@@ -287,8 +287,10 @@ impl Checker<'_, '_> {
     /// server or split it in two.
     fn header_is_not_framing(&mut self, name: &Text) -> bool {
         let help = match name.value.to_ascii_lowercase().as_str() {
-            "host" => "the host comes from the URL; another would reach a different site behind \
-                       the same server",
+            "host" => {
+                "the host comes from the URL; another would reach a different site behind \
+                       the same server"
+            }
             "content-length" | "transfer-encoding" => {
                 "the client frames the body itself; a second length could split the request"
             }
@@ -301,7 +303,10 @@ impl Checker<'_, '_> {
             .error_spanning(
                 name.pos,
                 name.width(),
-                format!("`{}` is set by the HTTP client, not in calls.yaml", name.value),
+                format!(
+                    "`{}` is set by the HTTP client, not in calls.yaml",
+                    name.value
+                ),
             )
             .help(format!("remove it: {help}"));
         false
