@@ -329,6 +329,14 @@ pub(crate) fn did_you_mean<'a>(
     given: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    nearest(given, candidates).map(|best| format!("did you mean `{best}`?"))
+}
+
+/// The candidate [`did_you_mean`] would suggest for `given`, if one is near enough.
+pub(crate) fn nearest<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let given_lower = given.to_lowercase();
     candidates
         .into_iter()
@@ -341,7 +349,7 @@ pub(crate) fn did_you_mean<'a>(
             (distance <= allowed || similarity >= 0.85).then_some((distance, candidate))
         })
         .min_by_key(|(distance, _)| *distance)
-        .map(|(_, best)| format!("did you mean `{best}`?"))
+        .map(|(_, best)| best)
 }
 
 impl Diagnostic {

@@ -23,7 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::diagnostic::{Pos, Reporter, did_you_mean};
+use crate::diagnostic::{Pos, Reporter, did_you_mean, nearest};
 use crate::ir;
 use crate::names::Owner;
 use crate::parse::document::{

@@ -144,12 +144,48 @@ impl Checker<'_, '_> {
         if !self.namespace_allowed(var_ref, place, at) {
             return None;
         }
+        // Asked for only when the name is not found, to suggest where it is.
+        let elsewhere = |checker: &Self| checker.found_elsewhere(var_ref, params, place);
         match var_ref.namespace {
-            Namespace::Context => self.context_variable(var_ref, place, at),
-            Namespace::Collected => self.collected_param(var_ref, params, at),
+            Namespace::Context => self.context_variable(var_ref, place, at, elsewhere),
+            Namespace::Collected => self.collected_param(var_ref, params, at, elsewhere),
             Namespace::Call => self.call_fact(var_ref, at),
-            Namespace::Api => self.api_value(var_ref, at),
+            Namespace::Api => self.api_value(var_ref, at, elsewhere),
         }
+    }
+
+    /// Where else `var_ref`'s name (or a near one) is a value this place may use, spelled
+    /// out: `{{order_id}}` written for the parameter `{{collected.order_id}}`, or
+    /// `{{customer_name}}` for the extracted `{{api.customer_name}}`.
+    fn found_elsewhere(
+        &self,
+        var_ref: &VarRef,
+        params: &[(ir::Param, Pos)],
+        place: Place,
+    ) -> Option<String> {
+        let shown = matches!(place, Place::Prompt | Place::Message);
+        let mut names: Vec<(Namespace, &str)> = Vec::new();
+        let variables = (self.variables.iter())
+            .filter(|v| !(shown && v.secret))
+            .map(|v| (Namespace::Context, v.name.as_str()));
+        names.extend(variables);
+        names.extend(
+            params
+                .iter()
+                .map(|(p, _)| (Namespace::Collected, p.name.as_str())),
+        );
+        names.extend(
+            self.api_values
+                .iter()
+                .map(|(n, ..)| (Namespace::Api, n.as_str())),
+        );
+        names.extend(ir::CallField::ALL.map(|f| (Namespace::Call, f.name())));
+        names.retain(|(namespace, _)| *namespace != var_ref.namespace && place.allows(*namespace));
+        let best = (names.iter().find(|(_, name)| *name == var_ref.name)).or_else(|| {
+            let near = nearest(&var_ref.name, names.iter().map(|(_, name)| *name))?;
+            names.iter().find(|(_, name)| *name == near)
+        })?;
+        Some(format!("did you mean `{}`?", best.0.spell(best.1)))
     }
 
     /// A template uses only what its place allows: `{{collected.*}}` in requests,
@@ -191,9 +227,15 @@ impl Checker<'_, '_> {
 
     /// `{{name}}` is a context variable declared under `variables:`, and a secret one is
     /// never used in a prompt.
-    fn context_variable(&mut self, var_ref: &VarRef, place: Place, at: Span) -> Option<ir::Var> {
+    fn context_variable(
+        &mut self,
+        var_ref: &VarRef,
+        place: Place,
+        at: Span,
+        elsewhere: impl FnOnce(&Self) -> Option<String>,
+    ) -> Option<ir::Var> {
         let Some(index) = self.variables.iter().position(|v| v.name == var_ref.name) else {
-            self.unknown_variable(var_ref, at);
+            self.unknown_variable(var_ref, at, elsewhere);
             return None;
         };
         if self.variables[index].secret {
@@ -234,14 +276,21 @@ impl Checker<'_, '_> {
     }
 
     /// An undeclared `{{name}}`: the nearest declared name, or how to declare it.
-    fn unknown_variable(&mut self, var_ref: &VarRef, (pos, width): Span) {
+    fn unknown_variable(
+        &mut self,
+        var_ref: &VarRef,
+        (pos, width): Span,
+        elsewhere: impl FnOnce(&Self) -> Option<String>,
+    ) {
         let declared = self.variables.iter().map(|v| v.name.as_str());
-        let help = did_you_mean(&var_ref.name, declared).unwrap_or_else(|| {
-            format!(
-                "declare it under `variables:`, e.g. `variables: {{ {}: {{ description: ... }} }}`",
-                var_ref.name
-            )
-        });
+        let help = (did_you_mean(&var_ref.name, declared))
+            .or_else(|| elsewhere(self))
+            .unwrap_or_else(|| {
+                format!(
+                    "declare it under `variables:`, e.g. `variables: {{ {}: {{ description: ... }} }}`",
+                    var_ref.name
+                )
+            });
         self.report
             .error_spanning(pos, width, format!("unknown variable `{}`", var_ref.name))
             .help(help);
@@ -253,11 +302,13 @@ impl Checker<'_, '_> {
         var_ref: &VarRef,
         params: &[(ir::Param, Pos)],
         (pos, width): Span,
+        elsewhere: impl FnOnce(&Self) -> Option<String>,
     ) -> Option<ir::Var> {
         let found = params.iter().position(|(p, _)| p.name == var_ref.name);
         if found.is_none() {
             let names = params.iter().map(|(p, _)| p.name.as_str());
-            let help = did_you_mean(&var_ref.name, names)
+            let help = (did_you_mean(&var_ref.name, names))
+                .or_else(|| elsewhere(self))
                 .unwrap_or_else(|| format!("add `{}` to this call's `parameters:`", var_ref.name));
             let spelled = var_ref.namespace.spell(&var_ref.name);
             self.report
@@ -298,16 +349,23 @@ impl Checker<'_, '_> {
     }
 
     /// `{{api.name}}` is extracted by some call's `response_variables:`.
-    fn api_value(&mut self, var_ref: &VarRef, (pos, width): Span) -> Option<ir::Var> {
+    fn api_value(
+        &mut self,
+        var_ref: &VarRef,
+        (pos, width): Span,
+        elsewhere: impl FnOnce(&Self) -> Option<String>,
+    ) -> Option<ir::Var> {
         let found = self.api_index.get(&var_ref.name).copied();
         if found.is_none() {
             let names = self.api_values.iter().map(|(n, ..)| n.as_str());
-            let help = did_you_mean(&var_ref.name, names).unwrap_or_else(|| {
-                format!(
-                    "add `variable: {}` to some call's `response_variables:`",
-                    var_ref.name
-                )
-            });
+            let help = (did_you_mean(&var_ref.name, names))
+                .or_else(|| elsewhere(self))
+                .unwrap_or_else(|| {
+                    format!(
+                        "add `variable: {}` to some call's `response_variables:`",
+                        var_ref.name
+                    )
+                });
             let spelled = var_ref.namespace.spell(&var_ref.name);
             self.report
                 .error_spanning(pos, width, format!("no API call extracts `{spelled}`"))
