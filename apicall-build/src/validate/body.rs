@@ -104,9 +104,9 @@ impl Checker<'_, '_> {
         false
     }
 
-    /// A JSON object's keys are strings.
+    /// A JSON object's keys are strings, fixed text.
     fn object_key_is_a_string<'n>(&mut self, key: &'n Node) -> Option<&'n str> {
-        if key.as_str().is_none() {
+        let Some(text) = key.as_str() else {
             self.report.error(
                 key.pos,
                 format!(
@@ -114,8 +114,10 @@ impl Checker<'_, '_> {
                     describe(key)
                 ),
             );
-        }
-        key.as_str()
+            return None;
+        };
+        self.name_is_fixed(&scalar_text(key, text.to_owned()), "a body member's name")
+            .then_some(text)
     }
 
     /// A YAML number as JSON text: as written when that is a JSON number (so

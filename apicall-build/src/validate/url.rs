@@ -251,7 +251,9 @@ impl Checker<'_, '_> {
     ) -> Vec<ir::Header> {
         let mut headers = Vec::new();
         for (name, value) in entries {
-            let valid_name = self.header_name_is_valid(name) && self.header_is_not_framing(name);
+            let valid_name = self.name_is_fixed(name, "a header's name")
+                && self.header_name_is_valid(name)
+                && self.header_is_not_framing(name);
             self.no_control_characters(value, "a header value");
             let value = (self.template(value, params, place))
                 .filter(|t| self.composites_fit(value, t, params, TextPlace::Header));
@@ -263,6 +265,26 @@ impl Checker<'_, '_> {
             }
         }
         headers
+    }
+
+    /// A name (of a header, a query parameter, a body member) is fixed text: variables go in
+    /// values. A `{{...}}` there would be sent as written, braces and all.
+    pub(super) fn name_is_fixed(&mut self, name: &Text, what: &str) -> bool {
+        let Some(offset) = name.value.find("{{") else {
+            return true;
+        };
+        let len = name.value[offset..]
+            .find("}}")
+            .map_or(name.value.len() - offset, |end| end + "}}".len());
+        let width = name.width_of(offset, len).unwrap_or(1);
+        self.report
+            .error_spanning(
+                name.pos_at(offset),
+                width,
+                format!("{what} is fixed text: a variable is not filled in there"),
+            )
+            .help("put the variable in the value, and give the entry a fixed name");
+        false
     }
 
     /// A header name is an HTTP token: letters, digits and ``!#$%&'*+-.^_`|~``.
@@ -320,6 +342,7 @@ impl Checker<'_, '_> {
     ) -> Vec<ir::QueryParam> {
         let mut query = Vec::new();
         for (name, value) in entries {
+            self.name_is_fixed(name, "a query parameter's name");
             self.no_control_characters(value, "a query value");
             let template = (self.template(value, params, Place::Request))
                 .filter(|t| self.composites_fit(value, t, params, TextPlace::Query));
