@@ -59,10 +59,23 @@ impl Checker<'_, '_> {
         self.required(decl.name.as_ref(), call, "name", name);
         let description = "add `description:` telling the LLM when to use this call";
         self.required(decl.description.as_ref(), call, "description", description);
+        if let Some(text) = decl.description.as_ref() {
+            self.description_says_something(text);
+        }
         let url = "add `url: https://...`, the endpoint to call";
         self.required(decl.url.as_ref(), call, "url", url);
         let method = "add `method: GET` (or POST, PUT, PATCH, DELETE)";
         self.required(decl.method.as_ref(), call, "method", method);
+    }
+
+    /// A call's description is not blank: it is all the LLM reads to decide when to call it.
+    fn description_says_something(&mut self, description: &Text) {
+        if !description.value.trim().is_empty() {
+            return;
+        }
+        self.report
+            .error(description.pos, "the description is empty")
+            .help("say when to use this call: the LLM reads nothing else to decide");
     }
 
     /// The call's name, if it is a good one: a name, short enough for a tool, and not another
