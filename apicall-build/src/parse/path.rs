@@ -349,6 +349,17 @@ impl Parser<'_> {
                     if key == "*" {
                         return Err(self.many(start, "`*`"));
                     }
+                    // `items.0` reads as an index to anyone used to lodash or JavaScript, but
+                    // would be a key here and select nothing in an array: make it explicit.
+                    if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(self.error(
+                            start,
+                            &format!(
+                                "a number after `.` is ambiguous: write `[{key}]` for an index, \
+                                 or `\"{key}\"` for a key"
+                            ),
+                        ));
+                    }
                     if key.contains(['"', '\'', ']']) {
                         return Err(self.error(
                             start,
