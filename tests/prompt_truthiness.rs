@@ -44,7 +44,7 @@ fn an_empty_string_is_false_and_any_other_is_true() {
         ..ApiValues::default()
     };
     assert_eq!(calls::render_name(&context, &api), "unknown");
-    for name in ["Ada", " ", "0", "false"] {
+    for name in ["Ada", " ", "0", "False", "no"] {
         let api = ApiValues {
             customer_name: Some(name.into()),
             ..ApiValues::default()
@@ -120,4 +120,32 @@ fn a_strict_render_reports_the_values_of_the_branches_taken() {
         Ok(calls::render_strict(&context, &complete))
     );
     assert_eq!(calls::render_strict(&context, &complete), "2.5|false|Bo|3");
+}
+
+/// An API's `false`, extracted into a variable declared without a type (a string), reads
+/// "false": `{{#if}}` takes it as the `false` it was.
+#[tokio::test]
+async fn a_json_false_extracted_as_text_is_false() {
+    use wiremock::matchers::any;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"customer": {"name": false}})),
+        )
+        .mount(&server)
+        .await;
+    let client = apicall_runtime::Client::new()
+        .with_base_url(&server.uri())
+        .expect("valid base URL");
+    let context = context();
+    let customer = calls::lookup_customer(&client, &context)
+        .await
+        .expect("the call succeeds");
+    let mut api = ApiValues::default();
+    api.record_lookup_customer(&customer);
+
+    assert_eq!(api.customer_name.as_deref(), Some("false"));
+    assert_eq!(calls::render_name(&context, &api), "unknown");
 }

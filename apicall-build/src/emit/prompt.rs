@@ -360,6 +360,13 @@ fn truthy(file: &ir::File, params: &[ir::Param], var: Var) -> Option<Test> {
         Var::Api(index) => {
             let value = &file.api_values[index];
             let field = ident(&value.name);
+            if value.ty == ir::ValueType::String {
+                // A JSON `false` extracted into a string reads "false", and is still false.
+                return Some(Test::plain(
+                    quote!(api.#field.as_deref().is_some_and(|value| !value.is_empty() && value != "false")),
+                    quote!(api.#field.as_deref().is_none_or(|value| value.is_empty() || value == "false")),
+                ));
+            }
             (value.ty, quote!(api.#field), true)
         }
         Var::Call(_) => return None,

@@ -2,7 +2,7 @@
 //! generated dispatcher renders it (`emit::prompt::message_expr`), so `apicall mcp` says what
 //! generated code says.
 
-use super::{Shape, ValueRef};
+use super::{Shape, Source, ValueRef};
 
 /// What a voice agent says while a call runs (its `messages:`). Each line is rendered for the
 /// call's values when the call starts, as generated code renders it before sending.
@@ -89,7 +89,8 @@ impl Message {
     /// value yet; a value that is not `optional` must be found.
     ///
     /// A condition is truthy as in prompts (Handlebars' and Liquid's sense): no value,
-    /// `false` and `""` are falsy; any number (`0` included) and any enum value are truthy.
+    /// `false` and `""` are falsy (and an `api.*` string "false", which is what an API's
+    /// `false` becomes in one); any number (`0` included) and any enum value are truthy.
     #[must_use]
     pub fn render<'v>(&self, value: impl Fn(&ValueRef) -> Option<Scalar<'v>>) -> String {
         let mut out = String::new();
@@ -134,8 +135,12 @@ impl Message {
 fn truthy(condition: &ValueRef, found: Option<Scalar<'_>>) -> bool {
     match found {
         None => false,
-        // An enum's value is a choice: present is true, whatever its text.
-        Some(Scalar::String(text)) => matches!(condition.shape, Shape::Enum(_)) || !text.is_empty(),
+        // An enum's value is a choice: present is true, whatever its text. A JSON `false`
+        // extracted into a string reads "false", and is still false.
+        Some(Scalar::String(text)) => {
+            matches!(condition.shape, Shape::Enum(_))
+                || !(text.is_empty() || (condition.source == Source::Api && text == "false"))
+        }
         Some(Scalar::Boolean(b)) => b,
         Some(Scalar::Integer(_) | Scalar::Number(_)) => true,
     }
