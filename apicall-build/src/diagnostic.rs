@@ -186,7 +186,10 @@ fn shown_char(c: char) -> Option<String> {
 
 /// Text from the YAML (or the file name), with control, bidi and invisible characters spelled
 /// out, so that a diagnostic can neither drive the terminal nor hide or reorder what it shows.
-fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+/// Public for tools that show other untrusted text the same way (`apicall run` shows what a
+/// server sent): `\u{1b}` for a control character but tab, `<U+202E>` for a bidi override.
+#[must_use]
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(|c| escaped_char(c).is_some()) {
         return std::borrow::Cow::Borrowed(text);
     }

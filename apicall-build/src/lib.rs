@@ -36,7 +36,7 @@ mod validate;
 use proc_macro2::TokenStream;
 
 pub use builder::{BuildError, Builder};
-pub use diagnostic::{Diagnostic, Diagnostics, Pos};
+pub use diagnostic::{Diagnostic, Diagnostics, Pos, escape_text};
 pub use expand::expand;
 pub use schema::json_schema;
 pub use targets::{Options, Target};

@@ -150,7 +150,10 @@ impl Renderer<'_> {
         for header in &model.headers {
             if let Some(value) = self.template(&header.value) {
                 request.header(&header.name, &value, header.sensitive);
-                shown.headers.push(format!("{}: {value}", header.name));
+                // A value with a line break is refused when sent; shown, it must not look
+                // like a header of its own (or drive the terminal).
+                let printable = apicall_build::escape_text(&value);
+                shown.headers.push(format!("{}: {printable}", header.name));
             }
         }
         if let Some(auth) = &model.auth {

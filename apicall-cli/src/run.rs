@@ -363,7 +363,9 @@ async fn send(
                 match value {
                     Some(value) => {
                         let json = serde_json::to_string(&value).unwrap_or_default();
-                        println!("  {} = {}", extraction.name, values.mask(&json));
+                        let masked = values.mask(&json);
+                        let printable = apicall_build::escape_text(&masked);
+                        println!("  {} = {printable}", extraction.name);
                     }
                     None => println!(
                         "  {} = (absent at {})",
@@ -428,7 +430,10 @@ fn failed(error: &Error, latency: Option<u128>, body: Option<&[u8]>, values: &Va
         None => println!("-> failed: {error}"),
     }
     if let Some(body) = body.filter(|body| !body.is_empty()) {
-        let mut text = values.mask(&String::from_utf8_lossy(body));
+        // The server's bytes: masked, then made printable (a body may hold terminal escapes
+        // or line breaks that would pass for this tool's own output).
+        let masked = values.mask(&String::from_utf8_lossy(body));
+        let mut text = apicall_build::escape_text(&masked).into_owned();
         let more = if text.len() > ERROR_BODY_SHOWN || body.len() >= ERROR_BODY_SHOWN {
             let mut end = ERROR_BODY_SHOWN.min(text.len());
             while !text.is_char_boundary(end) {

@@ -409,6 +409,69 @@ api_calls:
     assert_eq!(shown.matches("***").count(), 9, "{shown}");
 }
 
+/// What `run` shows of a server's answer or of a value with a line break cannot drive the
+/// terminal or pass for a line of its own: control and bidi characters are spelled out.
+#[tokio::test]
+async fn run_shows_control_characters_spelled_out() {
+    use wiremock::matchers::any;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(502).set_body_string("bad\n-> HTTP 200\u{1b}[2J\u{202e}gateway"),
+        )
+        .mount(&server)
+        .await;
+    let (_dir, file) = fixture(
+        "calls.yaml",
+        r#"
+api_calls:
+  - name: lookup
+    description: Look up an order
+    url: https://api.example.com/orders
+    method: GET
+    headers:
+      X-Note: "{{collected.note}}"
+    parameters:
+      - name: note
+        required: true
+"#,
+    );
+    let base = server.uri();
+    let run = |note: &'static str| {
+        let args: Vec<String> = [
+            "run",
+            file.to_str().unwrap(),
+            "lookup",
+            "--arg",
+            note,
+            "--base-url",
+            &base,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            apicall(&args)
+        })
+    };
+
+    let answered = run("note=fine").await.unwrap();
+    let stdout = String::from_utf8_lossy(&answered.stdout);
+    assert_eq!(answered.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("  body: bad\\u{a}-> HTTP 200\\u{1b}[2J<U+202E>gateway\n"),
+        "{stdout}"
+    );
+    let refused = run("note=a\r\nX-Injected: 1").await.unwrap();
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        stdout.contains("  X-Note: a\\u{d}\\u{a}X-Injected: 1\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\nX-Injected"), "{stdout}");
+}
+
 /// `run` shows a number the server sent for a string variable as the generated struct holds
 /// it: its JSON text, every digit, as a string.
 #[tokio::test]
