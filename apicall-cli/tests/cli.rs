@@ -28,13 +28,7 @@ const SEED: &str = "../examples/calls.yaml";
 /// Runs the binary off the async runtime (the test's server keeps answering meanwhile),
 /// asserts it exits 0, and returns its stdout.
 async fn succeeds_beside_a_server(args: &[&str]) -> String {
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    let output = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        apicall(&args)
-    })
-    .await
-    .unwrap();
+    let output = beside_a_server(args).await;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(
         output.status.code(),
@@ -43,6 +37,17 @@ async fn succeeds_beside_a_server(args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// Runs the binary off the async runtime, so the test's server keeps answering meanwhile.
+async fn beside_a_server(args: &[&str]) -> Output {
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        apicall(&args)
+    })
+    .await
+    .unwrap()
 }
 
 #[test]
@@ -362,25 +367,10 @@ api_calls:
     );
     let base = server.uri();
     let token = format!("token={SECRET}");
-    let run = |call: &'static str| {
-        let args: Vec<String> = [
-            "run",
-            file.to_str().unwrap(),
-            call,
-            "--var",
-            &token,
-            "--base-url",
-            &base,
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            apicall(&args)
-        })
-    };
-    let echoed = run("echo").await.unwrap();
-    let failed = run("fail").await.unwrap();
+    let file = file.to_str().unwrap();
+    let run = |call| ["run", file, call, "--var", &token, "--base-url", &base];
+    let echoed = beside_a_server(&run("echo")).await;
+    let failed = beside_a_server(&run("fail")).await;
 
     assert_eq!(echoed.status.code(), Some(0));
     assert_eq!(failed.status.code(), Some(1));
@@ -438,32 +428,17 @@ api_calls:
 "#,
     );
     let base = server.uri();
-    let run = |note: &'static str| {
-        let args: Vec<String> = [
-            "run",
-            file.to_str().unwrap(),
-            "lookup",
-            "--arg",
-            note,
-            "--base-url",
-            &base,
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            apicall(&args)
-        })
-    };
+    let file = file.to_str().unwrap();
+    let run = |note| ["run", file, "lookup", "--arg", note, "--base-url", &base];
 
-    let answered = run("note=fine").await.unwrap();
+    let answered = beside_a_server(&run("note=fine")).await;
     let stdout = String::from_utf8_lossy(&answered.stdout);
     assert_eq!(answered.status.code(), Some(1), "{stdout}");
     assert!(
         stdout.contains("  body: bad\\u{a}-> HTTP 200\\u{1b}[2J<U+202E>gateway\n"),
         "{stdout}"
     );
-    let refused = run("note=a\r\nX-Injected: 1").await.unwrap();
+    let refused = beside_a_server(&run("note=a\r\nX-Injected: 1")).await;
     let stdout = String::from_utf8_lossy(&refused.stdout);
     assert!(
         stdout.contains("  X-Note: a\\u{d}\\u{a}X-Injected: 1\n"),
