@@ -366,6 +366,7 @@ fn sslmode_require_is_tls_to_a_server_its_roots_trust_and_refused_otherwise() {
         &pg_cluster::ServerTls {
             certificate_pem: &certificate_pem,
             key_pem: &key_pem,
+            client_ca_pem: None,
         },
     );
     let database = cluster.database();
@@ -406,6 +407,66 @@ fn sslmode_require_is_tls_to_a_server_its_roots_trust_and_refused_otherwise() {
     let error = Outbox::postgres_with_root_certificates(&require, key_pem.as_bytes()).unwrap_err();
     let shown = format!("{:?}", std::error::Error::source(&error));
     assert!(shown.contains("BEGIN CERTIFICATE"), "{shown}");
+}
+
+#[test]
+fn a_server_that_asks_for_a_client_certificate_gets_the_one_sslcert_names() {
+    let pki = pg_cluster::test_pki("postgres");
+    let cluster = Cluster::start_tls(
+        "client_cert",
+        &pg_cluster::ServerTls {
+            certificate_pem: &pki.server_certificate_pem,
+            key_pem: &pki.server_key_pem,
+            client_ca_pem: Some(&pki.ca_pem),
+        },
+    );
+    let files = tempfile::tempdir().unwrap();
+    let write = |name: &str, pem: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, pem).unwrap();
+        path.display().to_string()
+    };
+    let roots = write("ca.pem", &pki.ca_pem);
+    let certificate = write("agent.crt", &pki.client_certificate_pem);
+    let key = write("agent.key", &pki.client_key_pem);
+    let url = |query: &str| {
+        cluster.tcp_url(
+            "localhost",
+            &format!("sslmode=verify-full&sslrootcert={roots}{query}"),
+        )
+    };
+
+    // Without a certificate the server (`cert` authentication) refuses the connection.
+    assert!(Outbox::postgres(&url("")).is_err());
+    // With the one the URL names, as libpq reads `sslcert` and `sslkey`: in, over TLS.
+    let outbox = Outbox::postgres(&url(&format!("&sslcert={certificate}&sslkey={key}"))).unwrap();
+    assert!(outbox.list().unwrap().is_empty());
+    assert!(outbox_connections_are_tls(&cluster, cluster.database()));
+    drop(outbox);
+
+    // A certificate from the same CA for another user does not get in as `postgres`.
+    let other = pg_cluster::test_pki("intruder");
+    let foreign = write("intruder.crt", &other.client_certificate_pem);
+    let foreign_key = write("intruder.key", &other.client_key_pem);
+    let refused = Outbox::postgres(&url(&format!("&sslcert={foreign}&sslkey={foreign_key}")));
+    assert!(refused.is_err());
+
+    // Mistakes in the settings are refused before connecting, and say which setting.
+    let alone = Outbox::postgres(&url(&format!("&sslcert={certificate}"))).unwrap_err();
+    let shown = format!("{:?}", std::error::Error::source(&alone));
+    assert!(shown.contains("go together"), "{shown}");
+    let plain = cluster.tcp_url(
+        "localhost",
+        &format!("sslmode=disable&sslcert={certificate}&sslkey={key}"),
+    );
+    let shown = format!("{:?}", Outbox::postgres(&plain).unwrap_err());
+    assert!(shown.contains("needs TLS"), "{shown}");
+    let not_a_key = write("not_a.key", "PRIVATE-KEY-TEXT-never-shown");
+    let error =
+        Outbox::postgres(&url(&format!("&sslcert={certificate}&sslkey={not_a_key}"))).unwrap_err();
+    let shown = format!("{error} {error:?} {:?}", std::error::Error::source(&error));
+    assert!(shown.contains("sslkey"), "{shown}");
+    assert!(!shown.contains("PRIVATE-KEY-TEXT"), "{shown}");
 }
 
 #[test]

@@ -178,6 +178,7 @@ fn a_tls_postgresql_outbox_is_read_with_the_root_certificates_given() {
         &pg_cluster::ServerTls {
             certificate_pem: &certificate_pem,
             key_pem: &key_pem,
+            client_ca_pem: None,
         },
     );
     let url = cluster.tcp_url("localhost", "sslmode=require");

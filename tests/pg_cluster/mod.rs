@@ -29,6 +29,21 @@ pub struct Cluster {
 /// A CA of the test's own and a server certificate it signs for `localhost`: what a managed
 /// database's CA bundle and server are to a user.
 pub fn test_ca() -> (String, String, String) {
+    let pki = test_pki("postgres");
+    (pki.ca_pem, pki.server_certificate_pem, pki.server_key_pem)
+}
+
+/// [`test_ca`]'s CA and server certificate, and a client certificate it signs for `user` (its
+/// common name, which PostgreSQL's `cert` authentication takes as the user name).
+pub struct TestPki {
+    pub ca_pem: String,
+    pub server_certificate_pem: String,
+    pub server_key_pem: String,
+    pub client_certificate_pem: String,
+    pub client_key_pem: String,
+}
+
+pub fn test_pki(user: &str) -> TestPki {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -42,13 +57,26 @@ pub fn test_ca() -> (String, String, String) {
         .unwrap()
         .signed_by(&server_key, &issuer)
         .unwrap();
-    (ca_pem, server.pem(), server_key.serialize_pem())
+    let client_key = KeyPair::generate().unwrap();
+    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client.distinguished_name.push(DnType::CommonName, user);
+    let client = client.signed_by(&client_key, &issuer).unwrap();
+    TestPki {
+        ca_pem,
+        server_certificate_pem: server.pem(),
+        server_key_pem: server_key.serialize_pem(),
+        client_certificate_pem: client.pem(),
+        client_key_pem: client_key.serialize_pem(),
+    }
 }
 
 /// A server certificate and its key, PEM, for a server that also takes TLS connections.
 pub struct ServerTls<'a> {
     pub certificate_pem: &'a str,
     pub key_pem: &'a str,
+    /// With a CA (PEM), connections over TCP must present a client certificate it signed,
+    /// whose common name is the user (PostgreSQL's `cert` authentication).
+    pub client_ca_pem: Option<&'a str>,
 }
 
 impl Cluster {
@@ -172,11 +200,27 @@ impl Cluster {
             std::fs::write(&key, tls.key_pem).unwrap();
             // PostgreSQL refuses a key others can read.
             run(Command::new("chmod").arg("600").arg(&key));
+            let client_ca = dir.join("client_ca.crt");
+            if let Some(ca_pem) = tls.client_ca_pem {
+                std::fs::write(&client_ca, ca_pem).unwrap();
+                // Over TCP only a client certificate for the user gets in; the test's own
+                // setup keeps the Unix socket.
+                std::fs::write(
+                    data.join("pg_hba.conf"),
+                    "local all all trust\nhostssl all all 127.0.0.1/32 cert\n",
+                )
+                .unwrap();
+            }
             if as_root {
                 run(Command::new("chown")
                     .arg("postgres:postgres")
                     .arg(&certificate)
                     .arg(&key));
+                if tls.client_ca_pem.is_some() {
+                    run(Command::new("chown")
+                        .arg("postgres:postgres")
+                        .arg(&client_ca));
+                }
             }
             options = format!(
                 "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off \
@@ -185,6 +229,9 @@ impl Cluster {
                 certificate.display(),
                 key.display()
             );
+            if tls.client_ca_pem.is_some() {
+                options.push_str(&format!(" -c ssl_ca_file={}", client_ca.display()));
+            }
             cluster.tcp_port = Some(port);
         }
         run(pg("pg_ctl")

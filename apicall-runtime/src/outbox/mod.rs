@@ -228,9 +228,11 @@ impl Outbox {
     /// A server whose certificate comes from a CA of its own (RDS, Supabase, a company CA)
     /// needs [`Outbox::postgres_with_root_certificates`], or a libpq-style
     /// `sslmode=verify-full&sslrootcert=/path/to/ca.pem` in the URL (`verify-ca` is taken as
-    /// `verify-full`: the host name is always checked). `sslmode=prefer` (the default) and
-    /// `disable` connect in the clear: reach such a server over a private network or a
-    /// tunnel.
+    /// `verify-full`: the host name is always checked). A server that asks for a client
+    /// certificate (`cert` authentication, `clientcert=verify-full`) gets the one named by
+    /// libpq's `sslcert=/path/to/agent.crt&sslkey=/path/to/agent.key` (PEM; TLS required).
+    /// `sslmode=prefer` (the default) and `disable` connect in the clear: reach such a server
+    /// over a private network or a tunnel.
     ///
     /// # Errors
     ///

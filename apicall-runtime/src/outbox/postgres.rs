@@ -12,8 +12,9 @@
 //! platform's roots plus any given to
 //! [`Outbox::postgres_with_root_certificates`](super::Outbox::postgres_with_root_certificates),
 //! and the host name. A URL written for libpq works too: `sslmode=verify-full` (or
-//! `verify-ca`) is `require`, and `sslrootcert=PATH` is read as extra roots (`system`: the
-//! platform's only). `prefer` (the default) and `disable` stay in the clear:
+//! `verify-ca`) is `require`, `sslrootcert=PATH` is read as extra roots (`system`: the
+//! platform's only), and `sslcert=PATH&sslkey=PATH` as the client certificate a server that
+//! asks for one gets. `prefer` (the default) and `disable` stay in the clear:
 //! a verifying `prefer` would refuse the self-signed certificates local servers are set up
 //! with, where libpq's `prefer` encrypts without checking anything.
 
@@ -75,13 +76,24 @@ impl Link {
     }
 }
 
+/// The TLS files a libpq URL names, which rust-postgres does not read itself.
+#[derive(Debug, Default, PartialEq)]
+struct TlsFiles {
+    /// `sslrootcert`: certificates to trust beside the platform's (`system`: none).
+    roots: Option<String>,
+    /// `sslcert`: the client's certificate chain, for a server that asks for one.
+    certificate: Option<String>,
+    /// `sslkey`: the client certificate's private key.
+    key: Option<String>,
+}
+
 /// A libpq URL as rust-postgres reads it: `sslmode=verify-full` and `verify-ca` become
 /// `require` (which checks the certificate and, stricter than libpq's `verify-ca`, the host
-/// name), and `sslrootcert` is taken out, its path returned to be read as extra roots (none
-/// for `system`, the platform's roots, trusted anyway). Other URLs, and rust-postgres's
-/// `key=value` form, are left as they are.
-fn libpq_tls(url: &str) -> (Cow<'_, str>, Option<String>) {
-    let unchanged = (Cow::Borrowed(url), None);
+/// name), and `sslrootcert`, `sslcert` and `sslkey` are taken out, their paths returned to be
+/// read. Other URLs, and rust-postgres's `key=value` form, are left as they are.
+fn libpq_tls(url: &str) -> (Cow<'_, str>, TlsFiles) {
+    const FILES: [&str; 3] = ["sslrootcert", "sslcert", "sslkey"];
+    let unchanged = (Cow::Borrowed(url), TlsFiles::default());
     if !super::location::is_postgres_url(url) {
         return unchanged;
     }
@@ -91,18 +103,18 @@ fn libpq_tls(url: &str) -> (Cow<'_, str>, Option<String>) {
     let verify =
         |key: &str, value: &str| key == "sslmode" && matches!(value, "verify-full" | "verify-ca");
     let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
-    if !(pairs.iter()).any(|(key, value)| key == "sslrootcert" || verify(key, value)) {
+    if !(pairs.iter()).any(|(key, value)| FILES.contains(&key.as_str()) || verify(key, value)) {
         return unchanged;
     }
-    let mut root_file = None;
+    let mut files = TlsFiles::default();
     let mut kept = Vec::with_capacity(pairs.len());
     for (key, value) in pairs {
-        if key == "sslrootcert" {
-            root_file = Some(value).filter(|path| path != "system");
-        } else if verify(&key, &value) {
-            kept.push((key, "require".to_owned()));
-        } else {
-            kept.push((key, value));
+        match key.as_str() {
+            "sslrootcert" => files.roots = Some(value).filter(|path| path != "system"),
+            "sslcert" => files.certificate = Some(value),
+            "sslkey" => files.key = Some(value),
+            _ if verify(&key, &value) => kept.push((key, "require".to_owned())),
+            _ => kept.push((key, value)),
         }
     }
     if kept.is_empty() {
@@ -110,12 +122,23 @@ fn libpq_tls(url: &str) -> (Cow<'_, str>, Option<String>) {
     } else {
         parsed.query_pairs_mut().clear().extend_pairs(kept);
     }
-    (Cow::Owned(parsed.into()), root_file)
+    (Cow::Owned(parsed.into()), files)
+}
+
+/// A client certificate chain and its private key, PEM.
+struct Identity {
+    certificates: Vec<u8>,
+    key: Vec<u8>,
 }
 
 /// TLS as reqwest does it: rustls with aws-lc-rs, the platform's roots and `extra_roots`
-/// (PEM), and the server's name checked.
-fn tls_connector(extra_roots: &[u8]) -> Result<MakeRustlsConnect, TlsSetupError> {
+/// (PEM), and the server's name checked; with `identity`, the client certificate a server
+/// that asks for one (`clientcert=verify-full`, `cert` authentication) gets.
+fn tls_connector(
+    extra_roots: &[u8],
+    identity: Option<&Identity>,
+) -> Result<MakeRustlsConnect, TlsSetupError> {
+    use rustls::pki_types::PrivateKeyDer;
     use rustls::pki_types::pem::PemObject as _;
     let roots = CertificateDer::pem_slice_iter(extra_roots)
         .collect::<Result<Vec<_>, _>>()
@@ -132,8 +155,22 @@ fn tls_connector(extra_roots: &[u8]) -> Result<MakeRustlsConnect, TlsSetupError>
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let config = match identity {
+        None => config.with_no_client_auth(),
+        Some(identity) => {
+            let chain = CertificateDer::pem_slice_iter(&identity.certificates)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|error| TlsSetupError::ClientCertificate(error.to_string()))?;
+            if chain.is_empty() {
+                let found = "no `-----BEGIN CERTIFICATE-----` section".to_owned();
+                return Err(TlsSetupError::ClientCertificate(found));
+            }
+            let key = PrivateKeyDer::from_pem_slice(&identity.key)
+                .map_err(|error| TlsSetupError::ClientKey(error.to_string()))?;
+            config.with_client_auth_cert(chain, key)?
+        }
+    };
     Ok(MakeRustlsConnect::new(config))
 }
 
@@ -142,6 +179,11 @@ fn tls_connector(extra_roots: &[u8]) -> Result<MakeRustlsConnect, TlsSetupError>
 enum TlsSetupError {
     #[error("a root certificate is not PEM: {0}")]
     RootCertificate(String),
+    #[error("the client certificate (sslcert) is not PEM: {0}")]
+    ClientCertificate(String),
+    // The key's text is never in the message: only what the PEM reader says of it.
+    #[error("the client key (sslkey) is not a PEM private key: {0}")]
+    ClientKey(String),
     #[error("TLS: {0}")]
     Rustls(#[from] rustls::Error),
 }
@@ -162,20 +204,37 @@ impl PostgresStore {
             location: shown.to_owned(),
             source,
         };
-        let (url, root_file) = libpq_tls(url);
+        let (url, files) = libpq_tls(url);
+        let read = |setting: &str, path: &str| {
+            std::fs::read(path).map_err(|error| {
+                open_error(format!("cannot read the {setting} file `{path}`: {error}").into())
+            })
+        };
         let mut roots = extra_roots.to_vec();
-        if let Some(path) = root_file {
-            let read = std::fs::read(&path).map_err(|error| {
-                open_error(format!("cannot read the sslrootcert file `{path}`: {error}").into())
-            })?;
+        if let Some(path) = &files.roots {
             roots.push(b'\n');
-            roots.extend(read);
+            roots.extend(read("sslrootcert", path)?);
         }
-        let extra_roots = roots.as_slice();
+        let identity = match (&files.certificate, &files.key) {
+            (None, None) => None,
+            (Some(certificate), Some(key)) => Some(Identity {
+                certificates: read("sslcert", certificate)?,
+                key: read("sslkey", key)?,
+            }),
+            _ => {
+                let missing = "`sslcert` and `sslkey` go together: give both, or neither";
+                return Err(open_error(missing.into()));
+            }
+        };
         let config: Config = url.parse().map_err(|error| open_error(Box::new(error)))?;
         let tls = match config.get_ssl_mode() {
-            SslMode::Require => {
-                Some(tls_connector(extra_roots).map_err(|error| open_error(error.into()))?)
+            SslMode::Require => Some(
+                tls_connector(&roots, identity.as_ref())
+                    .map_err(|error| open_error(error.into()))?,
+            ),
+            _ if identity.is_some() => {
+                let plain = "`sslcert` needs TLS: add `sslmode=require` (or `verify-full`)";
+                return Err(open_error(plain.into()));
             }
             _ => None,
         };
@@ -549,34 +608,45 @@ fn unsigned(value: i32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::libpq_tls;
+    use super::{TlsFiles, libpq_tls};
 
     #[test]
     fn libpq_tls_settings_are_read_as_rust_postgres_takes_them() {
-        let (url, root) = libpq_tls(
+        let files = |roots: Option<&str>, certificate: Option<&str>, key: Option<&str>| TlsFiles {
+            roots: roots.map(str::to_owned),
+            certificate: certificate.map(str::to_owned),
+            key: key.map(str::to_owned),
+        };
+        let (url, found) = libpq_tls(
             "postgres://agent:pw@db.example.com:5432/agent?sslmode=verify-full&sslrootcert=/etc/ca.pem&application_name=x",
         );
         assert_eq!(
             url,
             "postgres://agent:pw@db.example.com:5432/agent?sslmode=require&application_name=x"
         );
-        assert_eq!(root.as_deref(), Some("/etc/ca.pem"));
+        assert_eq!(found, files(Some("/etc/ca.pem"), None, None));
 
-        let (url, root) = libpq_tls("postgresql://db/agent?sslrootcert=system&sslmode=verify-ca");
+        let (url, found) = libpq_tls("postgresql://db/agent?sslrootcert=system&sslmode=verify-ca");
         assert_eq!(url, "postgresql://db/agent?sslmode=require");
-        assert_eq!(root, None);
+        assert_eq!(found, TlsFiles::default());
 
-        let (url, root) = libpq_tls("postgresql://db/agent?sslrootcert=/ca.pem");
+        let (url, found) = libpq_tls("postgresql://db/agent?sslrootcert=/ca.pem");
         assert_eq!(url, "postgresql://db/agent");
-        assert_eq!(root.as_deref(), Some("/ca.pem"));
+        assert_eq!(found, files(Some("/ca.pem"), None, None));
+
+        let (url, found) = libpq_tls(
+            "postgresql://agent@db/agent?sslmode=verify-full&sslcert=/c%20d/agent.crt&sslkey=/k.key",
+        );
+        assert_eq!(url, "postgresql://agent@db/agent?sslmode=require");
+        assert_eq!(found, files(None, Some("/c d/agent.crt"), Some("/k.key")));
 
         for untouched in [
             "postgres://agent:p%40ss@db/agent?sslmode=require&host=%2Ftmp",
             "host=db sslmode=require",
             "postgres://db/agent",
         ] {
-            let (url, root) = libpq_tls(untouched);
-            assert_eq!((url.as_ref(), root), (untouched, None));
+            let (url, found) = libpq_tls(untouched);
+            assert_eq!((url.as_ref(), found), (untouched, TlsFiles::default()));
         }
     }
 }
