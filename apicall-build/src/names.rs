@@ -161,6 +161,9 @@ pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {
         (Space::Value, RUN_TOOL, "the dispatcher's helper"),
         (Space::Value, RUN_ONE, "the dispatcher's helper"),
         (Space::Type, RUNTIME_IMPORT, "the runtime's import"),
+        // Not a clash for rustc (the import is a module), but a call that shares the
+        // generated code's one internal name would read as part of it.
+        (Space::Value, RUNTIME_IMPORT, "the runtime's import"),
         (Space::Value, FINISH, "the function that sends the webhooks"),
     ] {
         claim(space, name.to_owned(), what.to_owned(), &fixed);

@@ -46,8 +46,27 @@ impl Checker<'_, '_> {
                 }
             }
         }
+        // A variable in the fragment has been reported already, and says the same.
+        if let Some(offset) = walk.fragment_at
+            && !self.var_refs(url).any(|r| r.offset > offset)
+        {
+            self.no_fragment(url, offset);
+        }
         self.url_has_host(url, &lower, walk.scheme_len)
             .then_some(parts)
+    }
+
+    /// A URL has no `#fragment`: it is never sent, so the text after a `#` would silently go
+    /// nowhere (and a `#` meant for the path needs encoding anyway).
+    fn no_fragment(&mut self, url: &Text, offset: usize) {
+        let width = url.width_of(offset, url.value.len() - offset).unwrap_or(1);
+        self.report
+            .error_spanning(
+                url.pos_at(offset),
+                width,
+                "a URL's `#fragment` is never sent to the server",
+            )
+            .help("remove it; a `#` that belongs in the path or the query is written `%23`");
     }
 
     /// A URL starts with `http://` or `https://`, or with a variable that holds its start (a
@@ -370,6 +389,8 @@ enum Part {
 /// A walk through a URL's pieces, left to right, knowing which part it is in.
 struct UrlWalk {
     part: Part,
+    /// Where the `#` that starts the fragment is, when the URL's text has one.
+    fragment_at: Option<usize>,
     /// Bytes of the value up to the end of the scheme's `://`, which are not looked at.
     scheme_len: usize,
     /// Bytes of the value walked so far.
@@ -380,6 +401,7 @@ impl UrlWalk {
     fn new(lower: &str) -> Self {
         Self {
             part: Part::Authority,
+            fragment_at: None,
             scheme_len: lower.find("://").map_or(0, |at| at + "://".len()),
             consumed: 0,
         }
@@ -394,7 +416,11 @@ impl UrlWalk {
             self.part = match (self.part, c) {
                 (Part::Authority, '/') => Part::Path,
                 (Part::Authority | Part::Path, '?') => Part::Query,
-                (_, '#') => Part::Fragment,
+                (Part::Fragment, _) => Part::Fragment,
+                (_, '#') => {
+                    self.fragment_at = Some(self.consumed + i);
+                    Part::Fragment
+                }
                 (part, _) => part,
             };
         }

@@ -57,25 +57,33 @@ impl Checker<'_, '_> {
         self.required(decl.url.as_ref(), webhook, "url", url);
     }
 
-    /// A webhook does not set the headers apicall sets on every webhook: a second value would
-    /// confuse the receiver.
+    /// A webhook does not set the headers apicall sets on every webhook (a second value would
+    /// confuse the receiver), nor any other `X-Apicall-*`, which are apicall's to add.
     fn no_reserved_headers(&mut self, headers: &[(Text, Text)]) {
         for (name, _) in headers {
-            let help = match name.value.to_ascii_lowercase().as_str() {
-                "content-type" => "webhook bodies are always JSON, sent as `application/json`",
-                "idempotency-key" => "it is `<call.id>:<webhook name>`, the same for every attempt",
-                "x-apicall-timestamp" | "x-apicall-signature" => {
-                    "they sign the webhook when it has a `secret:`"
-                }
+            let set = format!("`{}` is set by apicall on every webhook", name.value);
+            let (message, help) = match name.value.to_ascii_lowercase().as_str() {
+                "content-type" => (
+                    set,
+                    "remove it: webhook bodies are always JSON, sent as `application/json`",
+                ),
+                "idempotency-key" => (
+                    set,
+                    "remove it: it is `<call.id>:<webhook name>`, the same for every attempt",
+                ),
+                "x-apicall-timestamp" | "x-apicall-signature" => (
+                    set,
+                    "remove it: they sign the webhook when it has a `secret:`",
+                ),
+                lower if lower.starts_with("x-apicall-") => (
+                    format!("`{}` is in apicall's own `X-Apicall-*` headers", name.value),
+                    "rename it: apicall may send any `X-Apicall-*` header",
+                ),
                 _ => continue,
             };
             self.report
-                .error_spanning(
-                    name.pos,
-                    name.width(),
-                    format!("`{}` is set by apicall on every webhook", name.value),
-                )
-                .help(format!("remove it: {help}"));
+                .error_spanning(name.pos, name.width(), message)
+                .help(help);
         }
     }
 
