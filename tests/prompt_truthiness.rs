@@ -83,6 +83,22 @@ fn context_variables_follow_the_same_rule() {
     assert_eq!(calls::render_vip(&context, &api), "regular");
 }
 
+#[test]
+fn every_prompt_has_a_strict_renderer_even_when_nothing_can_be_missing() {
+    // `caller` uses only a context variable, `name` only an `{{#if}}` on an `api.*` value:
+    // neither can leave a value blank, and both still have `try_render_*`.
+    let api = ApiValues::default();
+    let context = context();
+    assert_eq!(
+        calls::try_render_caller(&context, &api).expect("nothing to miss"),
+        "Hi Ada"
+    );
+    assert_eq!(
+        calls::try_render_name(&context, &api).expect("nothing to miss"),
+        "unknown"
+    );
+}
+
 /// A strict render reports a value only where the template would show it: in the `{{#if}}`
 /// branch taken, and not inside an `{{#if}}` on that value itself.
 #[test]

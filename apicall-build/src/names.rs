@@ -134,7 +134,7 @@ pub(crate) fn camel(snake: &str, suffix: &str) -> String {
 
 /// Every module-level name generated for `file`, fixed ones first, then in YAML order.
 ///
-/// Names that are emitted only in some cases (`try_render_<prompt>`, `<CALL>_PATHS`, `finish`)
+/// Names that are emitted only in some cases (`<CALL>_PATHS`, `finish`)
 /// are claimed always: whether they appear then depends on the file's contents, and a rename
 /// forced by an unrelated edit would surprise more than a name reserved up front.
 pub(crate) fn claims(file: &ir::File) -> Vec<Claim> {

@@ -102,9 +102,7 @@ fn uses_every_item(file: &ir::File) -> TokenStream {
     }
     for prompt in &file.prompts {
         paths.push(ident(&names::render_fn(&prompt.name)).into_token_stream());
-        if prompt::has_strict_renderer(prompt) {
-            paths.push(ident(&names::try_render_fn(&prompt.name)).into_token_stream());
-        }
+        paths.push(ident(&names::try_render_fn(&prompt.name)).into_token_stream());
     }
     paths.extend([
         quote!(TOOLS),

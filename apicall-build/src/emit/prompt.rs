@@ -32,7 +32,9 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
     };
     let capacity = Literal::usize_unsuffixed(capacity(&prompt.template));
     let lenient = moved(pushes(file, &prompt.template));
-    let strict = if has_strict_renderer(prompt) {
+    // For every prompt, so that code calling it keeps compiling when a template gains or loses
+    // a `default`: one whose values cannot be missing always renders.
+    let strict = {
         let try_name = ident(&names::try_render_fn(&prompt.name));
         let prompt_name = &prompt.name;
         let checks = missing_checks(file, &prompt.template);
@@ -62,8 +64,6 @@ pub(crate) fn render_fn(file: &ir::File, prompt: &ir::Prompt) -> TokenStream {
                 __apicall::strictly(#prompt_name, missing, || #name(context, api))
             }
         }
-    } else {
-        TokenStream::new()
     };
     let strict = moved(strict);
     // The `if`s mirror the template's `{{#if}}`s: an `{{#if}}` around only an `api.*` value is
@@ -94,24 +94,6 @@ pub(crate) fn has_branches(template: &Template) -> bool {
     template
         .iter()
         .any(|piece| matches!(piece, Piece::If { .. }))
-}
-
-/// Whether the prompt has a `try_render_<prompt>`: whether its template shows a value that can
-/// be missing.
-pub(crate) fn has_strict_renderer(prompt: &ir::Prompt) -> bool {
-    has_bare_api_value(&prompt.template)
-}
-
-/// Whether the template shows an `api.*` value with neither a default nor an `{{#if}}` on
-/// that value around it: the values a strict render can find missing.
-fn has_bare_api_value(template: &Template) -> bool {
-    template.iter().any(|piece| match piece {
-        Piece::Var(Var::Api(_)) => true,
-        Piece::If {
-            then, otherwise, ..
-        } => has_bare_api_value(then) || has_bare_api_value(otherwise),
-        _ => false,
-    })
 }
 
 /// The template as the YAML author wrote it, for the renderer's docs.
