@@ -20,6 +20,27 @@ use apicall_runtime::{
 use crate::execute::{Renderer, Values};
 use crate::{CallArgs, ValueArgs, WebhookArgs};
 
+/// `println!` for what a command shows: a reader that has gone (`apicall run ... | head`) ends
+/// the command quietly, as it would a C tool, instead of panicking with a backtrace.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(error) = writeln!(std::io::stdout(), $($arg)*) {
+            output_failed(&error);
+        }
+    }};
+}
+
+/// Ends the process when stdout cannot be written: quietly (status 0) when the reader has
+/// gone, with the error (status 1) otherwise.
+fn output_failed(error: &std::io::Error) -> ! {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write the output: {error}");
+    std::process::exit(1);
+}
+
 /// How much of an error response's body is shown.
 const ERROR_BODY_SHOWN: usize = 2048;
 
@@ -289,16 +310,16 @@ fn build<'c>(
         .url()
         .map_or_else(|_| model.url_text.clone(), |url| url.to_string());
     // `*` is percent-encoded in a path; show the mask as it was written.
-    println!(
+    say!(
         "{} {}",
         model.method.as_str(),
         url.replace("%2A%2A%2A", "***")
     );
     for header in &shown.headers {
-        println!("  {header}");
+        say!("  {header}");
     }
     if let Some(body) = &shown.body {
-        println!("  body: {body}");
+        say!("  body: {body}");
     }
     Ok(request)
 }
@@ -333,9 +354,10 @@ async fn send(
         Ok(request) => request,
         Err(error) => return failed(&error, None, None, values),
     };
-    println!(
+    say!(
         "  (timeout {} ms, retries {})",
-        model.timeout_ms, model.retries
+        model.timeout_ms,
+        model.retries
     );
     let started = Instant::now();
     // Read past what is shown by the longest secret, so one that starts in the shown part is
@@ -356,7 +378,7 @@ async fn send(
         }
     };
     let status = inspected.status.unwrap_or_default();
-    println!("-> HTTP {status} in {latency} ms, {} bytes", body.len());
+    say!("-> HTTP {status} in {latency} ms, {} bytes", body.len());
     match extract(model, spec(model), &body) {
         Ok(found) => {
             for (extraction, value) in model.extract.iter().zip(found) {
@@ -365,11 +387,12 @@ async fn send(
                         let json = serde_json::to_string(&value).unwrap_or_default();
                         let masked = values.mask(&json);
                         let printable = apicall_build::escape_text(&masked);
-                        println!("  {} = {printable}", extraction.name);
+                        say!("  {} = {printable}", extraction.name);
                     }
-                    None => println!(
+                    None => say!(
                         "  {} = (absent at {})",
-                        extraction.name, extraction.path_text
+                        extraction.name,
+                        extraction.path_text
                     ),
                 }
             }
@@ -426,8 +449,8 @@ pub(crate) fn extract(
 /// response's body with secrets masked.
 fn failed(error: &Error, latency: Option<u128>, body: Option<&[u8]>, values: &Values) -> ExitCode {
     match latency {
-        Some(latency) => println!("-> failed after {latency} ms: {error}"),
-        None => println!("-> failed: {error}"),
+        Some(latency) => say!("-> failed after {latency} ms: {error}"),
+        None => say!("-> failed: {error}"),
     }
     if let Some(body) = body.filter(|body| !body.is_empty()) {
         // The server's bytes: masked, then made printable (a body may hold terminal escapes
@@ -444,7 +467,7 @@ fn failed(error: &Error, latency: Option<u128>, body: Option<&[u8]>, values: &Va
         } else {
             ""
         };
-        println!("  body: {text}{more}");
+        say!("  body: {text}{more}");
     }
     ExitCode::from(1)
 }
@@ -521,18 +544,19 @@ async fn deliver(
                 webhook: spec(model).name,
                 source,
             };
-            println!("-> not sent: {error}");
+            say!("-> not sent: {error}");
             return ExitCode::from(1);
         }
     };
-    println!("  {IDEMPOTENCY_KEY_HEADER}: {}:{}", end.id, model.name);
+    say!("  {IDEMPOTENCY_KEY_HEADER}: {}:{}", end.id, model.name);
     let key = model.signing_key.as_ref().and_then(|key| values.get(key));
     if key.is_some() {
-        println!("  {TIMESTAMP_HEADER}, {SIGNATURE_HEADER}: signed when sent");
+        say!("  {TIMESTAMP_HEADER}, {SIGNATURE_HEADER}: signed when sent");
     }
-    println!(
+    say!(
         "  (timeout {} ms per attempt, retries {})",
-        model.timeout_ms, model.retries
+        model.timeout_ms,
+        model.retries
     );
     let key = key.map(|key| Secret::new(key.to_string()));
     let started = Instant::now();
@@ -542,12 +566,13 @@ async fn deliver(
     let mut code = ExitCode::SUCCESS;
     for result in results {
         match result {
-            Ok(delivered) => println!(
+            Ok(delivered) => say!(
                 "-> HTTP {} in {latency} ms after {} attempt(s)",
-                delivered.status, delivered.attempts
+                delivered.status,
+                delivered.attempts
             ),
             Err(error) => {
-                println!("-> not delivered after {latency} ms: {error}");
+                say!("-> not delivered after {latency} ms: {error}");
                 code = ExitCode::from(1);
             }
         }

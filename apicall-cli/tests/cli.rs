@@ -447,6 +447,35 @@ api_calls:
     assert!(!stdout.contains("\nX-Injected"), "{stdout}");
 }
 
+/// A reader that has gone (`apicall run ... | head -1`) ends `run` quietly, with no panic.
+#[test]
+fn run_into_a_closed_pipe_ends_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    // Closed before the binary starts, so its first line already meets a broken pipe.
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_apicall"))
+        .args([
+            "run",
+            SEED,
+            "order_status",
+            "--var",
+            "caller_phone=+1",
+            "--var",
+            "api_key=k",
+            "--arg",
+            "order_id=7",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(writer)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
+
 /// `run` shows a number the server sent for a string variable as the generated struct holds
 /// it: its JSON text, every digit, as a string.
 #[tokio::test]
