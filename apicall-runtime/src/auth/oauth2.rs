@@ -24,6 +24,11 @@ const RENEW_BEFORE: Duration = Duration::from_secs(30);
 /// An `expires_in` longer than this counts as this (an `Instant` cannot be arbitrarily far).
 const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// The most client ids whose tokens one [`Client`] keeps: each tenant's credentials (or each
+/// rotated client secret's id) would otherwise add an entry for the life of the process. Past
+/// it, the least recently used entry no call holds goes, and its next call fetches again.
+pub(crate) const MAX_TOKEN_SLOTS: usize = 1024;
+
 /// Cache key: scheme, token URL, client id.
 type Key = (&'static str, &'static str, String);
 /// One cache entry, locked while its token is fetched.
@@ -32,7 +37,9 @@ type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
 /// The tokens of one [`Client`] and its clones.
 #[derive(Default)]
 pub(crate) struct Tokens {
-    slots: Mutex<HashMap<Key, Slot>>,
+    /// Each slot, and when it was last asked for (a count of the asks).
+    slots: Mutex<HashMap<Key, (Slot, u64)>>,
+    asks: AtomicU64,
     next_id: AtomicU64,
 }
 
@@ -77,11 +84,7 @@ impl Tokens {
         oauth2: &OAuth2,
     ) -> Result<Token, Error> {
         let spec = oauth2.spec;
-        let slot = {
-            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-            let key = (spec.scheme, spec.token_url, oauth2.client_id.clone());
-            Arc::clone(slots.entry(key).or_default())
-        };
+        let slot = self.slot((spec.scheme, spec.token_url, oauth2.client_id.clone()));
         // Held across the token request: every other call for this key waits here, then finds
         // the fresh token.
         let mut cached = slot.lock().await;
@@ -111,6 +114,31 @@ impl Tokens {
             id,
             authorization,
         })
+    }
+
+    /// The slot for `key`, made if there is none; the least recently used idle slot goes
+    /// first when there are [`MAX_TOKEN_SLOTS`].
+    fn slot(&self, key: Key) -> Slot {
+        let asked = self.asks.fetch_add(1, Ordering::Relaxed);
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((slot, last_asked)) = slots.get_mut(&key) {
+            *last_asked = asked;
+            return Arc::clone(slot);
+        }
+        if slots.len() >= MAX_TOKEN_SLOTS {
+            // Idle: no call holds it (one waiting for its token, or one sending with it and
+            // ready to invalidate it, holds a clone).
+            let least_recent = (slots.iter())
+                .filter(|(_, (slot, _))| Arc::strong_count(slot) == 1)
+                .min_by_key(|(_, (_, last_asked))| *last_asked)
+                .map(|(key, _)| key.clone());
+            if let Some(key) = least_recent {
+                slots.remove(&key);
+            }
+        }
+        let slot = Slot::default();
+        slots.insert(key, (Arc::clone(&slot), asked));
+        slot
     }
 
     /// Drops `token` from the cache, unless another call already replaced it.
@@ -309,6 +337,33 @@ fn standard_error(code: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn past_the_limit_the_least_recently_used_idle_slot_goes() {
+        let tokens = Tokens::default();
+        let key = |i: usize| {
+            (
+                "crm",
+                "https://auth.example.com/token",
+                format!("tenant-{i}"),
+            )
+        };
+        let held = tokens.slot(key(0));
+        for i in 1..MAX_TOKEN_SLOTS {
+            drop(tokens.slot(key(i)));
+        }
+        // Tenant 1 is asked for again: tenant 2 is now the least recent idle one.
+        drop(tokens.slot(key(1)));
+        drop(tokens.slot(key(MAX_TOKEN_SLOTS)));
+        let slots = tokens.slots.lock().unwrap();
+        assert_eq!(slots.len(), MAX_TOKEN_SLOTS);
+        assert!(!slots.contains_key(&key(2)));
+        // Held by a call (the oldest, but in use) and recently asked for: kept.
+        assert!(slots.contains_key(&key(0)) && slots.contains_key(&key(1)));
+        assert!(slots.contains_key(&key(MAX_TOKEN_SLOTS)));
+        drop(slots);
+        drop(held);
+    }
 
     #[test]
     fn expires_in_reads_numbers_and_numeric_strings() {
