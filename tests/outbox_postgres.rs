@@ -443,6 +443,19 @@ fn a_server_that_asks_for_a_client_certificate_gets_the_one_sslcert_names() {
     assert!(outbox.list().unwrap().is_empty());
     assert!(outbox_connections_are_tls(&cluster, cluster.database()));
     drop(outbox);
+    // libpq's `key=value` form too, as psql and RDS's docs write it.
+    let port = apicall_runtime::reqwest::Url::parse(&url(""))
+        .unwrap()
+        .port()
+        .unwrap();
+    let dsn = format!(
+        "host=localhost port={port} user=postgres dbname={} sslmode=verify-full \
+         sslrootcert={roots} sslcert='{certificate}' sslkey={key}",
+        cluster.database()
+    );
+    let outbox = Outbox::postgres(&dsn).unwrap();
+    assert!(outbox.list().unwrap().is_empty());
+    drop(outbox);
 
     // A certificate from the same CA for another user does not get in as `postgres`.
     let other = pg_cluster::test_pki("intruder");

@@ -38,6 +38,8 @@ use crate::webhook::{Delivered, Delivery, Verdict, Webhook, WebhookError, retry_
 use crate::{Client, Secret};
 
 mod error;
+#[cfg(feature = "outbox-postgres")]
+mod keywords;
 mod location;
 #[cfg(feature = "outbox-postgres")]
 mod postgres;
@@ -226,9 +228,10 @@ impl Outbox {
     /// With `sslmode=require` in `url` the connection is TLS, and the server's certificate is
     /// checked against the platform's roots and its host name, as reqwest checks an API's.
     /// A server whose certificate comes from a CA of its own (RDS, Supabase, a company CA)
-    /// needs [`Outbox::postgres_with_root_certificates`], or a libpq-style
-    /// `sslmode=verify-full&sslrootcert=/path/to/ca.pem` in the URL (`verify-ca` is taken as
-    /// `verify-full`: the host name is always checked). A server that asks for a client
+    /// needs [`Outbox::postgres_with_root_certificates`], or libpq's
+    /// `sslmode=verify-full&sslrootcert=/path/to/ca.pem` in the URL (or as `key=value` pairs;
+    /// `verify-ca` is taken as `verify-full`: the host name is always checked). A server that
+    /// asks for a client
     /// certificate (`cert` authentication, `clientcert=verify-full`) gets the one named by
     /// libpq's `sslcert=/path/to/agent.crt&sslkey=/path/to/agent.key` (PEM; TLS required).
     /// `sslmode=prefer` (the default) and `disable` connect in the clear: reach such a server

@@ -11,12 +11,12 @@
 //! With `sslmode=require` the connection is TLS, verified as reqwest verifies a server: the
 //! platform's roots plus any given to
 //! [`Outbox::postgres_with_root_certificates`](super::Outbox::postgres_with_root_certificates),
-//! and the host name. A URL written for libpq works too: `sslmode=verify-full` (or
-//! `verify-ca`) is `require`, `sslrootcert=PATH` is read as extra roots (`system`: the
-//! platform's only), and `sslcert=PATH&sslkey=PATH` as the client certificate a server that
-//! asks for one gets. `prefer` (the default) and `disable` stay in the clear:
-//! a verifying `prefer` would refuse the self-signed certificates local servers are set up
-//! with, where libpq's `prefer` encrypts without checking anything.
+//! and the host name. A connection string written for libpq (URL or `key=value`) works too:
+//! `sslmode=verify-full` (or `verify-ca`) is `require`, `sslrootcert=PATH` is read as extra
+//! roots (`system`: the platform's only), and `sslcert=PATH&sslkey=PATH` as the client
+//! certificate a server that asks for one gets. `prefer` (the default) and `disable` stay in
+//! the clear: a verifying `prefer` would refuse the self-signed certificates local servers
+//! are set up with, where libpq's `prefer` encrypts without checking anything.
 
 use std::borrow::Cow;
 use std::sync::{Arc, mpsc};
@@ -76,7 +76,7 @@ impl Link {
     }
 }
 
-/// The TLS files a libpq URL names, which rust-postgres does not read itself.
+/// The TLS files a libpq connection string names, which rust-postgres does not read itself.
 #[derive(Debug, Default, PartialEq)]
 struct TlsFiles {
     /// `sslrootcert`: certificates to trust beside the platform's (`system`: none).
@@ -87,24 +87,42 @@ struct TlsFiles {
     key: Option<String>,
 }
 
-/// A libpq URL as rust-postgres reads it: `sslmode=verify-full` and `verify-ca` become
-/// `require` (which checks the certificate and, stricter than libpq's `verify-ca`, the host
-/// name), and `sslrootcert`, `sslcert` and `sslkey` are taken out, their paths returned to be
-/// read. Other URLs, and rust-postgres's `key=value` form, are left as they are.
+/// A libpq connection string as rust-postgres reads it: `sslmode=verify-full` and `verify-ca`
+/// become `require` (which checks the certificate and, stricter than libpq's `verify-ca`, the
+/// host name), and `sslrootcert`, `sslcert` and `sslkey` are taken out, their paths returned
+/// to be read. Both forms, a URL's query and `key=value` pairs; a string without these
+/// settings is left as it is, byte for byte.
 fn libpq_tls(url: &str) -> (Cow<'_, str>, TlsFiles) {
-    const FILES: [&str; 3] = ["sslrootcert", "sslcert", "sslkey"];
     let unchanged = (Cow::Borrowed(url), TlsFiles::default());
     if !super::location::is_postgres_url(url) {
-        return unchanged;
+        let Some((kept, files)) = super::keywords::parse(url).and_then(take_tls_files) else {
+            return unchanged;
+        };
+        return (Cow::Owned(super::keywords::write(&kept)), files);
     }
     let Ok(mut parsed) = reqwest::Url::parse(url) else {
         return unchanged;
     };
+    let pairs = parsed.query_pairs().into_owned().collect();
+    let Some((kept, files)) = take_tls_files(pairs) else {
+        return unchanged;
+    };
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    (Cow::Owned(parsed.into()), files)
+}
+
+/// `pairs` without the TLS files libpq reads (returned beside them) and with `sslmode`'s
+/// verifying values as `require`; `None` when there is none of either.
+fn take_tls_files(pairs: Vec<(String, String)>) -> Option<(Vec<(String, String)>, TlsFiles)> {
+    const FILES: [&str; 3] = ["sslrootcert", "sslcert", "sslkey"];
     let verify =
         |key: &str, value: &str| key == "sslmode" && matches!(value, "verify-full" | "verify-ca");
-    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
     if !(pairs.iter()).any(|(key, value)| FILES.contains(&key.as_str()) || verify(key, value)) {
-        return unchanged;
+        return None;
     }
     let mut files = TlsFiles::default();
     let mut kept = Vec::with_capacity(pairs.len());
@@ -117,12 +135,7 @@ fn libpq_tls(url: &str) -> (Cow<'_, str>, TlsFiles) {
             _ => kept.push((key, value)),
         }
     }
-    if kept.is_empty() {
-        parsed.set_query(None);
-    } else {
-        parsed.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    (Cow::Owned(parsed.into()), files)
+    Some((kept, files))
 }
 
 /// A client certificate chain and its private key, PEM.
@@ -640,9 +653,23 @@ mod tests {
         assert_eq!(url, "postgresql://agent@db/agent?sslmode=require");
         assert_eq!(found, files(None, Some("/c d/agent.crt"), Some("/k.key")));
 
+        // libpq's other form, as RDS and psql write it.
+        let (dsn, found) = libpq_tls(
+            "host=db.example.com password='p w\\'d' sslmode=verify-full sslrootcert=/etc/ca.pem",
+        );
+        assert_eq!(
+            dsn,
+            "host='db.example.com' password='p w\\'d' sslmode='require'"
+        );
+        assert_eq!(found, files(Some("/etc/ca.pem"), None, None));
+        let (dsn, found) = libpq_tls("host=db sslmode=require sslcert=/a.crt sslkey = '/k.key'");
+        assert_eq!(dsn, "host='db' sslmode='require'");
+        assert_eq!(found, files(None, Some("/a.crt"), Some("/k.key")));
+
         for untouched in [
             "postgres://agent:p%40ss@db/agent?sslmode=require&host=%2Ftmp",
             "host=db sslmode=require",
+            "host=db password='open",
             "postgres://db/agent",
         ] {
             let (url, found) = libpq_tls(untouched);

@@ -1,0 +1,99 @@
+//! libpq's `key=value` connection strings (`host=db sslmode=require password='a b'`), read and
+//! written as rust-postgres reads them: pairs separated by blank space, blank space allowed
+//! around `=`, a value either single-quoted or running to the next blank, `\` escaping the
+//! character after it in either.
+
+/// The pairs of `text`, in order, or `None` when it is not such a string.
+pub(super) fn parse(text: &str) -> Option<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return Some(pairs);
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| !c.is_whitespace() && *c != '=') {
+            key.push(c);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if key.is_empty() || chars.next() != Some('=') {
+            return None;
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            loop {
+                match chars.next()? {
+                    '\'' => break,
+                    '\\' => value.push(chars.next()?),
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                value.push(if c == '\\' { chars.next()? } else { c });
+            }
+        }
+        pairs.push((key, value));
+    }
+}
+
+/// `pairs` as a connection string [`parse`] reads back: every value quoted.
+pub(super) fn write(pairs: &[(String, String)]) -> String {
+    let mut text = String::new();
+    for (key, value) in pairs {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(key);
+        text.push_str("='");
+        for c in value.chars() {
+            if matches!(c, '\'' | '\\') {
+                text.push('\\');
+            }
+            text.push(c);
+        }
+        text.push('\'');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, write};
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_what_libpq_and_rust_postgres_read() {
+        assert_eq!(
+            parse("host=db  port = 5432\tpassword='it''s' user=a\\ b sslmode=require"),
+            None,
+            "'' is not an escaped quote"
+        );
+        assert_eq!(
+            parse(" host=db  port = 5432\tpassword='it\\'s a\\\\b' user=a\\ b dbname='' "),
+            Some(pairs(&[
+                ("host", "db"),
+                ("port", "5432"),
+                ("password", "it's a\\b"),
+                ("user", "a b"),
+                ("dbname", ""),
+            ]))
+        );
+        for broken in ["host", "host db", "=db", "password='open", "user=a\\"] {
+            assert_eq!(parse(broken), None, "{broken:?}");
+        }
+    }
+
+    #[test]
+    fn what_is_written_reads_back_the_same() {
+        let written = pairs(&[("password", "it's a\\b c"), ("host", "/tmp"), ("x", "")]);
+        assert_eq!(parse(&write(&written)), Some(written));
+    }
+}
