@@ -79,6 +79,12 @@ impl Values {
     pub(crate) fn mask_overlap(&self) -> usize {
         self.secrets.longest()
     }
+
+    /// [`Values::mask`] for the first `limit` bytes of `text` only (see
+    /// [`Masks::apply_within`]), and whether any of `text` was left out.
+    pub(crate) fn mask_within(&self, text: &str, limit: usize) -> (String, bool) {
+        self.secrets.apply_within(text, limit)
+    }
 }
 
 fn key(source: Source, name: &str) -> String {

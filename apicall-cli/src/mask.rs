@@ -43,9 +43,35 @@ impl Masks {
 
     /// `text` with every form of every secret replaced by [`MASK`].
     pub(crate) fn apply(&self, text: &str) -> String {
-        self.forms.iter().fold(text.to_owned(), |text, form| {
-            text.replace(form.as_str(), MASK)
-        })
+        self.apply_within(text, text.len()).0
+    }
+
+    /// [`Masks::apply`] for the first `limit` bytes of `text`: a form that starts within them
+    /// is masked whole (so read `text` [`Masks::longest`] bytes past `limit`), and nothing
+    /// after them is shown, even though masking shortens what comes before. Also whether
+    /// text was left out.
+    pub(crate) fn apply_within(&self, text: &str, limit: usize) -> (String, bool) {
+        let mut shown = String::with_capacity(text.len().min(limit));
+        let mut at = 0;
+        while at < limit {
+            let rest = &text[at..];
+            // Longest first: a form that holds another is masked whole.
+            if let Some(form) = self
+                .forms
+                .iter()
+                .find(|form| rest.starts_with(form.as_str()))
+            {
+                shown.push_str(MASK);
+                at += form.len();
+                continue;
+            }
+            let Some(c) = rest.chars().next() else {
+                break;
+            };
+            shown.push(c);
+            at += c.len_utf8();
+        }
+        (shown, at < text.len())
     }
 
     /// The longest form, in bytes: text read this far past what is shown holds whole any form
@@ -206,6 +232,28 @@ mod tests {
         assert!(shown.starts_with("Basic YWRh"), "{shown}");
         assert!(shown.contains(MASK), "{shown}");
         assert!(!shown.contains(&credential[8..]), "{shown}");
+    }
+
+    #[test]
+    fn within_a_limit_no_text_from_past_it_moves_into_view() {
+        let mut masks = Masks::default();
+        masks.add("abcdefghij");
+        // Each masked copy is shorter than the secret: what lies past the limit, the start of
+        // a secret cut off by it among it, must not take the room masking frees.
+        let text = "abcdefghij".repeat(300);
+        let limit = 2048;
+        let read = &text[..limit + masks.longest()];
+        let (shown, cut) = masks.apply_within(read, limit);
+        assert!(cut);
+        assert_eq!(shown, MASK.repeat(205), "{shown}");
+        assert_eq!(
+            masks.apply_within("x abcdefghij", 3),
+            ("x ***".to_owned(), false)
+        );
+        assert_eq!(
+            masks.apply_within("x abcdefghij y", 3),
+            ("x ***".to_owned(), true)
+        );
     }
 
     #[test]

@@ -455,18 +455,15 @@ fn failed(error: &Error, latency: Option<u128>, body: Option<&[u8]>, values: &Va
     if let Some(body) = body.filter(|body| !body.is_empty()) {
         // The server's bytes: masked, then made printable (a body may hold terminal escapes
         // or line breaks that would pass for this tool's own output).
-        let masked = values.mask(&String::from_utf8_lossy(body));
-        let mut text = apicall_build::escape_text(&masked).into_owned();
-        let more = if text.len() > ERROR_BODY_SHOWN || body.len() >= ERROR_BODY_SHOWN {
-            let mut end = ERROR_BODY_SHOWN.min(text.len());
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            text.truncate(end);
+        // Read past the 2 KiB shown by the longest secret's longest form (see `send`), so a
+        // secret that starts within them is masked whole.
+        let (masked, cut) = values.mask_within(&String::from_utf8_lossy(body), ERROR_BODY_SHOWN);
+        let more = if cut || body.len() >= ERROR_BODY_SHOWN + values.mask_overlap() {
             " ..."
         } else {
             ""
         };
+        let text = apicall_build::escape_text(&masked);
         say!("  body: {text}{more}");
     }
     ExitCode::from(1)

@@ -331,6 +331,12 @@ async fn run_masks_a_secret_the_server_echoes_in_any_encoding() {
         })
         .mount(&server)
         .await;
+    // Many copies: each masked one is shorter, and no part of the copy the read cut off may
+    // take the room that frees.
+    Mock::given(path("/many"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(SECRET.repeat(300)))
+        .mount(&server)
+        .await;
     Mock::given(wiremock::matchers::any())
         .respond_with(move |request: &wiremock::Request| {
             ResponseTemplate::new(200).set_body_raw(
@@ -363,6 +369,10 @@ api_calls:
     description: Fail, echoing the request
     url: "https://api.example.com/fail?t={{token}}"
     method: GET
+  - name: many
+    description: Fail, echoing the secret many times
+    url: "https://api.example.com/many"
+    method: GET
 "#,
     );
     let base = server.uri();
@@ -371,6 +381,14 @@ api_calls:
     let run = |call| ["run", file, call, "--var", &token, "--base-url", &base];
     let echoed = beside_a_server(&run("echo")).await;
     let failed = beside_a_server(&run("fail")).await;
+    let many = beside_a_server(&run("many")).await;
+    let many = String::from_utf8_lossy(&many.stdout);
+    let body = many.lines().find_map(|line| line.strip_prefix("  body: "));
+    assert_eq!(
+        body,
+        Some(format!("{} ...", "***".repeat(128)).as_str()),
+        "{many}"
+    );
 
     assert_eq!(echoed.status.code(), Some(0));
     assert_eq!(failed.status.code(), Some(1));
