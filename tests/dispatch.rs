@@ -199,6 +199,20 @@ async fn a_call_without_parameters_takes_no_arguments_and_says_so() {
         "{:?}",
         malformed.error
     );
+    // As text too, as OpenAI sends arguments: serde's structs would read `[]` by position.
+    for (id, arguments) in [("e", "[]"), ("f", " [ ] ")] {
+        let positional = session
+            .dispatch(&client, &ToolCall::openai(id, "lookup_customer", arguments))
+            .await;
+        assert!(
+            matches!(
+                positional.error,
+                Some(DispatchError::InvalidArguments { .. })
+            ),
+            "{arguments:?}: {:?}",
+            positional.error
+        );
+    }
     let not_an_object = session
         .dispatch(&client, &tool_call("lookup_customer", json!(["+1555"])))
         .await;
@@ -215,6 +229,35 @@ async fn a_call_without_parameters_takes_no_arguments_and_says_so() {
 
 mod parameters {
     apicall_macros::include_api_calls!("fixtures/parameters.yaml");
+}
+
+#[tokio::test]
+async fn an_object_argument_given_as_an_array_is_refused_not_read_by_position() {
+    let server = MockServer::start().await;
+    let context = parameters::Context {
+        api_key: Secret::new("sk-test"),
+    };
+    let mut api = parameters::ApiValues::default();
+    // As OpenAI sends arguments, as text: serde's structs would read `delivery` by position.
+    let arguments = r#"{"size": 12, "counts": [1], "delivery": ["Main St", 2]}"#;
+    let result = parameters::dispatch(
+        &client_for(&server),
+        &context,
+        &mut api,
+        &ToolCall::openai("call_1", "order_pizza", arguments),
+    )
+    .await;
+    assert!(
+        matches!(result.error, Some(DispatchError::InvalidArguments { .. })),
+        "{:?}",
+        result.error
+    );
+    assert!(
+        result.content.to_string().contains("delivery"),
+        "{}",
+        result.content
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -468,6 +511,21 @@ async fn openai_style_string_arguments_are_parsed_and_malformed_ones_reported() 
     );
     assert_eq!(bad.to_anthropic()["is_error"], true);
     assert_eq!(bad.to_anthropic()["tool_use_id"], "call_b");
+    // Positional arguments are not taken, at the top or nested.
+    let positional = session
+        .dispatch(
+            &client,
+            &ToolCall::openai("call_p", "order_status", r#"["9"]"#),
+        )
+        .await;
+    assert!(
+        matches!(
+            positional.error,
+            Some(DispatchError::InvalidArguments { .. })
+        ),
+        "{:?}",
+        positional.error
+    );
     let wrong_type = session
         .dispatch(
             &client,

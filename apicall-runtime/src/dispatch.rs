@@ -217,7 +217,13 @@ pub fn arguments<P: serde::de::DeserializeOwned>(
     tool: &'static str,
     params: &'static [Param],
 ) -> Result<P, DispatchError> {
-    if let Value::String(text) = &call.arguments {
+    // Only an object without arrays in it: serde's derived structs also read a JSON array, by
+    // position, which the parameters do not allow (and a struct without fields reads `[]`).
+    // Text with a `[` anywhere (an array parameter, or one in a string) goes the checked way.
+    if let Value::String(text) = &call.arguments
+        && text.trim_start().starts_with('{')
+        && !text.contains('[')
+    {
         // The generated struct is exactly as strict as `params` (a required member has no
         // default, optional ones are `Option`s, `deny_unknown_fields` at every level, enums
         // take only their choices), so arguments it reads straight from the text fit them:
