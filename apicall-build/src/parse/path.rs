@@ -355,8 +355,13 @@ impl Parser<'_> {
                         return Err(self.error(
                             start,
                             &format!(
-                                "a number after `.` is ambiguous: write `[{key}]` for an index, \
-                                 or `\"{key}\"` for a key"
+                                "{} is ambiguous: write `[{key}]` for an index, or `\"{key}\"` \
+                                 for a key",
+                                if start == 0 {
+                                    "a number as the first segment"
+                                } else {
+                                    "a number after `.`"
+                                }
                             ),
                         ));
                     }

@@ -402,7 +402,11 @@ impl UrlWalk {
         Self {
             part: Part::Authority,
             fragment_at: None,
-            scheme_len: lower.find("://").map_or(0, |at| at + "://".len()),
+            // The scheme's `://` comes before any `/`, `?` or `#`: one later is inside the
+            // path or query (`?next=https://...`), and the URL's start is a variable.
+            scheme_len: (lower.find("://"))
+                .filter(|&at| !lower[..at].contains(['/', '?', '#']))
+                .map_or(0, |at| at + "://".len()),
             consumed: 0,
         }
     }
@@ -454,6 +458,28 @@ mod tests {
             .iter()
             .map(|d| (d.pos.map_or(0, |p| p.col), d.message.clone()))
             .collect()
+    }
+
+    #[test]
+    fn a_base_url_variable_with_a_url_later_in_the_query_is_read_part_by_part() {
+        let file = |url: &str| {
+            format!(
+                "variables:\n  base: {{}}\napi_calls:\n  - name: x\n    description: d\n    \
+                 method: GET\n    url: \"{url}\"\n    parameters: [{{ name: id, required: true \
+                 }}]\n"
+            )
+        };
+        // The `://` in the query is not the scheme's: `id` is in the path.
+        let later = file("{{base}}/orders/{{collected.id}}?next=https://shop.example.com/done");
+        assert!(crate::compile("calls.yaml", &later).is_ok());
+        // The scheme's own `://` after a variable still puts what follows in the host.
+        let found = columns(&file("{{base}}://{{collected.id}}/orders"));
+        assert!(
+            found
+                .iter()
+                .any(|(_, m)| m.contains("scheme, host or port")),
+            "{found:?}"
+        );
     }
 
     #[test]
