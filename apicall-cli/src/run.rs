@@ -21,7 +21,7 @@ use crate::execute::{Renderer, Values};
 use crate::{CallArgs, ValueArgs, WebhookArgs};
 
 /// `println!` for what a command shows: a reader that has gone (`apicall run ... | head`) ends
-/// the command quietly, as it would a C tool, instead of panicking with a backtrace.
+/// the command quietly, as SIGPIPE ends a C tool, instead of panicking with a backtrace.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
@@ -31,15 +31,19 @@ macro_rules! say {
     }};
 }
 
-/// Ends the process when stdout cannot be written: quietly (status 0) when the reader has
-/// gone, with the error (status 1) otherwise.
+/// Ends the process when stdout cannot be written: quietly when the reader has gone, with the
+/// status a shell shows for a tool SIGPIPE ended (141), since what was to be sent may not
+/// have been (`set -o pipefail` sees it); with the error and status 1 otherwise.
 fn output_failed(error: &std::io::Error) -> ! {
     if error.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(0);
+        std::process::exit(SIGPIPE_STATUS);
     }
     eprintln!("error: cannot write the output: {error}");
     std::process::exit(1);
 }
+
+/// 128 + SIGPIPE: how a shell reports a command that wrote to a pipe whose reader had gone.
+const SIGPIPE_STATUS: i32 = 141;
 
 /// How much of an error response's body is shown.
 const ERROR_BODY_SHOWN: usize = 2048;
