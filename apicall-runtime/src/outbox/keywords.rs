@@ -4,42 +4,73 @@
 //! character after it in either.
 
 /// The pairs of `text`, in order, or `None` when it is not such a string.
+#[cfg(feature = "outbox-postgres")]
 pub(super) fn parse(text: &str) -> Option<Vec<(String, String)>> {
+    let pairs = pairs(text)?;
+    Some(
+        pairs
+            .into_iter()
+            .map(|pair| (pair.key, pair.value))
+            .collect(),
+    )
+}
+
+/// One `key=value` of a connection string, and where its value is written (quotes included).
+pub(super) struct Pair {
+    pub key: String,
+    #[cfg_attr(
+        not(feature = "outbox-postgres"),
+        expect(dead_code, reason = "read for the PostgreSQL outbox's TLS settings")
+    )]
+    pub value: String,
+    pub written: std::ops::Range<usize>,
+}
+
+/// [`parse`], with where each value is written in `text`.
+pub(super) fn pairs(text: &str) -> Option<Vec<Pair>> {
     let mut pairs = Vec::new();
-    let mut chars = text.chars().peekable();
+    let mut chars = text.char_indices().peekable();
+    let blank = |(_, c): &(usize, char)| c.is_whitespace();
     loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        while chars.next_if(blank).is_some() {}
         if chars.peek().is_none() {
             return Some(pairs);
         }
         let mut key = String::new();
-        while let Some(c) = chars.next_if(|c| !c.is_whitespace() && *c != '=') {
+        while let Some((_, c)) = chars.next_if(|(_, c)| !c.is_whitespace() && *c != '=') {
             key.push(c);
         }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if key.is_empty() || chars.next() != Some('=') {
+        while chars.next_if(blank).is_some() {}
+        if key.is_empty() || chars.next().map(|(_, c)| c) != Some('=') {
             return None;
         }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        while chars.next_if(blank).is_some() {}
+        let start = chars.peek().map_or(text.len(), |(at, _)| *at);
         let mut value = String::new();
-        if chars.next_if_eq(&'\'').is_some() {
+        if chars.next_if(|(_, c)| *c == '\'').is_some() {
             loop {
-                match chars.next()? {
+                match chars.next()?.1 {
                     '\'' => break,
-                    '\\' => value.push(chars.next()?),
+                    '\\' => value.push(chars.next()?.1),
                     c => value.push(c),
                 }
             }
         } else {
-            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                value.push(if c == '\\' { chars.next()? } else { c });
+            while let Some((_, c)) = chars.next_if(|(_, c)| !c.is_whitespace()) {
+                value.push(if c == '\\' { chars.next()?.1 } else { c });
             }
         }
-        pairs.push((key, value));
+        let end = chars.peek().map_or(text.len(), |(at, _)| *at);
+        pairs.push(Pair {
+            key,
+            value,
+            written: start..end,
+        });
     }
 }
 
 /// `pairs` as a connection string [`parse`] reads back: every value quoted.
+#[cfg(feature = "outbox-postgres")]
 pub(super) fn write(pairs: &[(String, String)]) -> String {
     let mut text = String::new();
     for (key, value) in pairs {
@@ -59,7 +90,7 @@ pub(super) fn write(pairs: &[(String, String)]) -> String {
     text
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "outbox-postgres"))]
 mod tests {
     use super::{parse, write};
 

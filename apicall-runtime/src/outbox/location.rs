@@ -35,8 +35,26 @@ pub(super) fn masked_location(location: &str) -> String {
     url.to_string()
 }
 
-/// `password=VALUE` (VALUE up to the next space, or quoted) with VALUE as `***`.
+/// A libpq `key=value` string with each `password`'s value, as written, replaced by `***`.
+/// Text that does not read as one (a file path, or a string with a mistake in it) is shown
+/// with the value after any `password=` hidden all the same.
 fn masked_keywords(text: &str) -> String {
+    let Some(pairs) = super::keywords::pairs(text) else {
+        return masked_after_password(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut shown = 0;
+    for pair in pairs.iter().filter(|pair| pair.key == "password") {
+        out.push_str(&text[shown..pair.written.start]);
+        out.push_str("***");
+        shown = pair.written.end;
+    }
+    out.push_str(&text[shown..]);
+    out
+}
+
+/// `password=VALUE` (VALUE up to the next space, or quoted) with VALUE as `***`.
+fn masked_after_password(text: &str) -> String {
     const KEY: &str = "password=";
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -96,6 +114,20 @@ mod tests {
         assert_eq!(
             masked("host=db password='hunter 2' dbname=x"),
             "host=db password=*** dbname=x"
+        );
+        // As libpq reads them: blanks around `=`, escaped quotes and blanks.
+        assert_eq!(
+            masked("host=db password = hunter2 dbname=x"),
+            "host=db password = *** dbname=x"
+        );
+        assert_eq!(
+            masked("password='it\\'s 2' user=a\\ b password=x\\ y"),
+            "password=*** user=a\\ b password=***"
+        );
+        // A string with a mistake in it still hides what follows `password=`.
+        assert_eq!(
+            masked("host=db password=hunter2 oops"),
+            "host=db password=*** oops"
         );
     }
 }

@@ -38,7 +38,6 @@ use crate::webhook::{Delivered, Delivery, Verdict, Webhook, WebhookError, retry_
 use crate::{Client, Secret};
 
 mod error;
-#[cfg(feature = "outbox-postgres")]
 mod keywords;
 mod location;
 #[cfg(feature = "outbox-postgres")]
