@@ -181,10 +181,31 @@ fn tls_connector(
             }
             let key = PrivateKeyDer::from_pem_slice(&identity.key)
                 .map_err(|error| TlsSetupError::ClientKey(error.to_string()))?;
-            config.with_client_auth_cert(chain, key)?
+            config
+                .with_client_auth_cert(chain, key)
+                .map_err(client_identity_error)?
         }
     };
     Ok(MakeRustlsConnect::new(config))
+}
+
+/// Why rustls would not take the client certificate and key: said as a setting's problem
+/// (rustls calls its own certificate a "peer certificate" here), with what to do about the
+/// X.509 v1 certificates `openssl x509 -req` issues without extensions, which libpq takes.
+fn client_identity_error(error: rustls::Error) -> TlsSetupError {
+    let version_1 = matches!(
+        &error,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))
+            if format!("{other:?}").contains("UnsupportedCertVersion")
+    );
+    let reason = if version_1 {
+        "it is an X.509 version 1 certificate, and rustls takes version 3 only: reissue it with \
+         any extension (`openssl x509 -req ... -extfile` with `basicConstraints=CA:FALSE`)"
+            .to_owned()
+    } else {
+        error.to_string()
+    };
+    TlsSetupError::ClientIdentity(reason)
 }
 
 /// Why TLS to PostgreSQL could not be set up.
@@ -197,6 +218,8 @@ enum TlsSetupError {
     // The key's text is never in the message: only what the PEM reader says of it.
     #[error("the client key (sslkey) is not a PEM private key: {0}")]
     ClientKey(String),
+    #[error("the client certificate (sslcert) and key (sslkey) cannot be used: {0}")]
+    ClientIdentity(String),
     #[error("TLS: {0}")]
     Rustls(#[from] rustls::Error),
 }
@@ -621,7 +644,22 @@ fn unsigned(value: i32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{TlsFiles, libpq_tls};
+    use super::{Identity, TlsFiles, libpq_tls, tls_connector};
+
+    #[test]
+    fn an_x509_version_1_client_certificate_is_refused_saying_what_to_do() {
+        // A throwaway test identity, as `openssl x509 -req` issues it without `-extfile`.
+        let identity = Identity {
+            certificates: include_bytes!("testdata/x509v1_client.crt").to_vec(),
+            key: include_bytes!("testdata/x509v1_client.key").to_vec(),
+        };
+        let Err(error) = tls_connector(&[], Some(&identity)) else {
+            panic!("a version 1 certificate was taken");
+        };
+        let shown = error.to_string();
+        assert!(shown.contains("(sslcert)"), "{shown}");
+        assert!(shown.contains("version 1"), "{shown}");
+    }
 
     #[test]
     fn libpq_tls_settings_are_read_as_rust_postgres_takes_them() {
