@@ -3,19 +3,12 @@
 //! from the URL, base64 inside a Basic credential, `\u` escapes from a JSON writer that keeps
 //! to ASCII (Python's, httpbin's). Each secret is looked for in every such form.
 
+use apicall_runtime::call::path_value_text;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// What a secret shows as.
 pub(crate) const MASK: &str = "***";
-
-/// Everything but RFC 3986's unreserved characters, as the runtime encodes a path value.
-const PERCENT_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// Base64 text shorter than this is left alone: it would match ordinary words.
 const SHORTEST_BASE64: usize = 4;
@@ -85,7 +78,7 @@ impl Masks {
 fn forms(secret: &str) -> Vec<String> {
     let mut forms = vec![secret.to_owned()];
     // A path value, a query value (`+` for a space), each with either case of hex digit.
-    let percent = utf8_percent_encode(secret, PERCENT_ENCODED).to_string();
+    let percent = path_value_text(secret).to_string();
     let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     for encoded in [percent, form] {
         forms.push(lowercase_hex_escapes(&encoded, '%'));
