@@ -1,9 +1,10 @@
 //! Secret values hidden in what a server sends back. A server may echo a secret in any of the
-//! encodings a request gave it, or that its own JSON writer adds: percent- or form-encoded
-//! from the URL, base64 inside a Basic credential, `\u` escapes from a JSON writer that keeps
-//! to ASCII (Python's, httpbin's). Each secret is looked for in every such form.
+//! encodings a request gave it, or that its own writers add, and mix them: percent- or
+//! form-encoded from the URL (and partly decoded again, as httpbin's `url` is), escaped in a
+//! JSON string (`\"`, `\/`, Python's `\u00e9`), as hex, or in base64 inside a Basic
+//! credential. Each secret is matched character by character, each character in any of the
+//! spellings those give it; hex and base64, which spell bytes in groups, are matched whole.
 
-use apicall_runtime::call::path_value_text;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
@@ -13,33 +14,35 @@ pub(crate) const MASK: &str = "***";
 /// Base64 text shorter than this is left alone: it would match ordinary words.
 const SHORTEST_BASE64: usize = 4;
 
-/// The forms of every secret to hide, longest first, so that a form containing another is
-/// replaced whole.
+/// The most bytes one character of a secret takes in the text: four UTF-8 bytes as `%XX`
+/// each, or a surrogate pair of `\uXXXX`.
+const WIDEST_CHARACTER: usize = 12;
+
+/// The secrets to hide, and the hex and base64 forms of each.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Masks {
+    secrets: Vec<String>,
+    /// Longest first, so that a form containing another is masked whole.
     forms: Vec<String>,
 }
 
 impl Masks {
-    /// Adds `secret`'s forms. An empty secret has none.
+    /// Adds `secret`. An empty secret has nothing to hide.
     pub(crate) fn add(&mut self, secret: &str) {
-        if secret.is_empty() {
+        if secret.is_empty() || self.secrets.iter().any(|known| known == secret) {
             return;
         }
-        for form in forms(secret) {
-            if !form.is_empty() && !self.forms.contains(&form) {
-                self.forms.push(form);
-            }
-        }
+        self.secrets.push(secret.to_owned());
+        self.forms.extend(byte_forms(secret.as_bytes()));
         self.forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
     }
 
-    /// `text` with every form of every secret replaced by [`MASK`].
+    /// `text` with every spelling of every secret replaced by [`MASK`].
     pub(crate) fn apply(&self, text: &str) -> String {
         self.apply_within(text, text.len()).0
     }
 
-    /// [`Masks::apply`] for the first `limit` bytes of `text`: a form that starts within them
+    /// [`Masks::apply`] for the first `limit` bytes of `text`: a secret that starts within them
     /// is masked whole (so read `text` [`Masks::longest`] bytes past `limit`), and nothing
     /// after them is shown, even though masking shortens what comes before. Also whether
     /// text was left out.
@@ -48,14 +51,9 @@ impl Masks {
         let mut at = 0;
         while at < limit {
             let rest = &text[at..];
-            // Longest first: a form that holds another is masked whole.
-            if let Some(form) = self
-                .forms
-                .iter()
-                .find(|form| rest.starts_with(form.as_str()))
-            {
+            if let Some(len) = self.longest_match(rest) {
                 shown.push_str(MASK);
-                at += form.len();
+                at += len;
                 continue;
             }
             let Some(c) = rest.chars().next() else {
@@ -67,41 +65,105 @@ impl Masks {
         (shown, at < text.len())
     }
 
-    /// The longest form, in bytes: text read this far past what is shown holds whole any form
-    /// that starts within it.
+    /// How many bytes at the start of `text` spell a secret, the longest spelling found.
+    fn longest_match(&self, text: &str) -> Option<usize> {
+        let spelled =
+            (self.secrets.iter()).filter_map(|secret| spelled_len(secret, text.as_bytes()));
+        let form = (self.forms.iter())
+            .find(|form| text.starts_with(form.as_str()))
+            .map(String::len);
+        spelled.chain(form).max()
+    }
+
+    /// The most bytes a secret takes in text: read this far past what is shown, any secret
+    /// that starts within it is whole.
     pub(crate) fn longest(&self) -> usize {
-        self.forms.first().map_or(0, String::len)
+        let spelled = self
+            .secrets
+            .iter()
+            .map(|s| s.chars().count() * WIDEST_CHARACTER);
+        spelled
+            .chain(self.forms.first().map(String::len))
+            .max()
+            .unwrap_or(0)
     }
 }
 
-/// The encodings of `secret` a request or a server's echo of it may hold.
-fn forms(secret: &str) -> Vec<String> {
-    let mut forms = vec![secret.to_owned()];
-    // A path value, a query value (`+` for a space), each with either case of hex digit.
-    let percent = path_value_text(secret).to_string();
-    let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-    for encoded in [percent, form] {
-        forms.push(lowercase_hex_escapes(&encoded, '%'));
-        forms.push(encoded);
+/// How many bytes at the start of `text` spell `secret`, each character in any of its
+/// spellings (see [`char_spellings`]), or `None`. Characters with two spellings of different
+/// lengths (`%` as itself or `%25`) are tried both ways.
+fn spelled_len(secret: &str, text: &[u8]) -> Option<usize> {
+    let Some(c) = secret.chars().next() else {
+        return Some(0);
+    };
+    let rest = &secret[c.len_utf8()..];
+    char_spellings(c, text)
+        .into_iter()
+        .find_map(|len| Some(len + spelled_len(rest, text.get(len..)?)?))
+}
+
+/// The lengths of the spellings of `c` that `text` starts with: its UTF-8 bytes each as
+/// itself or `%XX` (either case), `+` for a space, a JSON escape (`\"`, `\\`, `\/`, `\n`...),
+/// or `\uXXXX` (either case; a surrogate pair beyond the BMP).
+fn char_spellings(c: char, text: &[u8]) -> Vec<usize> {
+    let mut lengths = Vec::new();
+    let mut utf8 = [0; 4];
+    percent_spellings(c.encode_utf8(&mut utf8).as_bytes(), text, 0, &mut lengths);
+    let mut literal = |spelling: &[u8]| {
+        if text.starts_with(spelling) {
+            lengths.push(spelling.len());
+        }
+    };
+    let escape = match c {
+        ' ' => Some("+"),
+        '"' => Some("\\\""),
+        '\\' => Some("\\\\"),
+        '/' => Some("\\/"),
+        '\n' => Some("\\n"),
+        '\r' => Some("\\r"),
+        '\t' => Some("\\t"),
+        '\u{8}' => Some("\\b"),
+        '\u{c}' => Some("\\f"),
+        _ => None,
+    };
+    if let Some(escape) = escape {
+        literal(escape.as_bytes());
     }
-    // Inside a JSON string: escaped as serde_json does, ASCII-only (Python's `\u00e9`), and
-    // either with `/` as `\/` (PHP's default does both).
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    let json = json
-        .strip_prefix('"')
-        .and_then(|json| json.strip_suffix('"'))
-        .unwrap_or_default()
-        .to_owned();
-    let ascii = ascii_json(&json);
-    for escaped in [lowercase_hex_escapes(&ascii, 'u'), ascii, json] {
-        forms.push(escaped.replace('/', "\\/"));
-        forms.push(escaped);
+    let mut units = [0; 2];
+    let unicode: String = (c.encode_utf16(&mut units).iter())
+        .map(|unit| format!("\\u{unit:04x}"))
+        .collect();
+    if text.len() >= unicode.len() && text[..unicode.len()].eq_ignore_ascii_case(unicode.as_bytes())
+    {
+        lengths.push(unicode.len());
     }
-    // Bytes as hex, either case.
-    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
-    forms.push(hex.to_ascii_uppercase());
-    forms.push(hex);
-    forms.extend(base64_forms(secret.as_bytes()));
+    lengths.sort_unstable_by(|a, b| b.cmp(a));
+    lengths.dedup();
+    lengths
+}
+
+/// Every length at which `text` spells `bytes`, each byte as itself or `%XX` (either case).
+fn percent_spellings(bytes: &[u8], text: &[u8], used: usize, lengths: &mut Vec<usize>) {
+    let Some((&byte, rest)) = bytes.split_first() else {
+        lengths.push(used);
+        return;
+    };
+    let here = &text[used.min(text.len())..];
+    if here.first() == Some(&byte) {
+        percent_spellings(rest, text, used + 1, lengths);
+    }
+    let escaped = format!("%{byte:02X}");
+    if here.len() >= 3 && here[..3].eq_ignore_ascii_case(escaped.as_bytes()) {
+        percent_spellings(rest, text, used + 3, lengths);
+    }
+}
+
+/// The forms of `secret` that spell its bytes in groups: hex (either case), and base64 at
+/// each alignment.
+fn byte_forms(secret: &[u8]) -> Vec<String> {
+    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let mut forms = vec![hex.to_ascii_uppercase(), hex];
+    forms.extend(base64_forms(secret));
     forms
 }
 
@@ -128,47 +190,6 @@ fn base64_forms(secret: &[u8]) -> Vec<String> {
         }
     }
     forms
-}
-
-/// JSON string text with every character outside ASCII as `\uXXXX` (UTF-16, uppercase hex).
-fn ascii_json(json: &str) -> String {
-    let mut ascii = String::with_capacity(json.len());
-    for c in json.chars() {
-        if c.is_ascii() {
-            ascii.push(c);
-        } else {
-            let mut units = [0; 2];
-            for unit in c.encode_utf16(&mut units) {
-                ascii.push_str(&format!("\\u{unit:04X}"));
-            }
-        }
-    }
-    ascii
-}
-
-/// `text` with the hex digits after each `marker` escape (`%` or `\u`) in lowercase.
-fn lowercase_hex_escapes(text: &str, marker: char) -> String {
-    let digits = if marker == '%' { 2 } else { 4 };
-    let mut out = String::with_capacity(text.len());
-    let mut lower_next = 0;
-    let mut previous = None;
-    for c in text.chars() {
-        if lower_next > 0 {
-            out.push(c.to_ascii_lowercase());
-            lower_next -= 1;
-        } else {
-            out.push(c);
-            let starts = match marker {
-                '%' => c == '%',
-                _ => c == 'u' && previous == Some('\\'),
-            };
-            if starts {
-                lower_next = digits;
-            }
-        }
-        previous = Some(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -247,6 +268,22 @@ mod tests {
             masks.apply_within("x abcdefghij y", 3),
             ("x ***".to_owned(), true)
         );
+    }
+
+    #[test]
+    fn spellings_mixed_within_one_echo_are_hidden() {
+        // httpbin's `url`: the path partly decoded again by werkzeug, the query form-encoded,
+        // inside a JSON string.
+        let mut masks = Masks::default();
+        masks.add("pä ss/wörd\"+&");
+        let echo = r#"{"url": "http://h/anything/pä%20ss/wörd\"+&?t=pä+ss/wörd\"%2B%26"}"#;
+        assert_eq!(
+            masks.apply(echo),
+            r#"{"url": "http://h/anything/***?t=***"}"#
+        );
+        let mut percent = Masks::default();
+        percent.add("100%");
+        assert_eq!(percent.apply("a 100%25 b 100% c"), "a *** b *** c");
     }
 
     #[test]

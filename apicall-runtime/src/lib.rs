@@ -89,7 +89,7 @@ pub mod call {
         Extracted, Field, PathNode, PathStep, ResponsePaths, extract, extract_paths,
     };
     pub use crate::json_text::JsonText;
-    pub use crate::request::{Inspected, Request, path_value_text};
+    pub use crate::request::{Inspected, Request};
     pub use crate::spec::{CallSpec, Method};
     pub use crate::value::{TypedValue, ValueKind};
     pub use crate::webhook::{

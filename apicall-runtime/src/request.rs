@@ -22,13 +22,6 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// `value` as [`Request::push_path_value`] writes it into a URL (every byte but RFC 3986's
-/// unreserved characters percent-encoded, uppercase hex): for tools that must recognise it
-/// there, such as `apicall run` masking a secret a server echoes from its URL.
-pub fn path_value_text(value: &str) -> impl std::fmt::Display + '_ {
-    utf8_percent_encode(value, PATH_VALUE)
-}
-
 /// RFC 3986's unreserved characters, the bytes [`PATH_VALUE`] leaves as they are.
 fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
